@@ -1,0 +1,182 @@
+// Package config reads the server's configuration from the environment and validates it once at start-up.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Providers selects whether platform clients talk to the built-in sandbox or to the real platforms.
+const (
+	ProvidersSandbox = "sandbox"
+	ProvidersLive    = "live"
+)
+
+// Config is the whole server configuration; it is passed by value.
+type Config struct {
+	DatabaseURL   string `env:"DATABASE_URL"`
+	Addr          string `env:"OMNILINK_ADDR" envDefault:":8080"`
+	BaseURL       string `env:"OMNILINK_BASE_URL"`
+	SecretKey     string `env:"OMNILINK_SECRET_KEY"`
+	Providers     string `env:"OMNILINK_PROVIDERS"`
+	AdminPassword string `env:"OMNILINK_ADMIN_PASSWORD"`
+	LogLevel      string `env:"OMNILINK_LOG_LEVEL" envDefault:"info"`
+
+	MetaAppID              string `env:"META_APP_ID"`
+	MetaAppSecret          string `env:"META_APP_SECRET"`
+	MetaWebhookVerifyToken string `env:"META_WEBHOOK_VERIFY_TOKEN"`
+	MetaLoginConfigID      string `env:"META_LOGIN_CONFIG_ID"`
+	MetaGraphVersion       string `env:"META_GRAPH_VERSION" envDefault:"v25.0"`
+	MetaGraphURL           string `env:"META_GRAPH_URL"`
+	MetaDialogURL          string `env:"META_DIALOG_URL"`
+	LineAPIURL             string `env:"LINE_API_URL"`
+	LiffSDKURL             string `env:"LIFF_SDK_URL"`
+
+	SMTPURL  string `env:"SMTP_URL"`
+	MailFrom string `env:"MAIL_FROM" envDefault:"omnilink <noreply@omnilink.local>"`
+
+	HealthCheckInterval time.Duration `env:"HEALTH_CHECK_INTERVAL" envDefault:"1h"`
+}
+
+// Load reads the environment, fills derived defaults and validates; every problem is reported, one per line.
+func Load() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return c, err
+	}
+	c.applyDefaults()
+	return c, c.Validate()
+}
+
+// Sandbox reports whether the built-in provider emulator stands in for the platforms.
+func (c Config) Sandbox() bool { return c.Providers == ProvidersSandbox }
+
+// SecureCookies reports whether cookies must carry the Secure flag (the public origin is https).
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+func (c *Config) applyDefaults() {
+	if c.Providers == "" {
+		if c.MetaAppID == "" {
+			c.Providers = ProvidersSandbox
+		} else {
+			c.Providers = ProvidersLive
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost" + portOf(c.Addr)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Sandbox() {
+		// The sandbox lives in this process; the real clients reach it over HTTP like any platform.
+		if c.MetaGraphURL == "" {
+			c.MetaGraphURL = c.BaseURL + "/sandbox/api/graph"
+		}
+		if c.MetaDialogURL == "" {
+			c.MetaDialogURL = c.BaseURL + "/sandbox/dialog"
+		}
+		if c.LineAPIURL == "" {
+			c.LineAPIURL = c.BaseURL + "/sandbox/api/line"
+		}
+		if c.MetaAppID == "" {
+			c.MetaAppID = SandboxAppID
+		}
+		if c.MetaAppSecret == "" {
+			c.MetaAppSecret = SandboxAppSecret
+		}
+		if c.MetaWebhookVerifyToken == "" {
+			c.MetaWebhookVerifyToken = "sandbox-verify-token"
+		}
+	}
+	if c.MetaGraphURL == "" {
+		c.MetaGraphURL = "https://graph.facebook.com"
+	}
+	if c.MetaDialogURL == "" {
+		c.MetaDialogURL = "https://www.facebook.com"
+	}
+	if c.LineAPIURL == "" {
+		c.LineAPIURL = "https://api.line.me"
+	}
+}
+
+// SandboxAppID and SandboxAppSecret identify the emulated Meta app; they are public by design.
+const (
+	SandboxAppID     = "100000000000001"
+	SandboxAppSecret = "sandbox-app-secret-not-for-production"
+)
+
+// Validate checks every field and returns all problems joined, one per line.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.DatabaseURL == "" {
+		add("DATABASE_URL is required (make run starts a private database and sets it)")
+	}
+	if c.SecretKey == "" {
+		add("OMNILINK_SECRET_KEY is required: 32 random bytes, base64 (openssl rand -base64 32)")
+	} else if k, err := decodeKey(c.SecretKey); err != nil || len(k) != 32 {
+		add("OMNILINK_SECRET_KEY must be 32 random bytes in base64 (openssl rand -base64 32)")
+	}
+	if c.Providers != ProvidersSandbox && c.Providers != ProvidersLive {
+		add("OMNILINK_PROVIDERS must be %q or %q, not %q", ProvidersSandbox, ProvidersLive, c.Providers)
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("OMNILINK_BASE_URL must be an absolute http(s) origin, got %q", c.BaseURL)
+	}
+	for name, v := range map[string]string{"META_GRAPH_URL": c.MetaGraphURL, "META_DIALOG_URL": c.MetaDialogURL, "LINE_API_URL": c.LineAPIURL} {
+		if u, err := url.Parse(v); err != nil || u.Host == "" {
+			add("%s must be an absolute URL, got %q", name, v)
+		}
+	}
+	if c.Providers == ProvidersLive {
+		if c.MetaAppID == "" || c.MetaAppSecret == "" {
+			add("META_APP_ID and META_APP_SECRET are required when OMNILINK_PROVIDERS=live")
+		}
+		if c.MetaWebhookVerifyToken == "" {
+			add("META_WEBHOOK_VERIFY_TOKEN is required when OMNILINK_PROVIDERS=live")
+		}
+		if !strings.HasPrefix(c.BaseURL, "https://") {
+			add("OMNILINK_BASE_URL must be https when OMNILINK_PROVIDERS=live (Facebook Login and webhooks require it)")
+		}
+	}
+	if !strings.HasPrefix(c.MetaGraphVersion, "v") {
+		add("META_GRAPH_VERSION must look like v25.0, got %q", c.MetaGraphVersion)
+	}
+	if c.HealthCheckInterval < time.Minute {
+		add("HEALTH_CHECK_INTERVAL must be at least 1m, got %s", c.HealthCheckInterval)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("OMNILINK_LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// MasterKey returns the decoded OMNILINK_SECRET_KEY; Validate has already checked it.
+func (c Config) MasterKey() []byte {
+	k, _ := decodeKey(c.SecretKey)
+	return k
+}
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			return k, nil
+		}
+	}
+	return nil, errors.New("not base64")
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return ":8080"
+}

@@ -1,0 +1,129 @@
+// Package store holds every database query; one Store method per query, grouped by aggregate.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for goose
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/omnilink/omnilink/internal/apperr"
+	"github.com/omnilink/omnilink/migrations"
+)
+
+// ErrNotFound is returned when a row does not exist or belongs to another team.
+var ErrNotFound = apperr.ErrNotFound
+
+// Store wraps the database handle.
+type Store struct {
+	db *gorm.DB
+}
+
+// Open connects to Postgres with GORM over pgx.
+func Open(url string) (*Store, error) {
+	db, err := gorm.Open(postgres.Open(url), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		TranslateError:         false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(10)
+	return &Store{db: db}, nil
+}
+
+// Close releases the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// WithTx runs fn in one transaction; fn's Store sees only that transaction.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx})
+	})
+}
+
+func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// Migrate applies every pending migration.
+func Migrate(ctx context.Context, url string) error {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	res, err := p.Up(ctx)
+	for _, r := range res {
+		slog.Debug("migration applied", "version", r.Source.Version, "file", r.Source.Path)
+	}
+	return err
+}
+
+// notFound turns GORM's missing-row error into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// isUniqueViolation reports a unique-constraint failure, optionally on a named constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "23505" {
+		return constraint == "" || pg.ConstraintName == constraint
+	}
+	return false
+}
+
+// first loads one row or returns ErrNotFound.
+func first[T any](db *gorm.DB) (*T, error) {
+	var v T
+	if err := db.Take(&v).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &v, nil
+}
+
+// affected returns ErrNotFound when an update touched no row (missing or another team's).
+func affected(res *gorm.DB) error {
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package models
+
+// Role is a user's single role within a team.
+type Role string
+
+// The five roles, most powerful first.
+const (
+	RoleAdmin          Role = "admin"
+	RoleSupervisor     Role = "supervisor"
+	RoleMarketer       Role = "marketer"
+	RoleMarketingAgent Role = "marketing_agent"
+	RoleAgent          Role = "agent"
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent, RoleAgent}
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	for _, k := range Roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Capability is something a role may do in the console.
+type Capability string
+
+// Capabilities guarded by the permission table.
+const (
+	CapDashboard Capability = "dashboard"
+	CapCampaigns Capability = "campaigns"
+	CapChannels  Capability = "channels"
+	CapUsers     Capability = "users"
+)
+
+// permissions is the one role × capability table; navigation and route guards both read it.
+var permissions = map[Capability][]Role{
+	CapDashboard: Roles,
+	CapCampaigns: {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	CapChannels:  {RoleAdmin, RoleSupervisor},
+	CapUsers:     {RoleAdmin},
+}
+
+// Can reports whether role r holds capability c.
+func (r Role) Can(c Capability) bool {
+	for _, k := range permissions[c] {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
+
+// CanGrant reports whether a user with role r may give another user the role target.
+// Only holders of the users capability manage roles, and they may grant any role.
+func (r Role) CanGrant(target Role) bool {
+	return r.Can(CapUsers) && target.Valid()
+}
