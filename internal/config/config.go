@@ -27,6 +27,7 @@ type Config struct {
 	Providers     string `env:"OMNILINK_PROVIDERS"`
 	AdminPassword string `env:"OMNILINK_ADMIN_PASSWORD"`
 	LogLevel      string `env:"OMNILINK_LOG_LEVEL" envDefault:"info"`
+	TrustProxy    bool   `env:"OMNILINK_TRUST_PROXY"`
 
 	MetaAppID              string `env:"META_APP_ID"`
 	MetaAppSecret          string `env:"META_APP_SECRET"`
@@ -50,6 +51,12 @@ func Load() (Config, error) {
 	if err := env.Parse(&c); err != nil {
 		return c, err
 	}
+	c.applyDefaults()
+	return c, c.Validate()
+}
+
+// Finish fills derived defaults into a Config built in code (tests) and validates it.
+func Finish(c Config) (Config, error) {
 	c.applyDefaults()
 	return c, c.Validate()
 }

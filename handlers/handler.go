@@ -1,0 +1,99 @@
+// Package handlers is the HTTP layer: Echo routes, middleware, and handlers that turn requests
+// into service calls and service results into templ views.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/i18n"
+	"github.com/omnilink/omnilink/internal/websession"
+	"github.com/omnilink/omnilink/models"
+)
+
+// Directory loads the signed-in user and their team for every request.
+type Directory interface {
+	UserByID(ctx context.Context, id int64) (*models.User, error)
+	Team(ctx context.Context, id int64) (*models.Team, error)
+}
+
+// Accounts is the login and user-management service the console needs.
+type Accounts interface {
+	Login(ctx context.Context, email, password, ip string) (*models.User, error)
+	CreateUser(ctx context.Context, actor *models.User, in models.UserInput) (*models.User, error)
+	ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) error
+	SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) error
+	SetLocale(ctx context.Context, userID int64, locale string) error
+}
+
+// TeamUsers lists a team's users for the users page.
+type TeamUsers interface {
+	TeamUsers(ctx context.Context, teamID int64) ([]models.User, error)
+}
+
+// Pinger tells whether the database answers, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the services the HTTP layer is built from.
+type Deps struct {
+	Config    config.Config
+	Log       *slog.Logger
+	I18n      *i18n.Bundle
+	Sessions  *websession.Store
+	CSRFKey   []byte
+	Directory Directory
+	Accounts  Accounts
+	Users     TeamUsers
+	DB        Pinger
+	Registry  *prometheus.Registry
+}
+
+// Handler holds the dependencies shared by all handlers.
+type Handler struct {
+	cfg      config.Config
+	log      *slog.Logger
+	i18n     *i18n.Bundle
+	sessions *websession.Store
+	csrfKey  []byte
+	dir      Directory
+	accounts Accounts
+	users    TeamUsers
+	db       Pinger
+	registry *prometheus.Registry
+}
+
+// New builds the Echo server with the middleware chain and every route.
+func New(d Deps) *echo.Echo {
+	h := &Handler{
+		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
+		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry,
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	if d.Config.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	metrics := NewMetrics(d.Registry)
+	// Order: recover, secure headers, request id, logging, metrics, then session, user, locale, CSRF.
+	e.Use(middleware.Recover())
+	e.Use(secureHeaders(d.Config.SecureCookies()))
+	e.Use(middleware.RequestID())
+	e.Use(requestLogger(d.Log))
+	e.Use(metrics.middleware)
+	e.Use(h.sessionAndUser)
+	e.Use(h.locale)
+	e.Use(h.csrf)
+	h.routes(e)
+	return e
+}

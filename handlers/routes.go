@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/omnilink/omnilink/models"
+	"github.com/omnilink/omnilink/static"
+)
+
+// routes is the single route table.
+func (h *Handler) routes(e *echo.Echo) {
+	// Operations and static files.
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", h.metrics)
+	e.GET("/static/*", h.static(), cacheStatic)
+
+	// Console session.
+	form := bodyLimit()
+	e.GET("/login", h.loginPage)
+	e.POST("/login", h.login, form)
+	e.POST("/logout", h.logout, form)
+	e.POST("/settings/language", h.setLanguage, form)
+
+	// Console pages, guarded by the permission table.
+	console := e.Group("", requireUser, form)
+	console.GET("/", h.dashboard)
+
+	campaigns := console.Group("/campaigns", requireCap(models.CapCampaigns))
+	campaigns.GET("", h.campaignList)
+
+	users := console.Group("/users", requireCap(models.CapUsers))
+	users.GET("", h.userList)
+	users.GET("/new", h.userNew)
+	users.POST("", h.userCreate)
+	users.POST("/:id/role", h.userRole)
+	users.POST("/:id/disable", h.userDisable)
+	users.POST("/:id/enable", h.userEnable)
+}
+
+// cacheStatic lets browsers keep static files for a day; vendored files never change under a name.
+func cacheStatic(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		return next(c)
+	}
+}
+
+func (h *Handler) static() echo.HandlerFunc {
+	return echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(static.FS)))
+}

@@ -1,0 +1,100 @@
+package i18n_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/omnilink/omnilink/internal/i18n"
+)
+
+func TestEveryKeyInBothLanguages(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := map[string]map[string]bool{}
+	for _, lang := range i18n.Languages {
+		sets[lang] = map[string]bool{}
+		for _, k := range b.Keys(lang) {
+			sets[lang][k] = true
+		}
+		if len(sets[lang]) == 0 {
+			t.Fatalf("%s has no messages", lang)
+		}
+	}
+	for _, a := range i18n.Languages {
+		for _, o := range i18n.Languages {
+			for k := range sets[a] {
+				if !sets[o][k] {
+					t.Errorf("key %q is in %s but missing in %s", k, a, o)
+				}
+			}
+		}
+	}
+}
+
+// keyUse finds literal message keys in code: T("x.y"), TMap("x.y", …), Key: "x.y", and the
+// apperr constructors that take a key.
+var keyUse = regexp.MustCompile(`(?:\bT|TMap|Key:|Forbidden|Invalid\(\s*"[a-z_]+",|Conflict\(\s*"[a-z_]+",)\s*\(?\s*"([a-z_]+\.[a-z0-9_.]+)"`)
+
+func TestKeysUsedInCodeExist(t *testing.T) {
+	b, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, k := range b.Keys(i18n.Default) {
+		known[k] = true
+	}
+	root := filepath.Join("..", "..")
+	found := 0
+	err = filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() && path != root && (info.Name() == "vendor" || info.Name() == "node_modules" || info.Name() == "var" || strings.HasPrefix(info.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".templ")) || strings.HasSuffix(path, "_templ.go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range keyUse.FindAllStringSubmatch(string(src), -1) {
+			found++
+			if !known[m[1]] {
+				t.Errorf("%s uses message key %q that is not defined", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 20 {
+		t.Fatalf("found only %d key uses; the scanner is broken", found)
+	}
+}
+
+func TestFallbacks(t *testing.T) {
+	b, _ := i18n.Load()
+	if got := b.For("fr").T("login.submit"); got != "登入" {
+		t.Fatalf("unknown language should fall back to zh-TW, got %q", got)
+	}
+	if got := b.For("en").T("users.created", "Name", "Amy"); got != "Member Amy created." {
+		t.Fatalf("template args: %q", got)
+	}
+	if got := b.For("en").T("no.such_key"); got != "no.such_key" {
+		t.Fatalf("missing key should render as itself, got %q", got)
+	}
+	for in, want := range map[string]string{"en-US,en;q=0.9": "en", "zh-HK,zh;q=0.8": "zh-TW", "ja": "zh-TW", "": "zh-TW", "garbage;;": "zh-TW"} {
+		if got := i18n.Match(in); got != want {
+			t.Errorf("Match(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package testutil
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/omnilink/omnilink/internal/app"
+	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/models"
+)
+
+// TestApp is the real server, wired as in production, behind an httptest server on a fresh database.
+type TestApp struct {
+	*app.App
+	Server *httptest.Server
+	URL    string
+	t      testing.TB
+}
+
+// Password is the password of every user the helpers create.
+const Password = "correct-horse-battery"
+
+// NewApp starts the server in sandbox mode on its own database.
+func NewApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
+	t.Helper()
+	dbURL := DatabaseURL(t)
+	srv := httptest.NewUnstartedServer(nil)
+	base := "http://" + srv.Listener.Addr().String()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cfg := config.Config{
+		DatabaseURL: dbURL, Addr: srv.Listener.Addr().String(), BaseURL: base,
+		SecretKey: base64.StdEncoding.EncodeToString(key), Providers: config.ProvidersSandbox,
+		LogLevel: "error", MetaGraphVersion: "v25.0", HealthCheckInterval: 3600e9,
+		MailFrom: "omnilink <noreply@omnilink.test>",
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	cfg, err := config.Finish(cfg)
+	if err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	stOwn, err := store.Open(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	a, err := app.Build(cfg, stOwn, log, app.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Run(ctx)
+	srv.Config.Handler = a.Echo
+	srv.Start()
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+		_ = stOwn.Close()
+	})
+	return &TestApp{App: a, Server: srv, URL: base, t: t}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// Team creates a team.
+func (a *TestApp) Team(name string) *models.Team {
+	a.t.Helper()
+	tm := &models.Team{Name: name, Locale: "zh-TW", PlanStatus: models.PlanActive}
+	if err := a.Store.CreateTeam(context.Background(), tm); err != nil {
+		a.t.Fatal(err)
+	}
+	return tm
+}
+
+// User creates a user with the shared test Password.
+func (a *TestApp) User(teamID int64, role models.Role, email string) *models.User {
+	a.t.Helper()
+	hash, err := a.Accounts.HashPassword(Password)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	u := &models.User{TeamID: teamID, Email: email, Name: strings.Split(email, "@")[0], PasswordHash: hash, Role: role}
+	if err := a.Store.CreateUser(context.Background(), u); err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+// Client is a browser-like HTTP client: it keeps cookies and does not follow redirects.
+type Client struct {
+	t    testing.TB
+	base string
+	HTTP *http.Client
+	// csrf is the token read from the last page that had a form.
+	csrf string
+}
+
+// Response is a finished response with its body read.
+type Response struct {
+	Status   int
+	Body     string
+	Header   http.Header
+	Location string
+}
+
+// Client returns a fresh cookie-keeping client.
+func (a *TestApp) Client() *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{t: a.t, base: a.URL, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// Do sends a request and reads the answer; it remembers any CSRF token on the page.
+func (c *Client) Do(req *http.Request) *Response {
+	c.t.Helper()
+	res, err := c.HTTP.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if m := csrfField.FindSubmatch(b); m != nil {
+		c.csrf = html.UnescapeString(string(m[1]))
+	}
+	return &Response{Status: res.StatusCode, Body: string(b), Header: res.Header, Location: res.Header.Get("Location")}
+}
+
+// Get fetches a path.
+func (c *Client) Get(path string) *Response {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
+	return c.Do(req)
+}
+
+// Post sends a form exactly as given (no token added).
+func (c *Client) Post(path string, form url.Values) *Response {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.Do(req)
+}
+
+// Submit posts a form with the CSRF token read from page (fetched first when empty).
+func (c *Client) Submit(page, path string, form url.Values) *Response {
+	c.t.Helper()
+	if page != "" {
+		if r := c.Get(page); r.Status != http.StatusOK {
+			c.t.Fatalf("GET %s before submit: %d", page, r.Status)
+		}
+	}
+	if c.csrf == "" {
+		c.t.Fatalf("no CSRF token found on %s", page)
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", c.csrf)
+	return c.Post(path, form)
+}
+
+// CSRF is the last token read from a page.
+func (c *Client) CSRF() string { return c.csrf }
+
+// Login signs in through the login form and fails the test if it does not work.
+func (c *Client) Login(email, password string) {
+	c.t.Helper()
+	r := c.Submit("/login", "/login", url.Values{"email": {email}, "password": {password}})
+	if r.Status != http.StatusSeeOther {
+		c.t.Fatalf("login %s: status %d\n%s", email, r.Status, r.Body)
+	}
+}

@@ -1,0 +1,20 @@
+// Console behaviour that needs script: CSRF header on htmx requests, confirmations, and
+// closing dialogs. Loaded from our own origin, so the CSP allows it without a nonce.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:configRequest", function (e) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) e.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  }, true);
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest("[data-close-dialog]");
+    if (t) {
+      var d = t.closest("dialog");
+      if (d) d.removeAttribute("open");
+    }
+  });
+})();

@@ -1,0 +1,9 @@
+// Package static embeds the stylesheet, script and vendored front-end files served under /static.
+package static
+
+import "embed"
+
+// FS holds every static file.
+//
+//go:embed app.css app.js vendor
+var FS embed.FS

@@ -1,0 +1,55 @@
+// Package layout holds the per-request page context and the console's page frame.
+package layout
+
+import "github.com/omnilink/omnilink/internal/i18n"
+
+// Page is the per-request context every layout and view receives.
+type Page struct {
+	Title     string
+	Loc       *i18n.Localizer
+	CSRF      string
+	Nonce     string
+	RequestID string
+	Path      string
+	User      *UserVM
+	TeamName  string
+	Nav       []NavItem
+	Flashes   []Flash
+	Banners   []Banner
+}
+
+// T translates a key in the page's language.
+func (p *Page) T(key string, args ...any) string { return p.Loc.T(key, args...) }
+
+// Lang is the page's language tag.
+func (p *Page) Lang() string { return p.Loc.Lang }
+
+// UserVM is what a page shows of the signed-in user.
+type UserVM struct {
+	ID    int64
+	Name  string
+	Email string
+	Role  string
+}
+
+// NavItem is one navigation link the user's role allows.
+type NavItem struct {
+	Href   string
+	Key    string
+	Active bool
+}
+
+// Flash is a one-time message shown after a redirect.
+type Flash struct {
+	Kind    string // success, error or info
+	Message string
+}
+
+// Banner is a persistent warning shown on every console page, such as a broken channel.
+type Banner struct {
+	Title      string
+	Body       string
+	ActionHref string
+	ActionText string
+	Note       string
+}
