@@ -263,7 +263,6 @@ func requireCap(cap models.Capability) echo.MiddlewareFunc {
 
 func bodyLimit() echo.MiddlewareFunc { return middleware.BodyLimit(maxFormBody) }
 
-
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
 // safeNext keeps redirects on our own site.
@@ -273,4 +272,3 @@ func safeNext(next string) string {
 	}
 	return next
 }
-

@@ -33,8 +33,17 @@ func Load() (*Bundle, error) {
 	b := goi18n.NewBundle(language.MustParse(Default))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	bundle := &Bundle{b: b, keys: map[string][]string{}}
-	for _, lang := range Languages {
-		path := "locales/" + lang + ".toml"
+	// Each console area keeps its own file per language: locales/AREA.LANG.toml.
+	paths, err := fs.Glob(files, "locales/*.toml")
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "locales/"), ".toml")
+		_, lang, ok := strings.Cut(name, ".")
+		if !ok || !Supported(lang) {
+			return nil, fmt.Errorf("%s: name must be AREA.LANG.toml with LANG one of %v", path, Languages)
+		}
 		data, err := fs.ReadFile(files, path)
 		if err != nil {
 			return nil, err
@@ -46,7 +55,14 @@ func Load() (*Bundle, error) {
 		for _, m := range mf.Messages {
 			bundle.keys[lang] = append(bundle.keys[lang], m.ID)
 		}
+	}
+	for _, lang := range Languages {
 		sort.Strings(bundle.keys[lang])
+		for i := 1; i < len(bundle.keys[lang]); i++ {
+			if bundle.keys[lang][i] == bundle.keys[lang][i-1] {
+				return nil, fmt.Errorf("message %q is defined twice for %s", bundle.keys[lang][i], lang)
+			}
+		}
 	}
 	return bundle, nil
 }

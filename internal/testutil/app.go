@@ -81,7 +81,10 @@ func NewApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Team creates a team.
 func (a *TestApp) Team(name string) *models.Team {

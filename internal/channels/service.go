@@ -1,0 +1,110 @@
+// Package channels connects, reauthorises and disconnects a team's channels (Facebook Pages,
+// Instagram accounts, LINE official accounts, WhatsApp numbers) and keeps their secrets sealed.
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/omnilink/omnilink/internal/crypto"
+	"github.com/omnilink/omnilink/internal/line"
+	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/models"
+)
+
+// Service is the channels service.
+type Service struct {
+	st     *store.Store
+	box    *crypto.Box
+	meta   *meta.Client
+	line   *line.Client
+	now    func() time.Time
+	oauth  OAuthConfig
+	events EventSink
+}
+
+// OAuthConfig is how Facebook Login is asked for.
+type OAuthConfig struct {
+	RedirectURI string // {base}/oauth/meta/callback, byte-identical in the code exchange
+	ConfigID    string // Facebook Login for Business configuration, replaces scopes when set
+}
+
+// EventSink hears about connection changes (the health monitor closes an episode on repair).
+type EventSink interface {
+	ChannelRepaired(ctx context.Context, ch *models.Channel)
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	Store  *store.Store
+	Box    *crypto.Box
+	Meta   *meta.Client
+	Line   *line.Client
+	Now    func() time.Time
+	OAuth  OAuthConfig
+	Events EventSink
+}
+
+// New builds the service.
+func New(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{st: d.Store, box: d.Box, meta: d.Meta, line: d.Line, now: d.Now, oauth: d.OAuth, events: d.Events}
+}
+
+// SetEvents attaches the listener for repairs after construction (the health monitor is built later).
+func (s *Service) SetEvents(e EventSink) { s.events = e }
+
+// credentialsAAD binds sealed credentials to their account, so a ciphertext copied onto another
+// row does not open.
+func credentialsAAD(teamID int64, p models.Platform, externalID string) []byte {
+	return fmt.Appendf(nil, "channel:%d:%s:%s:credentials", teamID, p, externalID)
+}
+
+func tokenAAD(teamID int64, fbUserID string) []byte {
+	return fmt.Appendf(nil, "meta_authorization:%d:%s:token", teamID, fbUserID)
+}
+
+// Credentials opens a channel's sealed secrets.
+func (s *Service) Credentials(ch *models.Channel) (models.Credentials, error) {
+	var c models.Credentials
+	if ch.Credentials == "" {
+		return c, nil
+	}
+	raw, err := s.box.Open(ch.Credentials, credentialsAAD(ch.TeamID, ch.Platform, ch.ExternalID))
+	if err != nil {
+		return c, fmt.Errorf("open credentials of channel %d: %w", ch.ID, err)
+	}
+	err = json.Unmarshal(raw, &c)
+	return c, err
+}
+
+// sealCredentials seals secrets for a channel row.
+func (s *Service) sealCredentials(ch *models.Channel, c models.Credentials) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	ch.Credentials = s.box.Seal(raw, credentialsAAD(ch.TeamID, ch.Platform, ch.ExternalID))
+	return nil
+}
+
+// UserToken opens a Facebook authorisation's long-lived user token.
+func (s *Service) UserToken(a *models.MetaAuthorization) (string, error) {
+	raw, err := s.box.Open(a.AccessToken, tokenAAD(a.TeamID, a.FBUserID))
+	return string(raw), err
+}
+
+// List returns a team's connected channels.
+func (s *Service) List(ctx context.Context, teamID int64) ([]models.Channel, error) {
+	return s.st.TeamChannels(ctx, teamID)
+}
+
+// Channel returns one of a team's channels.
+func (s *Service) Channel(ctx context.Context, teamID, id int64) (*models.Channel, error) {
+	return s.st.Channel(ctx, teamID, id)
+}

@@ -1,0 +1,29 @@
+// Command testdb starts and stops the throw-away Postgres cluster that make test shares
+// between test binaries: "testdb start DIR" prints the maintenance URL, "testdb stop DIR" ends it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/omnilink/omnilink/internal/pgcluster"
+)
+
+func main() {
+	if len(os.Args) != 3 || (os.Args[1] != "start" && os.Args[1] != "stop") {
+		fmt.Fprintln(os.Stderr, "usage: testdb start|stop DIR")
+		os.Exit(2)
+	}
+	c, err := pgcluster.Ensure(context.Background(), os.Args[2], pgcluster.Options{Fast: true})
+	if err == nil && os.Args[1] == "stop" {
+		err = c.Stop()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testdb:", err)
+		os.Exit(1)
+	}
+	if os.Args[1] == "start" {
+		fmt.Println(c.URL("postgres"))
+	}
+}
