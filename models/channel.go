@@ -55,7 +55,7 @@ type Channel struct {
 	Username       string
 	PictureURL     string
 	AuthorizedBy   *int64
-	Credentials    string // sealed; opened only by the channels service
+	Credentials    string          // sealed; opened only by the channels service
 	Settings       ChannelSettings `gorm:"type:jsonb"`
 	Status         ChannelStatus
 	StatusCause    string

@@ -17,14 +17,14 @@ import (
 
 // Throttle limits: failures counted within Window per account and per client address.
 const (
-	Window         = 15 * time.Minute
-	MaxPerAccount  = 5
-	MaxPerAddress  = 30
-	DefaultBCCost  = 12
-	auditRole      = "user.role_changed"
-	auditCreate    = "user.created"
-	auditDisabled  = "user.disabled"
-	auditEnabled   = "user.enabled"
+	Window        = 15 * time.Minute
+	MaxPerAccount = 5
+	MaxPerAddress = 30
+	DefaultBCCost = 12
+	auditRole     = "user.role_changed"
+	auditCreate   = "user.created"
+	auditDisabled = "user.disabled"
+	auditEnabled  = "user.enabled"
 )
 
 // Errors a login or a user change may answer with.
