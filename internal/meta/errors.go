@@ -1,0 +1,326 @@
+package meta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// GraphError is the error object Graph returns, plus the HTTP status it came with.
+type GraphError struct {
+	HTTPStatus  int
+	Code        int
+	Subcode     int
+	Type        string
+	Message     string
+	UserTitle   string
+	UserMsg     string
+	FBTraceID   string
+	IsTransient bool
+}
+
+// Error implements error.
+func (e *GraphError) Error() string {
+	var b strings.Builder
+	b.WriteString("meta: graph error")
+	if e.Code != 0 {
+		fmt.Fprintf(&b, " %d", e.Code)
+		if e.Subcode != 0 {
+			fmt.Fprintf(&b, "/%d", e.Subcode)
+		}
+	}
+	if e.Type != "" {
+		fmt.Fprintf(&b, " (%s)", e.Type)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " [http %d]", e.HTTPStatus)
+	}
+	if e.FBTraceID != "" {
+		fmt.Fprintf(&b, " [fbtrace_id %s]", e.FBTraceID)
+	}
+	return b.String()
+}
+
+type wireError struct {
+	Message     string  `json:"message"`
+	Type        string  `json:"type"`
+	Code        flexInt `json:"code"`
+	Subcode     flexInt `json:"error_subcode"`
+	AltSubcode  flexInt `json:"subcode"`
+	UserTitle   string  `json:"error_user_title"`
+	UserMsg     string  `json:"error_user_msg"`
+	FBTraceID   string  `json:"fbtrace_id"`
+	IsTransient bool    `json:"is_transient"`
+}
+
+func (w wireError) toGraphError(status int, secrets []string) *GraphError {
+	sub := int(w.Subcode)
+	if sub == 0 {
+		sub = int(w.AltSubcode)
+	}
+	return &GraphError{
+		HTTPStatus:  status,
+		Code:        int(w.Code),
+		Subcode:     sub,
+		Type:        w.Type,
+		Message:     scrub(w.Message, secrets),
+		UserTitle:   scrub(w.UserTitle, secrets),
+		UserMsg:     scrub(w.UserMsg, secrets),
+		FBTraceID:   w.FBTraceID,
+		IsTransient: w.IsTransient,
+	}
+}
+
+// decodeErrorField reads the "error" member of a Graph answer, which is an object in the
+// Graph API and occasionally a bare string on OAuth endpoints.
+func decodeErrorField(raw []byte) (*wireError, bool) {
+	var env struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &env) != nil || len(env.Error) == 0 || string(env.Error) == "null" {
+		return nil, false
+	}
+	var w wireError
+	if json.Unmarshal(env.Error, &w) == nil {
+		return &w, true
+	}
+	var s string
+	if json.Unmarshal(env.Error, &s) == nil {
+		return &wireError{Message: s}, true
+	}
+	return nil, false
+}
+
+func parseGraphError(resp *http.Response, raw []byte, secrets []string) *GraphError {
+	if w, ok := decodeErrorField(raw); ok {
+		return w.toGraphError(resp.StatusCode, secrets)
+	}
+	return &GraphError{
+		HTTPStatus:  resp.StatusCode,
+		Message:     "unexpected answer: " + http.StatusText(resp.StatusCode),
+		IsTransient: resp.StatusCode >= 500,
+	}
+}
+
+// errorInBody reports an error object delivered with a 2xx status.
+func errorInBody(resp *http.Response, raw []byte, secrets []string) *GraphError {
+	if w, ok := decodeErrorField(raw); ok {
+		return w.toGraphError(resp.StatusCode, secrets)
+	}
+	return nil
+}
+
+// tokenLike matches Meta access tokens (they start with "EA") so that one echoed in an
+// error message never reaches logs.
+var tokenLike = regexp.MustCompile(`EA[A-Za-z0-9]{30,}`)
+
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return tokenLike.ReplaceAllString(s, "[redacted]")
+}
+
+// Class is the broad outcome of a failed call, which decides what a caller does next.
+type Class int
+
+// Classes returned by Classify.
+const (
+	ClassNone                 Class = iota // no error
+	ClassAuthBroken                        // the token or permission is gone: re-authorise
+	ClassTransient                         // retry later with back-off
+	ClassMessagingWindow                   // the 24-hour window is closed for this recipient
+	ClassRecipientUnavailable              // the recipient cannot be messaged now
+	ClassOther                             // anything else: a bug or bad input
+)
+
+var classNames = map[Class]string{
+	ClassNone:                 "none",
+	ClassAuthBroken:           "auth_broken",
+	ClassTransient:            "transient",
+	ClassMessagingWindow:      "messaging_window",
+	ClassRecipientUnavailable: "recipient_unavailable",
+	ClassOther:                "other",
+}
+
+// String returns a stable snake_case name suitable for storage.
+func (c Class) String() string {
+	if n, ok := classNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("class(%d)", int(c))
+}
+
+// Cause refines a Class, chiefly to explain to a user why a connection broke.
+type Cause int
+
+// Causes returned by Classify.
+const (
+	CauseNone              Cause = iota // no finer cause known
+	CausePasswordChanged                // 190/460
+	CauseCheckpoint                     // 190/459, 190/464: the user must act on facebook.com
+	CauseExpired                        // 190/463 or an "expired" 190
+	CauseAppRemoved                     // 190/458
+	CauseLoggedOut                      // 190/467
+	CauseInvalidToken                   // 190, 102
+	CausePermissionRemoved              // 10, 200-299
+	CauseAccountGone                    // 100/33: the object no longer exists or is out of reach
+	CauseRateLimited                    // throttling codes and HTTP 429
+	CauseServerError                    // codes 1, 2 and HTTP 5xx
+	CauseNetwork                        // transport failures and timeouts
+)
+
+var causeNames = map[Cause]string{
+	CauseNone:              "none",
+	CausePasswordChanged:   "password_changed",
+	CauseCheckpoint:        "checkpoint",
+	CauseExpired:           "expired",
+	CauseAppRemoved:        "app_removed",
+	CauseLoggedOut:         "logged_out",
+	CauseInvalidToken:      "invalid_token",
+	CausePermissionRemoved: "permission_removed",
+	CauseAccountGone:       "account_gone",
+	CauseRateLimited:       "rate_limited",
+	CauseServerError:       "server_error",
+	CauseNetwork:           "network",
+}
+
+// String returns a stable snake_case name suitable for storage.
+func (c Cause) String() string {
+	if n, ok := causeNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("cause(%d)", int(c))
+}
+
+// Classification is the result of Classify.
+type Classification struct {
+	Class Class
+	Cause Cause
+}
+
+// String returns "class" or "class/cause".
+func (c Classification) String() string {
+	if c.Cause == CauseNone {
+		return c.Class.String()
+	}
+	return c.Class.String() + "/" + c.Cause.String()
+}
+
+// anySubcode in a rule matches every subcode; subcode 0 means "none given".
+const anySubcode = -1
+
+type rule struct {
+	code, codeMax int    // inclusive range; codeMax 0 means just code
+	subcode       int    // anySubcode, 0 (no subcode) or a specific subcode
+	msg           string // when set, the lower-cased message must contain it
+	class         Class
+	cause         Cause
+}
+
+// rules maps Graph (and WhatsApp Cloud) error codes to classifications. The first
+// matching rule wins, so specific subcodes come before the broad codes they refine.
+var rules = []rule{
+	// Send-API outcomes that share codes with permission errors.
+	{code: 10, subcode: 2018278, class: ClassMessagingWindow},
+	{code: 10, subcode: 2534022, class: ClassMessagingWindow},
+	{code: 10, subcode: 2018065, class: ClassMessagingWindow},
+	{code: 131047, subcode: anySubcode, class: ClassMessagingWindow}, // WhatsApp re-engagement
+	{code: 10, subcode: 2018108, class: ClassRecipientUnavailable},
+	{code: 200, subcode: 1545041, class: ClassRecipientUnavailable},
+	{code: 551, subcode: anySubcode, class: ClassRecipientUnavailable},
+	{code: 131026, subcode: anySubcode, class: ClassRecipientUnavailable}, // WhatsApp undeliverable
+
+	// Broken tokens.
+	{code: 190, subcode: 458, class: ClassAuthBroken, cause: CauseAppRemoved},
+	{code: 190, subcode: 459, class: ClassAuthBroken, cause: CauseCheckpoint},
+	{code: 190, subcode: 464, class: ClassAuthBroken, cause: CauseCheckpoint},
+	{code: 190, subcode: 460, class: ClassAuthBroken, cause: CausePasswordChanged},
+	{code: 190, subcode: 463, class: ClassAuthBroken, cause: CauseExpired},
+	{code: 190, subcode: 467, class: ClassAuthBroken, cause: CauseLoggedOut},
+	// UNCONFIRMED: 190/492 "invalid session", seen when the user lost their Page role.
+	{code: 190, subcode: 492, class: ClassAuthBroken, cause: CausePermissionRemoved},
+	{code: 190, subcode: 0, msg: "expired", class: ClassAuthBroken, cause: CauseExpired},
+	{code: 190, subcode: anySubcode, class: ClassAuthBroken, cause: CauseInvalidToken},
+	{code: 102, subcode: anySubcode, class: ClassAuthBroken, cause: CauseInvalidToken},
+	{code: 10, subcode: anySubcode, class: ClassAuthBroken, cause: CausePermissionRemoved},
+	{code: 200, codeMax: 299, subcode: anySubcode, class: ClassAuthBroken, cause: CausePermissionRemoved},
+	{code: 100, subcode: 33, class: ClassAuthBroken, cause: CauseAccountGone},
+	{code: 803, subcode: anySubcode, class: ClassAuthBroken, cause: CauseAccountGone}, // alias does not exist
+
+	// Throttling and server trouble.
+	{code: 4, subcode: anySubcode, class: ClassTransient, cause: CauseRateLimited},
+	{code: 17, subcode: anySubcode, class: ClassTransient, cause: CauseRateLimited},
+	{code: 32, subcode: anySubcode, class: ClassTransient, cause: CauseRateLimited},
+	{code: 613, subcode: anySubcode, class: ClassTransient, cause: CauseRateLimited},
+	// UNCONFIRMED: the exact 800xx business-use-case codes per product.
+	{code: 80001, codeMax: 80009, subcode: anySubcode, class: ClassTransient, cause: CauseRateLimited},
+	{code: 130429, subcode: anySubcode, class: ClassTransient, cause: CauseRateLimited}, // WhatsApp throughput
+	{code: 1, subcode: anySubcode, class: ClassTransient, cause: CauseServerError},
+	{code: 2, subcode: anySubcode, class: ClassTransient, cause: CauseServerError},
+}
+
+func (r rule) matches(e *GraphError) bool {
+	hi := r.codeMax
+	if hi == 0 {
+		hi = r.code
+	}
+	if e.Code < r.code || e.Code > hi {
+		return false
+	}
+	if r.subcode != anySubcode && r.subcode != e.Subcode {
+		return false
+	}
+	return r.msg == "" || strings.Contains(strings.ToLower(e.Message), r.msg)
+}
+
+// Classify sorts err into what a caller should do about it: nothing, re-authorise,
+// retry, wait for the customer, or give up. It understands *GraphError anywhere in the
+// chain as well as transport errors and timeouts.
+func Classify(err error) Classification {
+	if err == nil {
+		return Classification{Class: ClassNone}
+	}
+	var ge *GraphError
+	if errors.As(err, &ge) {
+		return classifyGraph(ge)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return Classification{Class: ClassTransient, Cause: CauseNetwork}
+	}
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) || errors.As(err, &ue) {
+		return Classification{Class: ClassTransient, Cause: CauseNetwork}
+	}
+	return Classification{Class: ClassOther}
+}
+
+func classifyGraph(e *GraphError) Classification {
+	for _, r := range rules {
+		if r.matches(e) {
+			return Classification{Class: r.class, Cause: r.cause}
+		}
+	}
+	switch {
+	case e.HTTPStatus == http.StatusTooManyRequests:
+		return Classification{Class: ClassTransient, Cause: CauseRateLimited}
+	case e.IsTransient, e.HTTPStatus >= 500:
+		return Classification{Class: ClassTransient, Cause: CauseServerError}
+	}
+	return Classification{Class: ClassOther}
+}
