@@ -366,7 +366,7 @@ func (w *World) userNode(rq *graphRequest, id, edge string) (any, *graphError) {
 		if e != nil {
 			return nil, e
 		}
-		out := map[string]any{}
+		out := map[string]any{"id": u.ID} // Graph always includes the id
 		for _, f := range fields {
 			switch f.name {
 			case "id":
@@ -499,11 +499,10 @@ func (w *World) pageNode(rq *graphRequest, p *Page, edge string) (any, *graphErr
 // pageObject renders a Page with the requested fields for the caller's token.
 func (w *World) pageObject(rq *graphRequest, p *Page, fields []fieldSel) (map[string]any, *graphError) {
 	t := rq.c.tok
-	out := map[string]any{}
+	out := map[string]any{"id": p.ID}
 	for _, f := range fields {
 		switch f.name {
 		case "id":
-			out["id"] = p.ID
 		case "name":
 			out["name"] = p.Name
 		case "category":
@@ -583,11 +582,10 @@ func (w *World) instagramNode(rq *graphRequest, a *InstagramAccount, edge string
 }
 
 func (w *World) instagramObject(rq *graphRequest, a *InstagramAccount, fields []fieldSel) (map[string]any, *graphError) {
-	out := map[string]any{}
+	out := map[string]any{"id": a.ID}
 	for _, f := range fields {
 		switch f.name {
 		case "id":
-			out["id"] = a.ID
 		case "username":
 			out["username"] = a.Username
 		case "name":

@@ -148,6 +148,10 @@ func TestMeAndPermissions(t *testing.T) {
 	if _, hasName := r.body["name"]; hasName || r.body["id"] != MeiUserID {
 		t.Fatalf("fields=id answered %s", r.raw)
 	}
+	// Graph always includes the id, asked for or not.
+	if r = e.graph(http.MethodGet, "/me", url.Values{"access_token": {tok}, "fields": {"name"}}); r.body["id"] != MeiUserID {
+		t.Fatalf("fields=name answered %s", r.raw)
+	}
 	e.wantGraphError(e.graph(http.MethodGet, "/me", url.Values{"access_token": {tok}, "fields": {"id,birthday"}}), 400, 100, 0)
 	e.wantGraphError(e.graph(http.MethodGet, "/me", nil), 400, 2500, 0)
 	e.wantGraphError(e.graph(http.MethodGet, "/me", url.Values{"access_token": {"EAAgarbage"}}), 400, 190, 0)

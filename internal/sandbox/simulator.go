@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,9 +66,45 @@ func Deliver(ctx context.Context, client *http.Client, url string, body []byte, 
 	return resp.StatusCode, nil
 }
 
+// VerifyMetaWebhook performs Meta's subscription handshake against a callback URL: a GET with
+// hub.mode=subscribe, hub.verify_token and a random hub.challenge, which the receiver must
+// echo as the raw body with status 200.
+func VerifyMetaWebhook(ctx context.Context, client *http.Client, callbackURL, verifyToken string) error {
+	challenge := randomDigits(10)
+	u, err := url.Parse(callbackURL)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	q.Set("hub.mode", "subscribe")
+	q.Set("hub.challenge", challenge)
+	q.Set("hub.verify_token", verifyToken)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "facebookplatform/1.0 (+http://developers.facebook.com)")
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	if resp.StatusCode != http.StatusOK || string(body) != challenge {
+		return fmt.Errorf("sandbox: webhook verification failed: status %d, body %q, want %q", resp.StatusCode, body, challenge)
+	}
+	return nil
+}
+
 // Wire shapes of the webhooks, as structs so fields keep the platforms' order.
 type (
-	idObj      struct{ ID string `json:"id"` }
+	idObj struct {
+		ID string `json:"id"`
+	}
 	metaHookIn struct {
 		Object string      `json:"object"`
 		Entry  []metaEntry `json:"entry"`
@@ -129,7 +166,9 @@ type (
 		Text        *waText        `json:"text,omitempty"`
 		Interactive *waInteractive `json:"interactive,omitempty"`
 	}
-	waText        struct{ Body string `json:"body"` }
+	waText struct {
+		Body string `json:"body"`
+	}
 	waInteractive struct {
 		Type        string `json:"type"`
 		ButtonReply struct {
@@ -172,8 +211,8 @@ type (
 	}
 )
 
-// inbound is one simulated customer action.
-type inbound struct {
+// customerAction is one simulated thing a customer does.
+type customerAction struct {
 	kind    string // text, postback, follow, unfollow
 	text    string // message text or button title
 	payload string // postback payload
@@ -188,27 +227,43 @@ func (w *World) SimulateInbound(p Platform, accountID, customerID, text string) 
 	if text == "" {
 		return nil, "", fmt.Errorf("sandbox: empty message")
 	}
-	return w.simulate(p, accountID, customerID, inbound{kind: "text", text: text})
+	return w.simulate(p, accountID, customerID, customerAction{kind: "text", text: text})
 }
 
 // SimulatePostback is a customer tapping a button: a Messenger/Instagram postback, a WhatsApp
 // interactive button_reply, or a LINE postback event.
 func (w *World) SimulatePostback(p Platform, accountID, customerID, title, payload string) ([]byte, string, error) {
-	return w.simulate(p, accountID, customerID, inbound{kind: "postback", text: title, payload: payload})
+	return w.simulate(p, accountID, customerID, customerAction{kind: "postback", text: title, payload: payload})
 }
 
 // SimulateFollow is a LINE user adding the official account; after a block it carries
 // follow.isUnblocked=true, as LINE does.
 func (w *World) SimulateFollow(accountID, lineUserID string) ([]byte, string, error) {
-	return w.simulate(PlatformLINE, accountID, lineUserID, inbound{kind: "follow"})
+	return w.simulate(PlatformLINE, accountID, lineUserID, customerAction{kind: "follow"})
 }
 
 // SimulateUnfollow is a LINE user blocking the official account.
 func (w *World) SimulateUnfollow(accountID, lineUserID string) ([]byte, string, error) {
-	return w.simulate(PlatformLINE, accountID, lineUserID, inbound{kind: "unfollow"})
+	return w.simulate(PlatformLINE, accountID, lineUserID, customerAction{kind: "unfollow"})
 }
 
-func (w *World) simulate(p Platform, accountID, customerID string, in inbound) ([]byte, string, error) {
+// SimulateLINEVerify is the body LINE sends when someone presses "Verify" in the LINE
+// Developers console: no events, still signed, still expecting 200.
+func (w *World) SimulateLINEVerify(accountID string) ([]byte, string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.st.lineAccount(accountID)
+	if a == nil {
+		return nil, "", fmt.Errorf("%w: LINE account %s", ErrNotFound, accountID)
+	}
+	body, err := json.Marshal(lineHookIn{Destination: a.BotUserID, Events: []lineEvent{}})
+	if err != nil {
+		return nil, "", err
+	}
+	return body, SignLINE(a.ChannelSecret, body), nil
+}
+
+func (w *World) simulate(p Platform, accountID, customerID string, in customerAction) ([]byte, string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.now()
@@ -260,7 +315,7 @@ func (s *state) addCustomer(p Platform, accountID, externalID string) {
 		Identities: []Identity{{Platform: p, AccountID: accountID, ExternalID: externalID}}})
 }
 
-func (w *World) metaInbound(p Platform, accountID, customerID string, in inbound, now time.Time) ([]byte, string, error) {
+func (w *World) metaInbound(p Platform, accountID, customerID string, in customerAction, now time.Time) ([]byte, string, error) {
 	object := "page"
 	if p == PlatformFacebook {
 		if w.st.page(accountID) == nil {
@@ -300,7 +355,7 @@ func (w *World) metaInbound(p Platform, accountID, customerID string, in inbound
 	return metaJSON(metaHookIn{Object: object, Entry: []metaEntry{{ID: accountID, Time: ms, Messaging: []metaMessaging{m}}}}), mid, nil
 }
 
-func (w *World) whatsappInbound(accountID, customerID string, in inbound, now time.Time) ([]byte, string, error) {
+func (w *World) whatsappInbound(accountID, customerID string, in customerAction, now time.Time) ([]byte, string, error) {
 	n := w.st.whatsapp(accountID)
 	if n == nil {
 		return nil, "", fmt.Errorf("%w: whatsapp number %s", ErrNotFound, accountID)
@@ -337,7 +392,7 @@ func (w *World) whatsappInbound(accountID, customerID string, in inbound, now ti
 	return metaJSON(hook), wamid, nil
 }
 
-func (w *World) lineInbound(accountID, userID string, in inbound, now time.Time) ([]byte, string, string, error) {
+func (w *World) lineInbound(accountID, userID string, in customerAction, now time.Time) ([]byte, string, string, error) {
 	a := w.st.lineAccount(accountID)
 	if a == nil {
 		return nil, "", "", fmt.Errorf("%w: LINE account %s", ErrNotFound, accountID)

@@ -50,11 +50,10 @@ func (w *World) phoneNode(rq *graphRequest, n *WhatsAppNumber, edge string) (any
 }
 
 func phoneObject(n *WhatsAppNumber, fields []fieldSel) (map[string]any, *graphError) {
-	out := map[string]any{}
+	out := map[string]any{"id": n.PhoneNumberID}
 	for _, f := range fields {
 		switch f.name {
 		case "id":
-			out["id"] = n.PhoneNumberID
 		case "verified_name":
 			out["verified_name"] = n.VerifiedName
 		case "display_phone_number":
@@ -94,11 +93,10 @@ func (w *World) wabaNode(rq *graphRequest, wabaID, edge string) (any, *graphErro
 		if e != nil {
 			return nil, e
 		}
-		out := map[string]any{}
+		out := map[string]any{"id": wabaID}
 		for _, f := range fields {
 			switch f.name {
 			case "id":
-				out["id"] = wabaID
 			case "name":
 				out["name"] = numbers[0].WABAName
 			case "currency":
