@@ -2,7 +2,10 @@ package sandbox
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -257,6 +260,17 @@ func (w *World) graph(r *http.Request, params url.Values, body []byte) *apiRespo
 		if c.tok == nil || c.tok.Kind == kindLINEChannel || c.tok.Kind == kindLIFF {
 			c.tok = nil
 			return w.graphErrorResponse(errBadToken(), nil)
+		}
+	}
+
+	// A proof is optional here (the app does not enforce "Require App Secret"), but a
+	// wrong one is refused, as Graph does, so a client computing it wrongly finds out.
+	if proof := params.Get("appsecret_proof"); proof != "" {
+		mac := hmac.New(sha256.New, []byte(w.appSecret))
+		mac.Write([]byte(raw))
+		if !hmac.Equal([]byte(strings.ToLower(proof)), []byte(hex.EncodeToString(mac.Sum(nil)))) {
+			return w.graphErrorResponse(&graphError{Status: 400, Type: "GraphMethodException", Code: 100,
+				Message: "Invalid appsecret_proof provided in the API argument"}, nil)
 		}
 	}
 

@@ -2,6 +2,9 @@ package sandbox
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -154,6 +157,10 @@ func TestMeAndPermissions(t *testing.T) {
 	}
 	e.wantGraphError(e.graph(http.MethodGet, "/me", url.Values{"access_token": {tok}, "fields": {"id,birthday"}}), 400, 100, 0)
 	e.wantGraphError(e.graph(http.MethodGet, "/me", nil), 400, 2500, 0)
+	proof := hmac.New(sha256.New, []byte("test-app-secret"))
+	proof.Write([]byte(tok))
+	e.wantOK(e.graph(http.MethodGet, "/me", url.Values{"access_token": {tok}, "appsecret_proof": {hex.EncodeToString(proof.Sum(nil))}}))
+	e.wantGraphError(e.graph(http.MethodGet, "/me", url.Values{"access_token": {tok}, "appsecret_proof": {"00"}}), 400, 100, 0)
 	e.wantGraphError(e.graph(http.MethodGet, "/me", url.Values{"access_token": {"EAAgarbage"}}), 400, 190, 0)
 
 	annTok := e.login("ann")
