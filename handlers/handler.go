@@ -53,6 +53,8 @@ type Deps struct {
 	Users     TeamUsers
 	DB        Pinger
 	Registry  *prometheus.Registry
+	Channels  Channels
+	Webhooks  WebhookReceiver
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -67,13 +69,16 @@ type Handler struct {
 	users    TeamUsers
 	db       Pinger
 	registry *prometheus.Registry
+	channels Channels
+	webhooks WebhookReceiver
 }
 
 // New builds the Echo server with the middleware chain and every route.
 func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
-		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry,
+		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
+		webhooks: d.Webhooks,
 	}
 	e := echo.New()
 	e.HideBanner = true

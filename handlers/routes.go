@@ -17,6 +17,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/metrics", h.metrics)
 	e.GET("/static/*", h.static(), cacheStatic)
 
+	// Platform webhooks: authenticated by their signatures, not by sessions or CSRF.
+	e.GET("/webhooks/meta", h.metaWebhookVerify)
+	e.POST("/webhooks/meta", h.metaWebhook)
+	e.POST("/webhooks/line/:channelID", h.lineWebhook)
+
 	// Console session.
 	form := bodyLimit()
 	e.GET("/login", h.loginPage)
@@ -30,6 +35,23 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	campaigns := console.Group("/campaigns", requireCap(models.CapCampaigns))
 	campaigns.GET("", h.campaignList)
+
+	channels := console.Group("/channels", requireCap(models.CapChannels))
+	channels.GET("", h.channelList)
+	channels.POST("/connect/:platform", h.channelConnect)
+	channels.GET("/oauth/dialog", h.oauthDialog)
+	channels.POST("/oauth/:state/connect", h.oauthConnect)
+	channels.POST("/oauth/:state/dismiss", h.oauthDismiss)
+	channels.GET("/line/new", h.lineNew)
+	channels.POST("/line", h.lineCreate)
+	channels.GET("/whatsapp/new", h.whatsappNew)
+	channels.POST("/whatsapp", h.whatsappCreate)
+	channels.GET("/:id", h.channelDetail)
+	channels.GET("/:id/reauthorize", h.channelReauthorizePage)
+	channels.POST("/:id/reauthorize", h.channelReauthorize)
+	channels.POST("/:id/disconnect", h.channelDisconnect)
+	// Facebook Login's redirect URI; the state it carries is checked against this user and session.
+	e.GET("/oauth/meta/callback", h.oauthCallback, requireUser, requireCap(models.CapChannels))
 
 	users := console.Group("/users", requireCap(models.CapUsers))
 	users.GET("", h.userList)

@@ -54,7 +54,8 @@ CREATE TABLE oauth_states (
     outcome       text        NOT NULL DEFAULT '' CHECK (outcome IN ('', 'authorized', 'denied', 'failed', 'reauthorized')),
     outcome_code  text        NOT NULL DEFAULT '',
     authorization_id bigint REFERENCES meta_authorizations (id) ON DELETE SET NULL,
-    candidates    jsonb       NOT NULL DEFAULT '[]'
+    candidates    jsonb       NOT NULL DEFAULT '[]',
+    closed_at     timestamptz -- the dialog was finished (accounts connected) or dismissed
 );
 CREATE INDEX oauth_states_team_idx ON oauth_states (team_id, created_at DESC);
 

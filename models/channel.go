@@ -139,6 +139,7 @@ type OAuthState struct {
 	OutcomeCode     string
 	AuthorizationID *int64
 	Candidates      Candidates `gorm:"type:jsonb"`
+	ClosedAt        *time.Time
 }
 
 // TableName maps OAuthState to oauth_states.
@@ -154,6 +155,7 @@ type Candidate struct {
 	PageID     string   `json:"page_id"`
 	PageName   string   `json:"page_name"`
 	Problem    string   `json:"problem,omitempty"` // i18n key; empty when connectable
+	ProblemArg string   `json:"problem_arg,omitempty"`
 	Connected  bool     `json:"connected,omitempty"`
 }
 

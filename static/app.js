@@ -10,6 +10,12 @@
     var msg = e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) e.preventDefault();
   }, true);
+  // A Facebook Login form opens the dialog in a new tab; this tab starts waiting for the result.
+  document.addEventListener("submit", function (e) {
+    if (e.target.hasAttribute("data-oauth-wait") && !e.defaultPrevented) {
+      setTimeout(function () { document.body.dispatchEvent(new Event("oauth-start")); }, 300);
+    }
+  });
   document.addEventListener("click", function (e) {
     var t = e.target.closest("[data-close-dialog]");
     if (t) {

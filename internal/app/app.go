@@ -4,9 +4,8 @@ package app
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -15,9 +14,14 @@ import (
 
 	"github.com/omnilink/omnilink/handlers"
 	"github.com/omnilink/omnilink/internal/accounts"
+	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/crypto"
 	"github.com/omnilink/omnilink/internal/i18n"
+	"github.com/omnilink/omnilink/internal/line"
+	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/internal/webhooks"
 	"github.com/omnilink/omnilink/internal/websession"
 )
 
@@ -25,6 +29,7 @@ import (
 type Options struct {
 	BcryptCost int
 	Now        func() time.Time
+	HTTPClient *http.Client // for platform calls; default has a 30 s timeout
 }
 
 // App is the built server with its services.
@@ -35,6 +40,14 @@ type App struct {
 	Accounts *accounts.Service
 	I18n     *i18n.Bundle
 	Log      *slog.Logger
+	Box      *crypto.Box
+	Meta     *meta.Client
+	Line     *line.Client
+	Channels *channels.Service
+	Registry *prometheus.Registry
+	// Webhooks receives platform webhooks; WebhookProcessor applies what it stored.
+	Webhooks         *webhooks.Service
+	WebhookProcessor *webhooks.Processor
 }
 
 // Build constructs the whole server on an open store.
@@ -44,17 +57,28 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		return nil, err
 	}
 	master := cfg.MasterKey()
-	sessionKey, err := subkey(master, "omnilink session cookie v1")
-	if err != nil {
-		return nil, err
-	}
-	csrfKey, err := subkey(master, "omnilink csrf v1")
+	sessionKey := crypto.DeriveKey(master, "omnilink session cookie v1", 32)
+	csrfKey := crypto.DeriveKey(master, "omnilink csrf v1", 32)
+	box, err := crypto.NewBox(crypto.DeriveKey(master, "omnilink secrets at rest v1", 32))
 	if err != nil {
 		return nil, err
 	}
 	acc := accounts.New(st, opt.BcryptCost, opt.Now)
+	httpClient := opt.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	metaClient := meta.New(meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
+		DialogURL: cfg.MetaDialogURL, GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient})
+	lineClient := line.New(line.Config{APIURL: cfg.LineAPIURL, HTTPClient: httpClient})
+	chans := channels.New(channels.Deps{Store: st, Box: box, Meta: metaClient, Line: lineClient, Now: opt.Now,
+		OAuth: channels.OAuthConfig{RedirectURI: cfg.BaseURL + "/oauth/meta/callback", ConfigID: cfg.MetaLoginConfigID}})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hookMetrics := webhooks.NewMetrics(reg)
+	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
+		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
+	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{})
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -66,12 +90,17 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Users:     st,
 		DB:        st,
 		Registry:  reg,
+		Channels:  chans,
+		Webhooks:  hooks,
 	})
-	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log}, nil
+	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
+		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
+		Webhooks: hooks, WebhookProcessor: hookProcessor}, nil
 }
 
 // Run starts background work that lives as long as ctx.
 func (a *App) Run(ctx context.Context) {
+	go a.WebhookProcessor.Run(ctx)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
@@ -89,8 +118,4 @@ func (a *App) Run(ctx context.Context) {
 			}
 		}
 	}()
-}
-
-func subkey(master []byte, purpose string) ([]byte, error) {
-	return hkdf.Key(sha256.New, master, nil, purpose, 32)
 }

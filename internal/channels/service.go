@@ -108,3 +108,19 @@ func (s *Service) List(ctx context.Context, teamID int64) ([]models.Channel, err
 func (s *Service) Channel(ctx context.Context, teamID, id int64) (*models.Channel, error) {
 	return s.st.Channel(ctx, teamID, id)
 }
+
+// Authorizers maps Facebook authorisation ids to the names of the Facebook users behind them.
+func (s *Service) Authorizers(ctx context.Context, teamID int64, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := s.st.TeamMetaAuthorizations(ctx, teamID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range list {
+		out[a.ID] = a.FBUserName
+	}
+	return out, nil
+}

@@ -2,7 +2,6 @@
 package config
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/omnilink/omnilink/internal/crypto"
 )
 
 // Providers selects whether platform clients talk to the built-in sandbox or to the real platforms.
@@ -124,10 +125,8 @@ func (c Config) Validate() error {
 	if c.DatabaseURL == "" {
 		add("DATABASE_URL is required (make run starts a private database and sets it)")
 	}
-	if c.SecretKey == "" {
-		add("OMNILINK_SECRET_KEY is required: 32 random bytes, base64 (openssl rand -base64 32)")
-	} else if k, err := decodeKey(c.SecretKey); err != nil || len(k) != 32 {
-		add("OMNILINK_SECRET_KEY must be 32 random bytes in base64 (openssl rand -base64 32)")
+	if _, err := crypto.ParseMasterKey(c.SecretKey); err != nil {
+		add("OMNILINK_SECRET_KEY: %v", err)
 	}
 	if c.Providers != ProvidersSandbox && c.Providers != ProvidersLive {
 		add("OMNILINK_PROVIDERS must be %q or %q, not %q", ProvidersSandbox, ProvidersLive, c.Providers)
@@ -167,18 +166,8 @@ func (c Config) Validate() error {
 
 // MasterKey returns the decoded OMNILINK_SECRET_KEY; Validate has already checked it.
 func (c Config) MasterKey() []byte {
-	k, _ := decodeKey(c.SecretKey)
+	k, _ := crypto.ParseMasterKey(c.SecretKey)
 	return k
-}
-
-func decodeKey(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if k, err := enc.DecodeString(s); err == nil {
-			return k, nil
-		}
-	}
-	return nil, errors.New("not base64")
 }
 
 func portOf(addr string) string {

@@ -37,8 +37,13 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 }
 
 // keyUse finds literal message keys in code: T("x.y"), TMap("x.y", …), Key: "x.y", and the
-// apperr constructors that take a key.
-var keyUse = regexp.MustCompile(`(?:\bT|TMap|Key:|Forbidden|Invalid\(\s*"[a-z_]+",|Conflict\(\s*"[a-z_]+",)\s*\(?\s*"([a-z_]+\.[a-z0-9_.]+)"`)
+// apperr constructors that take a key. A literal ending in "_" or "." is the prefix of a key
+// built at run time ("role." + role) and is skipped.
+var keyUse = regexp.MustCompile(`(?:\bT|TMap|Key:|Forbidden|Invalid\(\s*"[a-z_]+",|Conflict\(\s*"[a-z_]+",)\s*\(?\s*"([a-z_]+\.[a-z0-9_.]*[a-z0-9])"`)
+
+// keyLiteral is any string literal shaped like a message key; those whose first segment is a
+// section of the catalogue (constants such as CodeDenied = "channels.outcome_denied") must exist.
+var keyLiteral = regexp.MustCompile(`"([a-z_]+)\.([a-z][a-z0-9_]*[a-z0-9])"`)
 
 func TestKeysUsedInCodeExist(t *testing.T) {
 	b, err := i18n.Load()
@@ -46,8 +51,10 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
+	sections := map[string]bool{}
 	for _, k := range b.Keys(i18n.Default) {
 		known[k] = true
+		sections[strings.SplitN(k, ".", 2)[0]] = true
 	}
 	root := filepath.Join("..", "..")
 	found := 0
@@ -69,6 +76,11 @@ func TestKeysUsedInCodeExist(t *testing.T) {
 			found++
 			if !known[m[1]] {
 				t.Errorf("%s uses message key %q that is not defined", path, m[1])
+			}
+		}
+		for _, m := range keyLiteral.FindAllStringSubmatch(string(src), -1) {
+			if key := m[1] + "." + m[2]; sections[m[1]] && !known[key] {
+				t.Errorf("%s names message key %q that is not defined", path, key)
 			}
 		}
 		return nil

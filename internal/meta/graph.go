@@ -87,6 +87,8 @@ type Page struct {
 	Tasks       []string
 	PictureURL  string
 	Instagram   *IGAccount
+	// ConnectedInstagram is a linked Instagram account that is not a business account (nil otherwise).
+	ConnectedInstagram *IGAccount
 }
 
 // LogValue hides the Page token from slog.
@@ -99,7 +101,9 @@ func (p Page) CanMessage() bool {
 	return slices.Contains(p.Tasks, "MESSAGING") || slices.Contains(p.Tasks, "MODERATE") || slices.Contains(p.Tasks, "MANAGE")
 }
 
-const accountsFields = "id,name,access_token,tasks,picture{url},instagram_business_account{id,username,name,profile_picture_url}"
+// connected_instagram_account is asked for as well: it is present while instagram_business_account
+// is absent when the linked account is not a business account (a creator), which cannot be connected.
+const accountsFields = "id,name,access_token,tasks,picture{url},instagram_business_account{id,username,name,profile_picture_url},connected_instagram_account{id,username}"
 
 // maxPages bounds paging so a misbehaving server cannot keep us looping.
 const maxPages = 100
@@ -131,6 +135,7 @@ func (c *Client) Accounts(ctx context.Context, userToken string) ([]Page, error)
 					} `json:"data"`
 				} `json:"picture"`
 				Instagram *IGAccount `json:"instagram_business_account"`
+				Connected *IGAccount `json:"connected_instagram_account"`
 			} `json:"data"`
 			Paging pagingInfo `json:"paging"`
 		}
@@ -139,6 +144,9 @@ func (c *Client) Accounts(ctx context.Context, userToken string) ([]Page, error)
 		}
 		for _, d := range a.Data {
 			p := Page{ID: d.ID, Name: d.Name, AccessToken: d.AccessToken, Tasks: d.Tasks, Instagram: d.Instagram}
+			if d.Instagram == nil {
+				p.ConnectedInstagram = d.Connected
+			}
 			if d.Picture != nil {
 				p.PictureURL = d.Picture.Data.URL
 			}

@@ -123,6 +123,26 @@ func (s *Store) FinishOAuthState(ctx context.Context, st *models.OAuthState) err
 	}))
 }
 
+// LatestOpenOAuthState finds the user's newest finished-but-not-closed Facebook Login in this
+// session, so the page that started it can show its result even after the login tab was closed.
+func (s *Store) LatestOpenOAuthState(ctx context.Context, teamID, userID int64, sessionHash string, since time.Time) (*models.OAuthState, error) {
+	return first[models.OAuthState](s.q(ctx).Where("team_id = ? AND user_id = ? AND session_hash = ? AND created_at > ? AND closed_at IS NULL",
+		teamID, userID, sessionHash, since).Order("created_at DESC"))
+}
+
+// CloseOAuthState marks a Facebook Login dialog finished.
+func (s *Store) CloseOAuthState(ctx context.Context, teamID, userID int64, id string, now time.Time) error {
+	return affected(s.q(ctx).Model(&models.OAuthState{}).Where("team_id = ? AND user_id = ? AND id = ?", teamID, userID, id).Update("closed_at", now))
+}
+
+// TeamFacebookAuthorizers lists who authorised the team's live Facebook Pages.
+func (s *Store) TeamFacebookAuthorizers(ctx context.Context, teamID int64) ([]models.MetaAuthorization, error) {
+	var out []models.MetaAuthorization
+	err := s.q(ctx).Where("team_id = ? AND id IN (SELECT authorized_by FROM channels WHERE team_id = ? AND platform = ? AND status <> ? AND authorized_by IS NOT NULL)",
+		teamID, teamID, models.Facebook, models.ChannelDisconnected).Find(&out).Error
+	return out, err
+}
+
 // SandboxState loads the provider emulator's persisted world (nil when there is none).
 func (s *Store) SandboxState(ctx context.Context) ([]byte, error) {
 	var rows [][]byte
