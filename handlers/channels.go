@@ -317,15 +317,11 @@ func (h *Handler) saveLine(c echo.Context, existing *int64) error {
 		if !ok {
 			return err
 		}
-		f := channels.LineForm{ChannelID: in.ChannelID, LoginChannelID: in.LoginChannelID, LiffID: in.LiffID, Errors: map[string]string{}}
+		f := channels.LineForm{ChannelID: in.ChannelID, LoginChannelID: in.LoginChannelID, LiffID: in.LiffID}
 		if existing != nil {
 			f.ExistingID = *existing
 		}
-		if ae.Field != "" {
-			f.Errors[ae.Field] = r.Loc.TMap(ae.Key, ae.Args)
-		} else {
-			f.Error = r.Loc.TMap(ae.Key, ae.Args)
-		}
+		f.Errors, f.Error = formErrors(r.Loc, ae, "channel_id", "channel_secret", "access_token", "login_channel_id", "liff_id")
 		return render(c, ae.Status, channels.Line(h.page(c, "channels.line_title"), f))
 	}
 	h.flash(c, "success", r.Loc.T("channels.connected_flash", "Name", ch.DisplayName))
@@ -347,15 +343,11 @@ func (h *Handler) saveWhatsApp(c echo.Context, existing *int64) error {
 		if !ok {
 			return err
 		}
-		f := channels.WhatsAppForm{PhoneNumberID: in.PhoneNumberID, WABAID: in.WABAID, Errors: map[string]string{}}
+		f := channels.WhatsAppForm{PhoneNumberID: in.PhoneNumberID, WABAID: in.WABAID}
 		if existing != nil {
 			f.ExistingID = *existing
 		}
-		if ae.Field != "" {
-			f.Errors[ae.Field] = r.Loc.TMap(ae.Key, ae.Args)
-		} else {
-			f.Error = r.Loc.TMap(ae.Key, ae.Args)
-		}
+		f.Errors, f.Error = formErrors(r.Loc, ae, "phone_number_id", "waba_id", "access_token")
 		return render(c, ae.Status, channels.WhatsApp(h.page(c, "channels.wa_title"), f))
 	}
 	h.flash(c, "success", r.Loc.T("channels.connected_flash", "Name", ch.DisplayName))
@@ -399,3 +391,14 @@ func (h *Handler) channelDetail(c echo.Context) error {
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// formErrors places an error beside its form field, or above the form when it concerns no field shown.
+func formErrors(loc *i18n.Localizer, ae *apperr.Error, fields ...string) (map[string]string, string) {
+	msg := loc.TMap(ae.Key, ae.Args)
+	for _, f := range fields {
+		if ae.Field == f {
+			return map[string]string{f: msg}, ""
+		}
+	}
+	return nil, msg
+}

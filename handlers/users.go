@@ -49,12 +49,8 @@ func (h *Handler) userCreate(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		f := users.Form{Email: in.Email, Name: in.Name, Role: string(in.Role), Errors: map[string]string{}}
-		if ae.Field != "" {
-			f.Errors[ae.Field] = r.Loc.TMap(ae.Key, ae.Args)
-		} else {
-			f.Error = r.Loc.TMap(ae.Key, ae.Args)
-		}
+		f := users.Form{Email: in.Email, Name: in.Name, Role: string(in.Role)}
+		f.Errors, f.Error = formErrors(r.Loc, ae, "email", "name", "role", "password")
 		return render(c, ae.Status, users.New(h.page(c, "users.new"), f, roleNames()))
 	}
 	h.flash(c, "success", r.Loc.T("users.created", "Name", u.Name))

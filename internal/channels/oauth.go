@@ -237,13 +237,13 @@ func (s *Service) candidates(ctx context.Context, teamID int64, purpose models.P
 		}
 		if c.Problem == "" {
 			switch {
+			case otherUser != "":
+				c.Problem = ProblemOtherUser
+				c.ProblemArg = otherUser
 			case len(missing) > 0:
 				c.Problem = ProblemScopes
 			case !hasAnyTask(p.Tasks, messagingTasks):
 				c.Problem = ProblemTasks
-			case otherUser != "":
-				c.Problem = ProblemOtherUser
-				c.ProblemArg = otherUser
 			}
 		}
 		if c.ID != "" {
