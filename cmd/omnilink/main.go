@@ -69,14 +69,13 @@ func loadConfig() (config.Config, error) {
 	return cfg, nil
 }
 
+// migrate needs only the database, so it does not ask for the rest of the configuration.
 func migrate() error {
-	cfg, err := config.Load()
-	if cfg.DatabaseURL == "" {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
 		return errors.New("DATABASE_URL is required")
 	}
-	_ = err // migrate needs only the database
-	ctx := context.Background()
-	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+	if err := store.Migrate(context.Background(), url); err != nil {
 		return err
 	}
 	fmt.Println("migrations applied")

@@ -141,7 +141,17 @@ func template(t testing.TB, adminURL string) string {
 func DatabaseURL(t testing.TB) string {
 	t.Helper()
 	au := admin(t)
-	tmpl := template(t, au)
+	return createDatabase(t, au, "TEMPLATE "+template(t, au))
+}
+
+// BlankDatabaseURL creates a database with no tables at all, for tests of migrating itself.
+func BlankDatabaseURL(t testing.TB) string {
+	t.Helper()
+	return createDatabase(t, admin(t), "")
+}
+
+func createDatabase(t testing.TB, au, tmplClause string) string {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, au)
 	if err != nil {
@@ -154,7 +164,7 @@ func DatabaseURL(t testing.TB) string {
 	var lastErr error
 	for range 20 {
 		// Copying fails while another session briefly touches the template; retry.
-		if _, lastErr = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tmpl); lastErr == nil {
+		if _, lastErr = conn.Exec(ctx, "CREATE DATABASE "+name+" "+tmplClause); lastErr == nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodKey = "q6E0cM6nJ8Zb0p1mVd2Xl9Qf3Yw7Rt5Uy4Io8Pa2Ss0="
+
+func TestDefaultsAndSandbox(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1/db")
+	t.Setenv("OMNILINK_SECRET_KEY", goodKey)
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Sandbox() || c.BaseURL != "http://localhost:8080" || c.MetaGraphURL != "http://localhost:8080/sandbox/api/graph" ||
+		c.LineAPIURL != "http://localhost:8080/sandbox/api/line" || c.HealthCheckInterval != time.Hour || c.SecureCookies() {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if len(c.MasterKey()) != 32 {
+		t.Fatal("master key not decoded")
+	}
+}
+
+func TestLiveNeedsMetaAppAndHTTPS(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1/db")
+	t.Setenv("OMNILINK_SECRET_KEY", goodKey)
+	t.Setenv("META_APP_ID", "123")
+	t.Setenv("OMNILINK_BASE_URL", "http://example.com")
+	_, err := Load()
+	if err == nil {
+		t.Fatal("live providers over http accepted")
+	}
+	for _, want := range []string{"META_APP_ID and META_APP_SECRET", "META_WEBHOOK_VERIFY_TOKEN", "must be https"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	t.Setenv("META_APP_SECRET", "s")
+	t.Setenv("META_WEBHOOK_VERIFY_TOKEN", "v")
+	t.Setenv("OMNILINK_BASE_URL", "https://omni.example.com/")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sandbox() || c.MetaGraphURL != "https://graph.facebook.com" || c.BaseURL != "https://omni.example.com" || !c.SecureCookies() {
+		t.Fatalf("live config: %+v", c)
+	}
+}
+
+func TestEveryProblemOnItsOwnLine(t *testing.T) {
+	t.Setenv("OMNILINK_SECRET_KEY", "short")
+	t.Setenv("OMNILINK_PROVIDERS", "staging")
+	t.Setenv("HEALTH_CHECK_INTERVAL", "5s")
+	t.Setenv("OMNILINK_LOG_LEVEL", "loud")
+	t.Setenv("META_GRAPH_VERSION", "25")
+	_, err := Load()
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("want 6 problems, one per line, got %d:\n%v", len(lines), err)
+	}
+	if strings.Contains(err.Error(), "short") {
+		t.Fatal("the secret's value was echoed in the error")
+	}
+	t.Setenv("HEALTH_CHECK_INTERVAL", "soon")
+	if _, err := Load(); err == nil {
+		t.Fatal("unparsable duration accepted")
+	}
+}
