@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// LockChannel loads a channel by id and locks its row until the transaction ends; the health
+// monitor's state changes serialise on it, whichever replica or code path makes them.
+func (s *Store) LockChannel(ctx context.Context, id int64) (*models.Channel, error) {
+	return first[models.Channel](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id))
+}
+
+// DueChannels lists up to limit live channels with id > afterID whose next check is due at now
+// (all live channels when force is set), in id order so callers can page through them.
+func (s *Store) DueChannels(ctx context.Context, now time.Time, force bool, afterID int64, limit int) ([]models.Channel, error) {
+	var out []models.Channel
+	q := s.q(ctx).Where("status <> ? AND id > ?", models.ChannelDisconnected, afterID)
+	if !force {
+		q = q.Where("(next_check_at IS NULL OR next_check_at <= ?)", now)
+	}
+	err := q.Order("id").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// ChannelCheck is what one health check writes onto the channel row.
+type ChannelCheck struct {
+	CheckedAt      *time.Time // nil leaves last_checked_at alone (failures reported by sends)
+	NextCheckAt    time.Time
+	TokenExpiresAt *time.Time // nil leaves the known expiry alone
+}
+
+// RecordChannelCheck stores when a channel was checked and when it is due again.
+func (s *Store) RecordChannelCheck(ctx context.Context, id int64, c ChannelCheck) error {
+	set := map[string]any{"next_check_at": c.NextCheckAt}
+	if c.CheckedAt != nil {
+		set["last_checked_at"] = *c.CheckedAt
+	}
+	if c.TokenExpiresAt != nil {
+		set["token_expires_at"] = *c.TokenExpiresAt
+	}
+	return affected(s.q(ctx).Model(&models.Channel{}).Where("id = ?", id).Updates(set))
+}
+
+// MarkChannelBroken sets a channel invalid with its cause; since and alertedAt keep the episode's
+// first values.
+func (s *Store) MarkChannelBroken(ctx context.Context, id int64, cause models.HealthCause, message string, since time.Time, alertedAt *time.Time, now time.Time) error {
+	return affected(s.q(ctx).Model(&models.Channel{}).Where("id = ?", id).Updates(map[string]any{
+		"status": models.ChannelInvalid, "status_cause": string(cause), "status_message": message,
+		"failing_since": since, "alerted_at": alertedAt, "updated_at": now,
+	}))
+}
+
+// MarkChannelActive clears a channel's failure.
+func (s *Store) MarkChannelActive(ctx context.Context, id int64, now time.Time) error {
+	return affected(s.q(ctx).Model(&models.Channel{}).Where("id = ?", id).Updates(map[string]any{
+		"status": models.ChannelActive, "status_cause": "", "status_message": "",
+		"failing_since": nil, "alerted_at": nil, "updated_at": now,
+	}))
+}
+
+// ChannelHealth loads what the monitor knows about a channel; a zero value when never checked.
+func (s *Store) ChannelHealth(ctx context.Context, channelID int64) (models.ChannelHealth, error) {
+	var out []models.ChannelHealth
+	if err := s.q(ctx).Where("channel_id = ?", channelID).Limit(1).Find(&out).Error; err != nil {
+		return models.ChannelHealth{}, err
+	}
+	if len(out) == 0 {
+		return models.ChannelHealth{ChannelID: channelID, Verdict: models.VerdictUnchecked}, nil
+	}
+	return out[0], nil
+}
+
+// SaveChannelHealth writes the monitor's knowledge about a channel.
+func (s *Store) SaveChannelHealth(ctx context.Context, h *models.ChannelHealth) error {
+	return s.q(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "channel_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"verdict", "cause", "detail", "transient_failures", "checks", "last_healthy_at", "webhook_resubscribed_at", "updated_at"}),
+	}).Create(h).Error
+}
+
+// OpenEpisode returns a channel's open failure episode, or ErrNotFound.
+func (s *Store) OpenEpisode(ctx context.Context, channelID int64) (*models.HealthEpisode, error) {
+	return first[models.HealthEpisode](s.q(ctx).Where("channel_id = ? AND closed_at IS NULL", channelID))
+}
+
+// CreateEpisode opens a failure episode.
+func (s *Store) CreateEpisode(ctx context.Context, e *models.HealthEpisode) error {
+	return s.q(ctx).Create(e).Error
+}
+
+// UpdateEpisodeCause records the latest cause of an open episode.
+func (s *Store) UpdateEpisodeCause(ctx context.Context, id int64, cause models.HealthCause, message string) error {
+	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
+		Updates(map[string]any{"cause": string(cause), "message": message}))
+}
+
+// MarkEpisodeAlerted records that the episode's one alert email was queued under key.
+func (s *Store) MarkEpisodeAlerted(ctx context.Context, id int64, key string, at time.Time) error {
+	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
+		Updates(map[string]any{"alert_key": key, "alerted_at": at, "alert_skipped": ""}))
+}
+
+// MarkEpisodeAlertSkipped records why an episode has no alert email.
+func (s *Store) MarkEpisodeAlertSkipped(ctx context.Context, id int64, reason string) error {
+	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).Update("alert_skipped", reason))
+}
+
+// CloseEpisode ends an episode.
+func (s *Store) CloseEpisode(ctx context.Context, id int64, at time.Time, by string, recoveredAlertedAt *time.Time) error {
+	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ? AND closed_at IS NULL", id).
+		Updates(map[string]any{"closed_at": at, "closed_by": by, "recovered_alerted_at": recoveredAlertedAt}))
+}
+
+// ChannelEpisodes lists a team's channel's latest episodes, newest first.
+func (s *Store) ChannelEpisodes(ctx context.Context, teamID, channelID int64, limit int) ([]models.HealthEpisode, error) {
+	var out []models.HealthEpisode
+	err := s.q(ctx).Where("team_id = ? AND channel_id = ?", teamID, channelID).Order("opened_at DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// TeamChannelHealth loads the monitor's knowledge about every channel of a team.
+func (s *Store) TeamChannelHealth(ctx context.Context, teamID int64) ([]models.ChannelHealth, error) {
+	var out []models.ChannelHealth
+	err := s.q(ctx).Where("team_id = ?", teamID).Find(&out).Error
+	return out, err
+}
+
+// TeamEpisodes lists a team's latest episodes over all channels, newest first, at most
+// perChannel per channel.
+func (s *Store) TeamEpisodes(ctx context.Context, teamID int64, perChannel int) ([]models.HealthEpisode, error) {
+	var out []models.HealthEpisode
+	err := s.q(ctx).Raw(`SELECT * FROM (
+		SELECT e.*, row_number() OVER (PARTITION BY channel_id ORDER BY opened_at DESC, id DESC) AS rn
+		FROM health_episodes e WHERE team_id = ?) x WHERE rn <= ? ORDER BY channel_id, opened_at DESC, id DESC`, teamID, perChannel).Scan(&out).Error
+	return out, err
+}
+
+// AdvisoryLock is a held Postgres session-level advisory lock.
+type AdvisoryLock struct {
+	conn *sql.Conn
+	key  int64
+}
+
+// Unlock releases the lock and returns its connection to the pool.
+func (l *AdvisoryLock) Unlock() error {
+	if l == nil || l.conn == nil {
+		return nil
+	}
+	// A fresh context: the caller's may be cancelled, and an unreleased lock would outlive it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", l.key)
+	cerr := l.conn.Close()
+	l.conn = nil
+	if err != nil {
+		return err
+	}
+	return cerr
+}
+
+// TryAdvisoryLock takes the advisory lock key on a dedicated connection when it is free; it
+// returns nil when another session holds it. The lock dies with the connection, so a crashed
+// holder never blocks others for long.
+func (s *Store) TryAdvisoryLock(ctx context.Context, key int64) (*AdvisoryLock, error) {
+	return s.advisoryLock(ctx, key, "SELECT pg_try_advisory_lock($1)")
+}
+
+// WaitAdvisoryLock takes the advisory lock key, waiting for its holder to release it.
+func (s *Store) WaitAdvisoryLock(ctx context.Context, key int64) (*AdvisoryLock, error) {
+	return s.advisoryLock(ctx, key, "SELECT true FROM pg_advisory_lock($1)")
+}
+
+func (s *Store) advisoryLock(ctx context.Context, key int64, query string) (*AdvisoryLock, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("advisory lock: %w", err)
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, query, key).Scan(&ok); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("advisory lock: %w", err)
+	}
+	if !ok {
+		_ = conn.Close()
+		return nil, nil
+	}
+	return &AdvisoryLock{conn: conn, key: key}, nil
+}
+
+// CloseDisconnectedEpisodes ends the open episodes of channels that were disconnected since, so
+// their failure no longer counts anywhere.
+func (s *Store) CloseDisconnectedEpisodes(ctx context.Context, at time.Time) (int64, error) {
+	res := s.q(ctx).Exec(`UPDATE health_episodes SET closed_at = ?, closed_by = ?
+		WHERE closed_at IS NULL AND channel_id IN (SELECT id FROM channels WHERE status = ?)`,
+		at, models.ClosedByDisconnect, models.ChannelDisconnected)
+	return res.RowsAffected, res.Error
+}

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// EnqueueOutbox inserts an item unless one with the same idempotency key exists; created says
+// which happened, so a caller can tell a first request from a repeat.
+func (s *Store) EnqueueOutbox(ctx context.Context, it *models.OutboxItem) (created bool, err error) {
+	res := s.q(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).Create(it)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// ClaimOutbox takes up to limit due items of the given kinds for delivery: rows locked by another
+// claimer are skipped, and each claimed row is hidden until leaseUntil, so a worker that dies
+// mid-delivery hands the item back instead of losing it.
+func (s *Store) ClaimOutbox(ctx context.Context, kinds []string, now, leaseUntil time.Time, limit int) ([]models.OutboxItem, error) {
+	var out []models.OutboxItem
+	err := s.q(ctx).Raw(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
+		WHERE id IN (
+			SELECT id FROM outbox
+			WHERE done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND kind IN ?
+			ORDER BY next_attempt_at, id
+			LIMIT ?
+			FOR UPDATE SKIP LOCKED)
+		RETURNING *`, leaseUntil, now, kinds, limit).Scan(&out).Error
+	return out, err
+}
+
+// CompleteOutbox marks an item delivered.
+func (s *Store) CompleteOutbox(ctx context.Context, id int64, at time.Time) error {
+	return affected(s.q(ctx).Model(&models.OutboxItem{}).Where("id = ?", id).
+		Updates(map[string]any{"done_at": at, "last_error": ""}))
+}
+
+// RetryOutbox records a failed attempt and when to try again.
+func (s *Store) RetryOutbox(ctx context.Context, id int64, next time.Time, lastError string) error {
+	return affected(s.q(ctx).Model(&models.OutboxItem{}).Where("id = ?", id).
+		Updates(map[string]any{"next_attempt_at": next, "last_error": lastError}))
+}
+
+// FailOutbox gives up on an item, keeping the error for people to see.
+func (s *Store) FailOutbox(ctx context.Context, id int64, at time.Time, lastError string) error {
+	return affected(s.q(ctx).Model(&models.OutboxItem{}).Where("id = ?", id).
+		Updates(map[string]any{"failed_at": at, "last_error": lastError}))
+}
+
+// OutboxByKeys loads the items with the given idempotency keys.
+func (s *Store) OutboxByKeys(ctx context.Context, keys []string) ([]models.OutboxItem, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var out []models.OutboxItem
+	err := s.q(ctx).Where("idempotency_key IN ?", keys).Find(&out).Error
+	return out, err
+}
+
+// OutboxItems lists items of a kind, oldest first (operators and tests).
+func (s *Store) OutboxItems(ctx context.Context, kind string) ([]models.OutboxItem, error) {
+	var out []models.OutboxItem
+	err := s.q(ctx).Where("kind = ?", kind).Order("id").Find(&out).Error
+	return out, err
+}
