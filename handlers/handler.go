@@ -55,6 +55,8 @@ type Deps struct {
 	Registry  *prometheus.Registry
 	Channels  Channels
 	Webhooks  WebhookReceiver
+	Broken    BrokenChannels // banner on every console page
+	Health    HealthReports  // channel health panels
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -71,6 +73,8 @@ type Handler struct {
 	registry *prometheus.Registry
 	channels Channels
 	webhooks WebhookReceiver
+	broken   BrokenChannels
+	health   HealthReports
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -78,7 +82,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health,
 	}
 	e := echo.New()
 	e.HideBanner = true

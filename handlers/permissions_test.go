@@ -31,6 +31,7 @@ var guarded = []struct {
 	{"GET", "/channels/:id/reauthorize", models.CapChannels},
 	{"POST", "/channels/:id/reauthorize", models.CapChannels},
 	{"POST", "/channels/:id/disconnect", models.CapChannels},
+	{"GET", "/channels/:id/health", models.CapChannels},
 	{"GET", "/users", models.CapUsers},
 	{"GET", "/users/new", models.CapUsers},
 	{"POST", "/users", models.CapUsers},

@@ -38,6 +38,7 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 	if r.User != nil {
 		p.User = &layout.UserVM{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Role: string(r.User.Role)}
 		p.TeamName = r.Team.Name
+		h.brokenBanners(c, p)
 		path := c.Request().URL.Path
 		for _, n := range navigation {
 			if r.User.Role.Can(n.cap) {

@@ -50,6 +50,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	channels.GET("/:id/reauthorize", h.channelReauthorizePage)
 	channels.POST("/:id/reauthorize", h.channelReauthorize)
 	channels.POST("/:id/disconnect", h.channelDisconnect)
+	channels.GET("/:id/health", h.channelHealth)
 	// Facebook Login's redirect URI; the state it carries is checked against this user and session.
 	e.GET("/oauth/meta/callback", h.oauthCallback, requireUser, requireCap(models.CapChannels))
 

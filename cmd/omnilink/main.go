@@ -4,6 +4,7 @@
 //	omnilink dev       run the server on a private database under ./var (what make run does)
 //	omnilink migrate   apply database migrations to DATABASE_URL
 //	omnilink seed      seed the demo team into an empty DATABASE_URL
+//	omnilink health    check every connected channel now and print the verdicts
 package main
 
 import (
@@ -39,11 +40,13 @@ func main() {
 		err = migrate()
 	case "seed":
 		err = seedCmd()
+	case "health":
+		err = healthCmd()
 	case "-h", "--help", "help":
-		fmt.Println("usage: omnilink [serve|dev|migrate|seed]")
+		fmt.Println("usage: omnilink [serve|dev|migrate|seed|health]")
 		return
 	default:
-		err = fmt.Errorf("unknown command %q (serve, dev, migrate, seed)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, dev, migrate, seed, health)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "omnilink:", err)

@@ -17,12 +17,16 @@ import (
 	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/crypto"
+	"github.com/omnilink/omnilink/internal/health"
 	"github.com/omnilink/omnilink/internal/i18n"
 	"github.com/omnilink/omnilink/internal/line"
+	"github.com/omnilink/omnilink/internal/mail"
 	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/webhooks"
 	"github.com/omnilink/omnilink/internal/websession"
+	emailviews "github.com/omnilink/omnilink/views/email"
 )
 
 // Options adjusts the wiring for tests.
@@ -48,6 +52,10 @@ type App struct {
 	// Webhooks receives platform webhooks; WebhookProcessor applies what it stored.
 	Webhooks         *webhooks.Service
 	WebhookProcessor *webhooks.Processor
+	// Health checks every channel on a schedule; Outbox delivers what it (and others) queue.
+	Health *health.Monitor
+	Outbox *outbox.Outbox
+	Mailer mail.Mailer
 }
 
 // Build constructs the whole server on an open store.
@@ -73,6 +81,17 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	lineClient := line.New(line.Config{APIURL: cfg.LineAPIURL, HTTPClient: httpClient})
 	chans := channels.New(channels.Deps{Store: st, Box: box, Meta: metaClient, Line: lineClient, Now: opt.Now,
 		OAuth: channels.OAuthConfig{RedirectURI: cfg.BaseURL + "/oauth/meta/callback", ConfigID: cfg.MetaLoginConfigID}})
+	mailer, err := mail.New(cfg.SMTPURL, cfg.MailFrom, log)
+	if err != nil {
+		return nil, err
+	}
+	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log})
+	deliveries.Handle(outbox.KindEmail, outbox.EmailHandler(mailer))
+	monitor := health.New(health.Deps{Store: st, Credentials: chans, Line: lineClient, Outbox: deliveries, BaseURL: cfg.BaseURL, Log: log, Now: opt.Now,
+		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
+			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient},
+		Compose: health.NewComposer(bundle, emailviews.HealthAlert)}, health.Options{Interval: cfg.HealthCheckInterval})
+	chans.SetEvents(monitor)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hookMetrics := webhooks.NewMetrics(reg)
@@ -92,15 +111,19 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Registry:  reg,
 		Channels:  chans,
 		Webhooks:  hooks,
+		Broken:    st,
+		Health:    monitor,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Webhooks: hooks, WebhookProcessor: hookProcessor}, nil
+		Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer}, nil
 }
 
 // Run starts background work that lives as long as ctx.
 func (a *App) Run(ctx context.Context) {
 	go a.WebhookProcessor.Run(ctx)
+	go a.Outbox.Run(ctx)
+	go a.Health.Run(ctx)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

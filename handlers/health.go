@@ -1,0 +1,60 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/omnilink/omnilink/internal/apperr"
+	"github.com/omnilink/omnilink/models"
+	healthviews "github.com/omnilink/omnilink/views/health"
+	"github.com/omnilink/omnilink/views/layout"
+)
+
+// BrokenChannels lists a team's channels that need repair, for the banner on every console page.
+type BrokenChannels interface {
+	TeamBrokenChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
+}
+
+// HealthReports reads a channel's health for its status panel.
+type HealthReports interface {
+	Report(ctx context.Context, teamID, channelID int64) (*models.HealthReport, error)
+}
+
+// brokenBanners fills the page's banners with the team's broken channels; a failed lookup only
+// costs the banner, never the page.
+func (h *Handler) brokenBanners(c echo.Context, p *layout.Page) {
+	r := req(c)
+	if h.broken == nil || r.User == nil || r.Team == nil {
+		return
+	}
+	chs, err := h.broken.TeamBrokenChannels(c.Request().Context(), r.Team.ID)
+	if err != nil {
+		h.log.Warn("broken channel banner lookup failed", "team_id", r.Team.ID, "error", err)
+		return
+	}
+	p.Banners = append(p.Banners, healthviews.Banners(p, chs)...)
+}
+
+// channelHealth renders one channel's health panel as an htmx fragment.
+func (h *Handler) channelHealth(c echo.Context) error {
+	if h.health == nil {
+		return apperr.ErrNotFound
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return apperr.ErrNotFound
+	}
+	rep, err := h.health.Report(c.Request().Context(), req(c).Team.ID, id)
+	if err != nil {
+		return err
+	}
+	r := req(c)
+	// Not h.page: a fragment refreshed every minute must not consume the page's flash messages.
+	p := &layout.Page{Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce, Path: c.Request().URL.RequestURI(),
+		User: &layout.UserVM{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Role: string(r.User.Role)}}
+	return render(c, http.StatusOK, healthviews.ChannelStatus(p, healthviews.NewStatusVM(p, rep, time.Now())))
+}
