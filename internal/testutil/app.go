@@ -37,6 +37,12 @@ const Password = "correct-horse-battery"
 // NewApp starts the server in sandbox mode on its own database.
 func NewApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 	t.Helper()
+	return newApp(t, true, mutate...)
+}
+
+// newApp builds the test app; run starts its background work (App.Run).
+func newApp(t testing.TB, run bool, mutate ...func(*config.Config)) *TestApp {
+	t.Helper()
 	dbURL := DatabaseURL(t)
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
@@ -68,7 +74,9 @@ func NewApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a.Run(ctx)
+	if run {
+		a.Run(ctx)
+	}
 	srv.Config.Handler = a.Echo
 	srv.Start()
 	t.Cleanup(func() {

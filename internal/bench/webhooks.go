@@ -1,0 +1,439 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/omnilink/omnilink/internal/app"
+	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/line"
+	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/models"
+)
+
+const (
+	benchPageID     = "100000000000777"
+	benchLineSecret = "bench-line-channel-secret"
+	benchSenders    = 1000 // distinct customers the events come from
+)
+
+// run is one load test's outcome.
+type run struct {
+	name     string
+	ok, bad  int
+	elapsed  time.Duration
+	lat      []time.Duration
+	durable  int // rows the database holds for the acknowledged requests
+	firstErr string
+	started  time.Time // when the warm-up began
+}
+
+// target is a prepared load: every body is pre-signed so signing costs the clients nothing.
+type target struct {
+	url    string
+	header string
+	bodies [][]byte
+	sigs   []string
+}
+
+func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
+	s := env.Settings
+	total := s.Warmup + s.Requests
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * s.Clients, MaxIdleConnsPerHost: 2 * s.Clients}, Timeout: 30 * time.Second}
+
+	// Baseline: net/http, HMAC check, one pgx INSERT of the raw body, on a database of its own.
+	baseURL, err := env.Database(ctx)
+	if err != nil {
+		return nil, err
+	}
+	base, err := startBaseline(ctx, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer base.close()
+	metaBodies := messengerBodies("base", total)
+	baseline, err := measure(ctx, client, signedMeta(base.url+"/webhooks/meta", metaBodies), s, base.pool)
+	if err != nil {
+		return nil, err
+	}
+	baseline.name = "baseline: net/http + HMAC + pgx INSERT"
+
+	// The full app: Echo with its whole middleware chain, the receiver service, GORM over pgx,
+	// and the webhook processor running alongside, as in production.
+	appURL, err := env.Database(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := startApp(ctx, appURL)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.close()
+
+	metaRun, err := measure(ctx, client, signedMeta(srv.url+"/webhooks/meta", messengerBodies("app", total)), s, srv.pool)
+	if err != nil {
+		return nil, err
+	}
+	metaRun.name = "app: POST /webhooks/meta (Messenger)"
+	metaDrain, err := srv.drained(ctx, "meta", metaRun.started)
+	if err != nil {
+		return nil, err
+	}
+
+	lineRun, err := measure(ctx, client, signedLINE(fmt.Sprintf("%s/webhooks/line/%d", srv.url, srv.lineID), srv.lineBot, total), s, srv.pool)
+	if err != nil {
+		return nil, err
+	}
+	lineRun.name = "app: POST /webhooks/line/{id}"
+	lineDrain, err := srv.drained(ctx, "line", lineRun.started)
+	if err != nil {
+		return nil, err
+	}
+
+	var pgVersion, fsync string
+	_ = srv.pool.QueryRow(ctx, "SHOW server_version").Scan(&pgVersion)
+	_ = srv.pool.QueryRow(ctx, "SHOW fsync").Scan(&fsync)
+
+	ingest := Table{
+		Title:  "Webhook ingest: signed deliveries acknowledged (200) after a committed INSERT",
+		Header: []string{"run", "requests", "clients", "errors", "seconds", "events/s", "p50 ms", "p95 ms", "p99 ms", "stored"},
+	}
+	for _, r := range []run{baseline, metaRun, lineRun} {
+		ingest.Rows = append(ingest.Rows, r.row(s.Clients))
+	}
+	ingest.Notes = []string{
+		fmt.Sprintf("app/baseline: %.2f× the events/s, %.2f× the p99 (Meta)", rate(metaRun)/rate(baseline), ms(pct(metaRun.lat, 99))/ms(pct(baseline.lat, 99))),
+		"target: ≥ 2000 Meta events/s with p99 ≤ 50 ms",
+		fmt.Sprintf("%d CPUs (GOMAXPROCS %d), Postgres %s on loopback, fsync=%s; load generator, server and Postgres share the machine",
+			runtime.NumCPU(), runtime.GOMAXPROCS(0), pgVersion, fsync),
+		fmt.Sprintf("%d unmeasured warm-up requests per run; every body unique (new mid / webhookEventId), %d distinct senders", s.Warmup, benchSenders),
+	}
+	if fsync == "off" {
+		ingest.Notes = append(ingest.Notes, "the throw-away cluster runs with fsync off: 'stored' means committed, not flushed to disk")
+	}
+	for _, r := range []run{baseline, metaRun, lineRun} {
+		if r.firstErr != "" {
+			ingest.Notes = append(ingest.Notes, fmt.Sprintf("%s: first error: %s", r.name, r.firstErr))
+		}
+	}
+	processing := Table{
+		Title:  "Webhook processing: one processor applying the deliveries (contact upsert, customer, message)",
+		Header: []string{"source", "deliveries", "seconds from first request to last applied", "deliveries/s"},
+		Rows:   [][]string{metaDrain.row("meta (Messenger)"), lineDrain.row("line")},
+		Notes:  []string{"the processor runs while the ingest load is on, so both share the CPUs"},
+	}
+	return []Table{ingest, processing}, nil
+}
+
+func (r run) row(clients int) []string {
+	return []string{r.name, fmt.Sprint(r.ok + r.bad), fmt.Sprint(clients), fmt.Sprint(r.bad),
+		fmt.Sprintf("%.2f", r.elapsed.Seconds()), fmt.Sprintf("%.0f", rate(r)),
+		fmt.Sprintf("%.2f", ms(pct(r.lat, 50))), fmt.Sprintf("%.2f", ms(pct(r.lat, 95))), fmt.Sprintf("%.2f", ms(pct(r.lat, 99))),
+		fmt.Sprintf("%d/%d", r.durable, r.ok)}
+}
+
+func rate(r run) float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p/100+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// measure sends the warm-up, then the measured requests, and checks that every acknowledged
+// request left a row behind.
+func measure(ctx context.Context, client *http.Client, t target, s Settings, pool *pgxpool.Pool) (run, error) {
+	started := time.Now()
+	warm := target{url: t.url, header: t.header, bodies: t.bodies[:s.Warmup], sigs: t.sigs[:s.Warmup]}
+	if w := load(client, warm, s.Clients, time.Hour); w.bad > 0 {
+		return run{}, fmt.Errorf("warm-up of %s: %d errors, first: %s", t.url, w.bad, w.firstErr)
+	}
+	var before int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events").Scan(&before); err != nil {
+		return run{}, err
+	}
+	r := load(client, target{url: t.url, header: t.header, bodies: t.bodies[s.Warmup:], sigs: t.sigs[s.Warmup:]}, s.Clients, s.MaxTime)
+	var after int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events").Scan(&after); err != nil {
+		return run{}, err
+	}
+	r.durable = after - before
+	r.started = started
+	return r, nil
+}
+
+// load runs the requests over n keep-alive clients until done or maxTime passes.
+func load(client *http.Client, t target, n int, maxTime time.Duration) run {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var r run
+	start := time.Now()
+	deadline := start.Add(maxTime)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			lat := make([]time.Duration, 0, len(t.bodies)/n+1)
+			ok, bad, firstErr := 0, 0, ""
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(t.bodies) || time.Now().After(deadline) {
+					break
+				}
+				req, _ := http.NewRequest(http.MethodPost, t.url, bytes.NewReader(t.bodies[i]))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(t.header, t.sigs[i])
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+				d := time.Since(t0)
+				switch {
+				case err != nil:
+					bad++
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+				case res.StatusCode != http.StatusOK:
+					bad++
+					if firstErr == "" {
+						firstErr = res.Status
+					}
+				default:
+					ok++
+					lat = append(lat, d)
+				}
+			}
+			mu.Lock()
+			r.ok, r.bad = r.ok+ok, r.bad+bad
+			r.lat = append(r.lat, lat...)
+			if r.firstErr == "" {
+				r.firstErr = firstErr
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	r.elapsed = time.Since(start)
+	slices.Sort(r.lat)
+	return r
+}
+
+// messengerBodies are Messenger text events in Meta's shape, one new mid each.
+func messengerBodies(tag string, n int) [][]byte {
+	out := make([][]byte, n)
+	now := time.Now().UnixMilli()
+	for i := range out {
+		ts := now + int64(i)
+		out[i] = fmt.Appendf(nil, `{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%d"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"m_%s_%d_%d","text":"Hello, I would like to know more about the spring collection. Gr\u00fc\u00dfe"}}]}]}`,
+			benchPageID, ts, 7100000000000000+i%benchSenders, benchPageID, ts, tag, now, i)
+	}
+	return out
+}
+
+func signedMeta(url string, bodies [][]byte) target {
+	t := target{url: url, header: meta.SignatureHeader, bodies: bodies, sigs: make([]string, len(bodies))}
+	for i, b := range bodies {
+		t.sigs[i] = meta.Sign(config.SandboxAppSecret, b)
+	}
+	return t
+}
+
+// signedLINE are LINE text message events in LINE's shape, one new webhookEventId each.
+func signedLINE(url, bot string, n int) target {
+	t := target{url: url, header: line.SignatureHeader, bodies: make([][]byte, n), sigs: make([]string, n)}
+	now := time.Now().UnixMilli()
+	for i := range n {
+		t.bodies[i] = fmt.Appendf(nil, `{"destination":"%s","events":[{"type":"message","message":{"type":"text","id":"%d","quoteToken":"q%d","text":"Hello, I would like to know more"},"webhookEventId":"01BENCH%013d%08d","deliveryContext":{"isRedelivery":false},"timestamp":%d,"source":{"type":"user","userId":"U%032x"},"replyToken":"r%d","mode":"active"}]}`,
+			bot, 500000000000000+int64(i), i, now, i, now+int64(i), i%benchSenders, i)
+		t.sigs[i] = line.Sign(benchLineSecret, t.bodies[i])
+	}
+	return t
+}
+
+// server is a running HTTP server under test, with a pool for checking its database.
+type server struct {
+	url     string
+	pool    *pgxpool.Pool
+	lineID  int64
+	lineBot string
+	close   func()
+}
+
+// drain is how long the processor took to apply a run's deliveries.
+type drain struct {
+	events  int
+	elapsed time.Duration
+}
+
+func (d drain) row(source string) []string {
+	return []string{source, fmt.Sprint(d.events), fmt.Sprintf("%.2f", d.elapsed.Seconds()), fmt.Sprintf("%.0f", float64(d.events)/d.elapsed.Seconds())}
+}
+
+// drained waits for the processor to finish a source's backlog and reports the rate since
+// the run's first (warm-up) request.
+func (s *server) drained(ctx context.Context, source string, start time.Time) (drain, error) {
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		var pending, failed int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE processed_at IS NULL), count(*) FILTER (WHERE error <> '') FROM webhook_events`).Scan(&pending, &failed); err != nil {
+			return drain{}, err
+		}
+		if failed > 0 {
+			return drain{}, fmt.Errorf("%d deliveries failed processing", failed)
+		}
+		if pending == 0 {
+			d := drain{elapsed: time.Since(start)}
+			err := s.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_events WHERE platform = $1`, source).Scan(&d.events)
+			return d, err
+		}
+		if time.Now().After(deadline) {
+			return drain{}, errors.New("the processor did not drain the backlog in 10 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func listen() (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	return ln, "http://" + ln.Addr().String(), nil
+}
+
+func startBaseline(ctx context.Context, dbURL string) (*server, error) {
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = 20 // the app's pool size, for a fair comparison
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, url, err := listen()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+		if err != nil || len(body) > 1<<20 {
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if !meta.VerifySignature(config.SandboxAppSecret, body, r.Header.Get(meta.SignatureHeader)) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if _, err := pool.Exec(r.Context(), `INSERT INTO webhook_events (platform, body) VALUES ('meta', $1)`, body); err != nil {
+			http.Error(w, "store failed", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return &server{url: url, pool: pool, close: func() { _ = hs.Close(); pool.Close() }}, nil
+}
+
+// startApp builds the whole server as main does, in sandbox mode, with a Page and a LINE channel.
+func startApp(ctx context.Context, dbURL string) (*server, error) {
+	ln, url, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cfg, err := config.Finish(config.Config{
+		DatabaseURL: dbURL, Addr: ln.Addr().String(), BaseURL: url, SecretKey: base64.StdEncoding.EncodeToString(key),
+		Providers: config.ProvidersSandbox, LogLevel: "info", MetaGraphVersion: "v25.0", HealthCheckInterval: time.Hour,
+		MailFrom: "omnilink <noreply@omnilink.bench>",
+	})
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	// Production's JSON request log at info level, written nowhere: formatting is paid, I/O is not.
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := app.Build(cfg, st, log, app.Options{})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	team := &models.Team{Name: "bench", Locale: "zh-TW", PlanStatus: models.PlanActive}
+	if err := st.CreateTeam(ctx, team); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if _, err := benchChannel(ctx, a, team.ID, models.Facebook, benchPageID, models.Credentials{AccessToken: "page-token"}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	bot := "U" + hex.EncodeToString(key[:16])
+	lineCh, err := benchChannel(ctx, a, team.ID, models.LINE, bot, models.Credentials{AccessToken: "line-token", ChannelSecret: benchLineSecret})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	a.Run(runCtx)
+	hs := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return &server{url: url, pool: pool, lineID: lineCh.ID, lineBot: bot, close: func() {
+		stop()
+		_ = hs.Close()
+		pool.Close()
+		_ = st.Close()
+	}}, nil
+}
+
+// benchChannel inserts a live channel with sealed credentials (the channels service's sealing,
+// verified by opening them with it).
+func benchChannel(ctx context.Context, a *app.App, teamID int64, p models.Platform, externalID string, creds models.Credentials) (*models.Channel, error) {
+	raw, err := json.Marshal(creds)
+	if err != nil {
+		return nil, err
+	}
+	ch := &models.Channel{TeamID: teamID, Platform: p, ExternalID: externalID, DisplayName: "bench", Status: models.ChannelActive,
+		Credentials: a.Box.Seal(raw, fmt.Appendf(nil, "channel:%d:%s:%s:credentials", teamID, p, externalID))}
+	if err := a.Store.CreateChannel(ctx, ch); err != nil {
+		return nil, err
+	}
+	if got, err := a.Channels.Credentials(ch); err != nil || got != creds {
+		return nil, fmt.Errorf("bench channel credentials do not open: %v", err)
+	}
+	return ch, nil
+}

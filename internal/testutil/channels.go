@@ -1,0 +1,53 @@
+package testutil
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/models"
+)
+
+// NewIdleApp is NewApp without the background work (no webhook processor): the state a crash
+// right after acknowledging deliveries leaves behind.
+func NewIdleApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
+	t.Helper()
+	return newApp(t, false, mutate...)
+}
+
+// Channel creates a live channel for a platform account straight in the database, its
+// credentials sealed the way the channels service seals them (checked by opening them with it).
+func (a *TestApp) Channel(teamID int64, p models.Platform, externalID string, creds models.Credentials) *models.Channel {
+	a.t.Helper()
+	raw, err := json.Marshal(creds)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	ch := &models.Channel{
+		TeamID: teamID, Platform: p, ExternalID: externalID, DisplayName: string(p) + " " + externalID,
+		Status:      models.ChannelActive,
+		Credentials: a.Box.Seal(raw, fmt.Appendf(nil, "channel:%d:%s:%s:credentials", teamID, p, externalID)),
+	}
+	if err := a.Store.CreateChannel(context.Background(), ch); err != nil {
+		a.t.Fatal(err)
+	}
+	if got, err := a.Channels.Credentials(ch); err != nil || got != creds {
+		a.t.Fatalf("channel %d: sealed credentials do not open with the channels service: %v", ch.ID, err)
+	}
+	return ch
+}
+
+// SQL opens a connection pool on the app's database for assertions; it closes with the test.
+func (a *TestApp) SQL() *pgxpool.Pool {
+	a.t.Helper()
+	pool, err := pgxpool.New(context.Background(), a.Config.DatabaseURL)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(pool.Close)
+	return pool
+}
