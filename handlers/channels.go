@@ -103,7 +103,7 @@ func channelRow(loc *i18n.Localizer, ch *models.Channel) channels.Row {
 	if ch.Broken() {
 		row.CauseText = loc.T("channels.cause_unknown")
 		if ch.StatusCause != "" {
-			row.CauseText = loc.T("cause." + ch.StatusCause)
+			row.CauseText = loc.T("health.cause." + ch.StatusCause + ".title")
 		}
 		if ch.FailingSince != nil {
 			row.Since = ch.FailingSince.Format("2006-01-02 15:04")
