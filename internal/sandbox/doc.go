@@ -13,7 +13,9 @@
 //	/pictures/{id}.svg   avatars the APIs link to
 //
 // The OAuth dialog page (/dialog/oauth, META_DIALOG_URL) is not served here; it is built on
-// FacebookUsers, CheckDialog, DefaultGrant, Authorize and Deny.
+// FacebookUsers, CheckDialog, DefaultGrant, Authorize and Deny by internal/sandbox/ui, which
+// also drives the control panel, the customer simulator and the mailbox. InProcessTransport
+// serves APIHandler without a network, for seeding before the HTTP server listens.
 //
 // # Seeded world
 //
