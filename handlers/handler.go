@@ -57,6 +57,7 @@ type Deps struct {
 	Webhooks  WebhookReceiver
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
+	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -75,6 +76,7 @@ type Handler struct {
 	webhooks WebhookReceiver
 	broken   BrokenChannels
 	health   HealthReports
+	sandbox  Sandbox
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -82,7 +84,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox,
 	}
 	e := echo.New()
 	e.HideBanner = true

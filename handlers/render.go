@@ -46,6 +46,9 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 				p.Nav = append(p.Nav, layout.NavItem{Href: n.href, Key: n.key, Active: active})
 			}
 		}
+		if h.sandbox != nil {
+			p.Nav = append(p.Nav, layout.NavItem{Href: "/sandbox", Key: "nav.sandbox", Active: path == "/sandbox" || strings.HasPrefix(path, "/sandbox/")})
+		}
 	}
 	if r.Session != nil {
 		flashes := r.Session.Flashes()

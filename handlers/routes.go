@@ -61,6 +61,27 @@ func (h *Handler) routes(e *echo.Echo) {
 	users.POST("/:id/role", h.userRole)
 	users.POST("/:id/disable", h.userDisable)
 	users.POST("/:id/enable", h.userEnable)
+
+	// The provider emulator, mounted only when OMNILINK_PROVIDERS=sandbox. Its APIs are machine
+	// paths; its Facebook dialog needs no console login (facebook.com knows nothing of it), but
+	// its forms carry CSRF tokens like every other form; the rest is for any signed-in user.
+	if h.sandbox != nil {
+		e.Any("/sandbox/api/*", h.sandboxAPI)
+		e.GET("/sandbox/dialog/:version/dialog/oauth", h.sandboxDialog)
+		e.POST("/sandbox/dialog/:version/dialog/oauth", h.sandboxDecide, form)
+		sandbox := console.Group("/sandbox")
+		sandbox.GET("", h.sandboxPanel)
+		sandbox.POST("/break", h.sandboxBreak)
+		sandbox.POST("/repair", h.sandboxRepair)
+		sandbox.POST("/unsubscribe", h.sandboxUnsubscribe)
+		sandbox.POST("/transient", h.sandboxTransient)
+		sandbox.GET("/simulator", h.sandboxSimulator)
+		sandbox.GET("/simulator/conversation", h.sandboxConversation)
+		sandbox.POST("/simulator/send", h.sandboxAct)
+		sandbox.GET("/mailbox", h.sandboxMailbox)
+		sandbox.GET("/mailbox/:id", h.sandboxMailbox)
+		sandbox.GET("/mailbox/:id/html", h.sandboxMailHTML)
+	}
 }
 
 // cacheStatic lets browsers keep static files for a day; vendored files never change under a name.

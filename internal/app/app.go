@@ -21,8 +21,10 @@ import (
 	"github.com/omnilink/omnilink/internal/i18n"
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/mail"
+	"github.com/omnilink/omnilink/internal/mail/capture"
 	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/internal/outbox"
+	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/webhooks"
 	"github.com/omnilink/omnilink/internal/websession"
@@ -56,6 +58,10 @@ type App struct {
 	Health *health.Monitor
 	Outbox *outbox.Outbox
 	Mailer mail.Mailer
+	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
+	// both nil in live mode.
+	Sandbox *sandbox.World
+	Mailbox *capture.Server
 }
 
 // Build constructs the whole server on an open store.
@@ -81,8 +87,13 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	lineClient := line.New(line.Config{APIURL: cfg.LineAPIURL, HTTPClient: httpClient})
 	chans := channels.New(channels.Deps{Store: st, Box: box, Meta: metaClient, Line: lineClient, Now: opt.Now,
 		OAuth: channels.OAuthConfig{RedirectURI: cfg.BaseURL + "/oauth/meta/callback", ConfigID: cfg.MetaLoginConfigID}})
-	mailer, err := mail.New(cfg.SMTPURL, cfg.MailFrom, log)
+	sbx, err := buildSandbox(cfg, st, log, opt.Now)
 	if err != nil {
+		return nil, err
+	}
+	mailer, err := mail.New(sbx.smtpURL(cfg.SMTPURL), cfg.MailFrom, log)
+	if err != nil {
+		sbx.close()
 		return nil, err
 	}
 	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log})
@@ -113,10 +124,20 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Webhooks:  hooks,
 		Broken:    st,
 		Health:    monitor,
+		Sandbox:   sbx.screens,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer}, nil
+		Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer,
+		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
+}
+
+// Close stops what Build started besides the HTTP server and Run: the sandbox's SMTP catcher.
+func (a *App) Close() error {
+	if a.Mailbox != nil {
+		return a.Mailbox.Close()
+	}
+	return nil
 }
 
 // Run starts background work that lives as long as ctx.

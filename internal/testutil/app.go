@@ -82,6 +82,7 @@ func newApp(t testing.TB, run bool, mutate ...func(*config.Config)) *TestApp {
 	t.Cleanup(func() {
 		cancel()
 		srv.Close()
+		_ = a.Close()
 		_ = stOwn.Close()
 	})
 	return &TestApp{App: a, Server: srv, URL: base, t: t}
