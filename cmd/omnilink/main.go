@@ -103,6 +103,7 @@ func seedCmd() error {
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	return runSeed(ctx, a, cfg)
 }
 
@@ -118,6 +119,13 @@ func runSeed(ctx context.Context, a *app.App, cfg config.Config) error {
 	fmt.Printf("seeded the demo team; admin login: %s\n", seed.AdminEmail)
 	if res.GeneratedPassword != "" {
 		fmt.Printf("generated admin password (shown once): %s\n", res.GeneratedPassword)
+	}
+	if a.Sandbox != nil {
+		// The server is not listening yet, so the sandbox is reached in process.
+		if err := seed.SandboxChannels(ctx, a.Store, a.InProcessChannels(), a.Sandbox, res.AdminID); err != nil {
+			return err
+		}
+		fmt.Println("connected the demo team to the sandbox's Instagram, Facebook Page, LINE and WhatsApp accounts")
 	}
 	return nil
 }
@@ -150,6 +158,7 @@ func serve(dev bool) error {
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	if dev {
 		if err := runSeed(ctx, a, cfg); err != nil {
 			return err

@@ -1,0 +1,66 @@
+package seed_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/sandbox"
+	"github.com/omnilink/omnilink/internal/seed"
+	"github.com/omnilink/omnilink/internal/testutil"
+	"github.com/omnilink/omnilink/models"
+)
+
+func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
+
+// Seeding runs before the server listens: the base URL here leads nowhere, so every platform
+// call must reach the sandbox in process.
+func TestSandboxChannelsConnectsAllFourPlatforms(t *testing.T) {
+	a := testutil.NewApp(t, func(c *config.Config) { c.BaseURL = "http://omnilink.invalid" })
+	ctx := context.Background()
+	res, err := seed.Demo(ctx, a.Store, a.Accounts, "demo-password-long-enough")
+	if err != nil || !res.Seeded {
+		t.Fatalf("demo team: %+v %v", res, err)
+	}
+	if err := seed.SandboxChannels(ctx, a.Store, a.InProcessChannels(), a.Sandbox, res.AdminID); err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.Channels.List(ctx, res.TeamID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[models.Platform]string{
+		models.Instagram: sandbox.BearBakeryIGID,
+		models.Facebook:  sandbox.BearBakeryPageID,
+		models.LINE:      sandbox.LINEBotUserID,
+		models.WhatsApp:  sandbox.WhatsAppPhoneNumberID,
+	}
+	if len(list) != len(want) {
+		t.Fatalf("seeded %d channels, want %d: %+v", len(list), len(want), list)
+	}
+	for _, ch := range list {
+		if want[ch.Platform] != ch.ExternalID || ch.Status != models.ChannelActive {
+			t.Errorf("%s channel %s is %s", ch.Platform, ch.ExternalID, ch.Status)
+		}
+		if ch.Credentials == "" {
+			t.Errorf("%s credentials are not sealed", ch.Platform)
+		}
+		creds, err := a.Channels.Credentials(&ch)
+		if err != nil || creds.AccessToken == "" {
+			t.Errorf("%s credentials do not open: %v", ch.Platform, err)
+		}
+		if ch.Platform == models.LINE && creds.ChannelSecret == "" {
+			t.Errorf("the LINE channel secret was not kept")
+		}
+		if ch.Platform.ViaFacebookLogin() && ch.AuthorizedBy == nil {
+			t.Errorf("%s was not connected through Facebook Login", ch.Platform)
+		}
+	}
+	if _, ok := a.Sandbox.Subscription(sandbox.BearBakeryPageID); !ok {
+		t.Error("connecting did not subscribe the app to Bear Bakery's webhooks")
+	}
+	if again, err := seed.Demo(ctx, a.Store, a.Accounts, ""); err != nil || again.Seeded {
+		t.Errorf("a second seed on a used database: %+v %v", again, err)
+	}
+}
