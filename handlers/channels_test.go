@@ -328,6 +328,9 @@ func TestConnectLineAndWhatsApp(t *testing.T) {
 	if d := p.admin.Get(r.Location); !strings.Contains(d.Body, "sandbox-verify-token") || !strings.Contains(d.Body, "/webhooks/meta") {
 		t.Fatal("WhatsApp setup page lacks the webhook URL and verify token")
 	}
+	if _, ok := p.world.Subscription(wa.WABAID); !ok {
+		t.Fatal("the app was not subscribed to the WhatsApp business account's webhooks")
+	}
 	if n := len(p.channels(t)); n != 2 {
 		t.Fatalf("channels: %d", n)
 	}

@@ -50,6 +50,14 @@ func (s *Service) ConnectWhatsApp(ctx context.Context, actor *models.User, in Wh
 		}
 		return nil, ErrPlatformFailed.Wrap(err)
 	}
+	// Without the app subscribed to the business account, Meta sends none of its webhooks.
+	if err := s.meta.SubscribeWABA(ctx, in.WABAID, in.AccessToken); err != nil {
+		var ge *meta.GraphError
+		if errors.As(err, &ge) && ge.Code == 100 {
+			return nil, apperr.Invalid("waba_id", "channels.wa_error_waba_unknown")
+		}
+		return nil, ErrPlatformFailed.Wrap(err)
+	}
 	ch, err := s.existingOrNew(ctx, actor, models.WhatsApp, in.PhoneNumberID, existingID)
 	if err != nil {
 		return nil, err

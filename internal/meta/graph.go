@@ -324,6 +324,24 @@ func unixOrZero(sec int64) time.Time {
 	return time.Unix(sec, 0)
 }
 
+// SubscribeWABA subscribes the app to a WhatsApp Business Account's webhooks; the fields
+// themselves are chosen at app level, so none are sent.
+func (c *Client) SubscribeWABA(ctx context.Context, wabaID, token string) error {
+	if err := checkID(wabaID); err != nil {
+		return err
+	}
+	var a struct {
+		Success bool `json:"success"`
+	}
+	if err := c.do(ctx, call{method: http.MethodPost, path: graphPath(wabaID, "subscribed_apps"), token: token, bearer: true}, &a); err != nil {
+		return err
+	}
+	if !a.Success {
+		return errors.New("meta: subscribed_apps did not report success")
+	}
+	return nil
+}
+
 // SubscribeApp subscribes this app to the Page's webhooks for the given fields. It is
 // also how Instagram messaging is enabled, using the linked Page and its token.
 func (c *Client) SubscribeApp(ctx context.Context, pageID, pageToken string, fields []string) error {
