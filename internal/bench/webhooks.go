@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/omnilink/omnilink/internal/app"
+	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/meta"
@@ -423,12 +423,10 @@ func startApp(ctx context.Context, dbURL string) (*server, error) {
 // benchChannel inserts a live channel with sealed credentials (the channels service's sealing,
 // verified by opening them with it).
 func benchChannel(ctx context.Context, a *app.App, teamID int64, p models.Platform, externalID string, creds models.Credentials) (*models.Channel, error) {
-	raw, err := json.Marshal(creds)
-	if err != nil {
+	ch := &models.Channel{TeamID: teamID, Platform: p, ExternalID: externalID, DisplayName: "bench", Status: models.ChannelActive}
+	if err := channels.SealCredentials(a.Box, ch, creds); err != nil {
 		return nil, err
 	}
-	ch := &models.Channel{TeamID: teamID, Platform: p, ExternalID: externalID, DisplayName: "bench", Status: models.ChannelActive,
-		Credentials: a.Box.Seal(raw, fmt.Appendf(nil, "channel:%d:%s:%s:credentials", teamID, p, externalID))}
 	if err := a.Store.CreateChannel(ctx, ch); err != nil {
 		return nil, err
 	}

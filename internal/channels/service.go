@@ -85,11 +85,17 @@ func (s *Service) Credentials(ch *models.Channel) (models.Credentials, error) {
 
 // sealCredentials seals secrets for a channel row.
 func (s *Service) sealCredentials(ch *models.Channel, c models.Credentials) error {
+	return SealCredentials(s.box, ch, c)
+}
+
+// SealCredentials seals secrets into a channel row (whose team, platform and external id must be
+// set), exactly as connecting does; tools that create channels in bulk use it too.
+func SealCredentials(box *crypto.Box, ch *models.Channel, c models.Credentials) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	ch.Credentials = s.box.Seal(raw, credentialsAAD(ch.TeamID, ch.Platform, ch.ExternalID))
+	ch.Credentials = box.Seal(raw, credentialsAAD(ch.TeamID, ch.Platform, ch.ExternalID))
 	return nil
 }
 

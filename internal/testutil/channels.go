@@ -2,12 +2,11 @@ package testutil
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/models"
 )
@@ -20,17 +19,12 @@ func NewIdleApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 }
 
 // Channel creates a live channel for a platform account straight in the database, its
-// credentials sealed the way the channels service seals them (checked by opening them with it).
+// credentials sealed as the channels service seals them.
 func (a *TestApp) Channel(teamID int64, p models.Platform, externalID string, creds models.Credentials) *models.Channel {
 	a.t.Helper()
-	raw, err := json.Marshal(creds)
-	if err != nil {
+	ch := &models.Channel{TeamID: teamID, Platform: p, ExternalID: externalID, DisplayName: string(p) + " " + externalID, Status: models.ChannelActive}
+	if err := channels.SealCredentials(a.Box, ch, creds); err != nil {
 		a.t.Fatal(err)
-	}
-	ch := &models.Channel{
-		TeamID: teamID, Platform: p, ExternalID: externalID, DisplayName: string(p) + " " + externalID,
-		Status:      models.ChannelActive,
-		Credentials: a.Box.Seal(raw, fmt.Appendf(nil, "channel:%d:%s:%s:credentials", teamID, p, externalID)),
 	}
 	if err := a.Store.CreateChannel(context.Background(), ch); err != nil {
 		a.t.Fatal(err)
