@@ -10,13 +10,14 @@ CREATE TABLE channel_health (
     checks             bigint      NOT NULL DEFAULT 0,
     last_healthy_at    timestamptz,
     webhook_resubscribed_at timestamptz,
+    expiry_warned_for  timestamptz, -- the token expiry the last warning was about: one warning per token
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX channel_health_team_idx ON channel_health (team_id);
 
 -- One row per failure episode: opened when a channel breaks, closed when it works again.
 -- The alert email belongs to the episode, so however many checks, restarts or replicas see the
--- failure, the episode (and its one email) exists once.
+-- failure, the episode (and the one email that reports it) exists once.
 CREATE TABLE health_episodes (
     id                   bigserial PRIMARY KEY,
     team_id              bigint      NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
@@ -30,11 +31,17 @@ CREATE TABLE health_episodes (
     alert_key            text        NOT NULL DEFAULT '', -- outbox idempotency key of the alert
     alert_skipped        text        NOT NULL DEFAULT '' CHECK (alert_skipped IN ('', 'plan_ended', 'no_recipients')),
     alerted_at           timestamptz,
+    recovery_pending     boolean     NOT NULL DEFAULT false, -- closed after its alert went out; "works again" not yet queued
+    recovered_alert_key  text        NOT NULL DEFAULT '',
     recovered_alerted_at timestamptz
 );
 -- At most one open episode per channel, whatever races happen between replicas.
 CREATE UNIQUE INDEX health_episodes_open_key ON health_episodes (channel_id) WHERE closed_at IS NULL;
 CREATE INDEX health_episodes_channel_idx ON health_episodes (channel_id, opened_at DESC);
+-- Episodes whose email is still to be queued. Emails are queued per team after each sweep, so
+-- channels that break together (an Instagram account and its Page share one token) share one email.
+CREATE INDEX health_episodes_pending_idx ON health_episodes (team_id)
+    WHERE (closed_at IS NULL AND alerted_at IS NULL AND alert_skipped = '') OR recovery_pending;
 
 -- The sweep picks channels by their next check time.
 CREATE INDEX channels_next_check_idx ON channels (next_check_at, id) WHERE status <> 'disconnected';

@@ -65,6 +65,7 @@ type ChannelHealth struct {
 	Checks                int64
 	LastHealthyAt         *time.Time
 	WebhookResubscribedAt *time.Time
+	ExpiryWarnedFor       *time.Time // the token expiry the last warning was about
 	UpdatedAt             time.Time
 }
 
@@ -98,6 +99,8 @@ type HealthEpisode struct {
 	AlertKey           string
 	AlertSkipped       string
 	AlertedAt          *time.Time
+	RecoveryPending    bool // closed after its alert went out; the "works again" email is still to be queued
+	RecoveredAlertKey  string
 	RecoveredAlertedAt *time.Time
 }
 
@@ -166,19 +169,25 @@ const (
 	AlertExpiring  AlertKind = "expiring"  // its token expires within a week
 )
 
-// HealthAlert is the data of one health email, captured when the email is queued.
+// HealthAlert is the data of one health email, captured when the email is queued. Channels
+// that changed together (an Instagram account and the Page whose token it uses) share one email.
 type HealthAlert struct {
-	Kind           AlertKind
-	Locale         string
-	TeamName       string
+	Kind        AlertKind
+	Locale      string
+	TeamName    string
+	At          time.Time // when the alert was raised
+	ChannelsURL string
+	Channels    []AlertChannel
+}
+
+// AlertChannel is one channel in a health email.
+type AlertChannel struct {
 	ChannelID      int64
 	Platform       Platform
-	ChannelName    string
+	Name           string
 	Username       string
-	Cause          HealthCause
-	Since          time.Time
-	At             time.Time // when the alert was raised: the recovery or the check
-	ExpiresAt      time.Time // AlertExpiring only
+	Cause          HealthCause // AlertBroken and AlertRecovered
+	Since          time.Time   // when the failure began
+	ExpiresAt      time.Time   // AlertExpiring only
 	ReauthorizeURL string
-	ChannelsURL    string
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -45,6 +46,7 @@ func healthCmd() error {
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	fmt.Println("checking every connected channel…")
 	rep, err := a.Health.Sweep(ctx, health.SweepOptions{Force: true, Wait: true, Collect: true})
 	if err != nil {
@@ -57,6 +59,7 @@ func healthCmd() error {
 func printHealth(rep health.SweepReport) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tTEAM\tPLATFORM\tCHANNEL\tVERDICT\tCAUSE\tCHANGE\tDETAIL")
+	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].Channel.ID < rep.Results[j].Channel.ID })
 	for _, r := range rep.Results {
 		name := r.Channel.DisplayName
 		if r.Channel.Username != "" {
@@ -88,6 +91,8 @@ func change(t health.Transition) string {
 	switch {
 	case t.AlertQueued:
 		parts = append(parts, "alert email queued")
+	case t.AlertPending:
+		parts = append(parts, "alert email pending")
 	case t.AlertSkipped == models.AlertSkippedPlanEnded:
 		parts = append(parts, "no email: plan ended")
 	case t.AlertSkipped == models.AlertSkippedNoRecipients:

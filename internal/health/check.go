@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/models"
 )
@@ -32,9 +33,6 @@ var requiredScopes = map[models.Platform][]string{
 	models.Instagram: {"instagram_basic", "instagram_manage_messages", "pages_manage_metadata"},
 	models.WhatsApp:  {"whatsapp_business_messaging", "whatsapp_business_management"},
 }
-
-// webhookFields are the Page webhook fields we subscribe to when Meta dropped our subscription.
-var webhookFields = []string{"messages", "messaging_postbacks", "message_reactions", "messaging_seen", "message_echoes"}
 
 // probe accumulates one check's findings: the first broken cause wins, and undecided steps make
 // the verdict unknown unless something proved the channel broken.
@@ -254,7 +252,7 @@ func (m *Monitor) checkPage(ctx context.Context, p *probe, token string) {
 	// Meta drops the subscription after an hour of failed deliveries; subscribing again is the
 	// whole fix, so the monitor does it instead of asking a person to.
 	c, err = p.call(ctx, "subscribe", true, page, func(ctx context.Context) error {
-		return m.meta.SubscribeApp(ctx, page, token, webhookFields)
+		return m.meta.SubscribeApp(ctx, page, token, channels.PageWebhookFields)
 	})
 	switch c.Outcome {
 	case OutcomeOK:

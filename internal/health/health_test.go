@@ -607,3 +607,39 @@ func TestEnglishTeamGetsEnglishEmail(t *testing.T) {
 		t.Fatalf("english email: %+v", msgs)
 	}
 }
+
+// An Instagram account and its Page share one token: when it breaks, the team gets one email
+// naming both channels (each episode is still reported exactly once), and one when both recover.
+func TestChannelsThatBreakTogetherShareOneEmail(t *testing.T) {
+	e := newEnv(t)
+	ig := e.instagram()
+	fb := e.channel(models.Facebook, sandbox.BearBakeryPageID, "mei")
+	e.breakToken("page:"+sandbox.BearBakeryPageID, sandbox.CausePasswordChanged)
+	rep := e.sweep(nil)
+	if rep.Opened != 2 || rep.AlertsQueued != 1 {
+		t.Fatalf("sweep: %d opened, %d emails; want 2 episodes in 1 email", rep.Opened, rep.AlertsQueued)
+	}
+	for _, ch := range []*models.Channel{ig, fb} {
+		if r := resultFor(t, rep, ch); !r.Transition.AlertQueued {
+			t.Fatalf("channel %d: %+v", ch.ID, r.Transition)
+		}
+	}
+	e.sweep(nil)
+	msgs := e.mails()
+	if len(msgs) != 1 {
+		t.Fatalf("%d emails, want 1", len(msgs))
+	}
+	for _, want := range []string{"2 個通訊渠道", fmt.Sprintf("/channels/%d/reauthorize", ig.ID), fmt.Sprintf("/channels/%d/reauthorize", fb.ID)} {
+		if !strings.Contains(msgs[0].Subject+msgs[0].Text, want) {
+			t.Errorf("email lacks %q:\n%s\n%s", want, msgs[0].Subject, msgs[0].Text)
+		}
+	}
+	e.repair("page:" + sandbox.BearBakeryPageID)
+	e.clock.Advance(time.Hour)
+	if rep := e.sweep(nil); rep.Closed != 2 || rep.AlertsQueued != 1 {
+		t.Fatalf("recovery sweep: %d closed, %d emails", rep.Closed, rep.AlertsQueued)
+	}
+	if msgs := e.mails(); len(msgs) != 2 || !strings.Contains(msgs[1].Subject, "2 個通訊渠道已恢復正常") {
+		t.Fatalf("%d emails; last %q", len(msgs), msgs[len(msgs)-1].Subject)
+	}
+}

@@ -297,12 +297,20 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	if feedErr == nil && ctx.Err() == nil {
+		// Emails go out after the whole sweep, so channels that broke together share one.
+		n, err := m.notifyAll(ctx)
+		if err != nil {
+			feedErr = err
+		}
+		rep.AlertsQueued = n.emails
+		for i := range rep.Results {
+			n.annotate(rep.Results[i].Channel.ID, &rep.Results[i].Transition)
+		}
+	}
 	rep.Finished = m.now()
 	rep.Calls = m.calls.Load() - callsBefore
 	rep.Pacer = m.pacer.Stats()
-	if rep.AlertsQueued > 0 && m.notify != nil {
-		m.notify.Notify()
-	}
 	if feedErr != nil {
 		return rep, feedErr
 	}
@@ -328,7 +336,6 @@ func (r *SweepReport) add(ch models.Channel, v Verdict, tr Transition, collect b
 	if tr.Closed {
 		r.Closed++
 	}
-	r.AlertsQueued += tr.emails()
 	if collect {
 		ch.Credentials = ""
 		r.Results = append(r.Results, Result{Channel: ch, Verdict: v, Transition: tr})
@@ -347,16 +354,18 @@ func (m *Monitor) CheckChannel(ctx context.Context, teamID, channelID int64) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	if tr.emails() > 0 && m.notify != nil {
-		m.notify.Notify()
+	n, err := m.notifyOne(ctx, ch.TeamID)
+	if err != nil {
+		return Result{}, err
 	}
+	n.annotate(ch.ID, &tr)
 	ch.Credentials = ""
 	return Result{Channel: *ch, Verdict: v, Transition: tr}, nil
 }
 
 // ReportFailure lets any sender tell the monitor that a call with ch's credentials failed. Auth
 // failures (password changed, token expired, permission removed…) go through the same state
-// change as a sweep's verdict, opening the episode and its one alert; anything else (rate limits,
+// change as a sweep's verdict, opening the episode and queuing its one alert; anything else (rate limits,
 // closed messaging windows, 5xx) is left alone. It reports whether the channel is now broken.
 func (m *Monitor) ReportFailure(ctx context.Context, ch *models.Channel, err error) (bool, error) {
 	if ch == nil || err == nil {
@@ -371,10 +380,13 @@ func (m *Monitor) ReportFailure(ctx context.Context, ch *models.Channel, err err
 	if aerr != nil {
 		return false, aerr
 	}
-	if tr.emails() > 0 && m.notify != nil {
-		m.notify.Notify()
+	if tr.Ignored {
+		return false, nil
 	}
-	return !tr.Ignored, nil
+	if _, err := m.notifyOne(ctx, ch.TeamID); err != nil {
+		return true, err
+	}
+	return true, nil
 }
 
 // ChannelRepaired closes the channel's open episode after someone reauthorised it (the channels
@@ -383,13 +395,12 @@ func (m *Monitor) ChannelRepaired(ctx context.Context, ch *models.Channel) {
 	if ch == nil {
 		return
 	}
-	tr, err := m.repaired(ctx, ch.ID)
+	tr, teamID, err := m.repaired(ctx, ch.ID)
+	if err == nil && !tr.Ignored {
+		_, err = m.notifyOne(ctx, teamID)
+	}
 	if err != nil {
 		m.log.Error("closing health episode after repair failed", "channel_id", ch.ID, "error", err)
-		return
-	}
-	if tr.emails() > 0 && m.notify != nil {
-		m.notify.Notify()
 	}
 }
 

@@ -81,7 +81,7 @@ func (s *Store) ChannelHealth(ctx context.Context, channelID int64) (models.Chan
 func (s *Store) SaveChannelHealth(ctx context.Context, h *models.ChannelHealth) error {
 	return s.q(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "channel_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"verdict", "cause", "detail", "transient_failures", "checks", "last_healthy_at", "webhook_resubscribed_at", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"verdict", "cause", "detail", "transient_failures", "checks", "last_healthy_at", "webhook_resubscribed_at", "expiry_warned_for", "updated_at"}),
 	}).Create(h).Error
 }
 
@@ -112,10 +112,88 @@ func (s *Store) MarkEpisodeAlertSkipped(ctx context.Context, id int64, reason st
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).Update("alert_skipped", reason))
 }
 
-// CloseEpisode ends an episode.
-func (s *Store) CloseEpisode(ctx context.Context, id int64, at time.Time, by string, recoveredAlertedAt *time.Time) error {
+// CloseEpisode ends an episode; recoveryPending asks for a "works again" email.
+func (s *Store) CloseEpisode(ctx context.Context, id int64, at time.Time, by string, recoveryPending bool) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ? AND closed_at IS NULL", id).
-		Updates(map[string]any{"closed_at": at, "closed_by": by, "recovered_alerted_at": recoveredAlertedAt}))
+		Updates(map[string]any{"closed_at": at, "closed_by": by, "recovery_pending": recoveryPending}))
+}
+
+// pendingAlert is the condition of an open episode whose email is still to be queued.
+const pendingAlert = "closed_at IS NULL AND alerted_at IS NULL AND alert_skipped = ''"
+
+// TeamsWithPendingAlerts lists the teams owed a health email: open episodes not yet alerted,
+// closed ones not yet reported recovered, and live channels whose token expires before
+// warnUntil without a warning about that expiry.
+func (s *Store) TeamsWithPendingAlerts(ctx context.Context, now, warnUntil time.Time) ([]int64, error) {
+	var out []int64
+	err := s.q(ctx).Raw(`SELECT team_id FROM health_episodes WHERE (`+pendingAlert+`) OR recovery_pending
+		UNION
+		SELECT c.team_id FROM channels c LEFT JOIN channel_health h ON h.channel_id = c.id
+		WHERE c.status = ? AND c.token_expires_at > ? AND c.token_expires_at <= ?
+		  AND h.expiry_warned_for IS DISTINCT FROM c.token_expires_at
+		ORDER BY 1`, models.ChannelActive, now, warnUntil).Scan(&out).Error
+	return out, err
+}
+
+// LockPendingAlerts locks a team's channels whose open episode awaits its email (channel rows
+// first, in the order every health state change takes them) and returns those episodes.
+// Channels locked elsewhere are skipped; their own transaction's follow-up picks them up.
+func (s *Store) LockPendingAlerts(ctx context.Context, teamID int64) ([]models.HealthEpisode, error) {
+	var ids []int64
+	err := s.q(ctx).Raw(`SELECT id FROM channels WHERE team_id = ? AND id IN
+		(SELECT channel_id FROM health_episodes WHERE team_id = ? AND `+pendingAlert+`)
+		ORDER BY id FOR UPDATE SKIP LOCKED`, teamID, teamID).Scan(&ids).Error
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var out []models.HealthEpisode
+	err = s.q(ctx).Where("team_id = ? AND channel_id IN ? AND "+pendingAlert, teamID, ids).Order("id").Find(&out).Error
+	return out, err
+}
+
+// LockPendingRecoveries locks and returns a team's closed episodes owed a "works again" email.
+func (s *Store) LockPendingRecoveries(ctx context.Context, teamID int64) ([]models.HealthEpisode, error) {
+	var out []models.HealthEpisode
+	err := s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+		Where("team_id = ? AND recovery_pending", teamID).Order("id").Find(&out).Error
+	return out, err
+}
+
+// MarkRecoveryAlerted records that a closed episode's "works again" email was queued (key
+// empty: none will be).
+func (s *Store) MarkRecoveryAlerted(ctx context.Context, id int64, key string, at *time.Time) error {
+	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
+		Updates(map[string]any{"recovery_pending": false, "recovered_alert_key": key, "recovered_alerted_at": at}))
+}
+
+// LockExpiringChannels locks and returns a team's live channels whose token expires in
+// (now, warnUntil] and that were not warned about that expiry yet.
+func (s *Store) LockExpiringChannels(ctx context.Context, teamID int64, now, warnUntil time.Time) ([]models.Channel, error) {
+	var out []models.Channel
+	err := s.q(ctx).Raw(`SELECT c.* FROM channels c LEFT JOIN channel_health h ON h.channel_id = c.id
+		WHERE c.team_id = ? AND c.status = ? AND c.token_expires_at > ? AND c.token_expires_at <= ?
+		  AND h.expiry_warned_for IS DISTINCT FROM c.token_expires_at
+		ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`, teamID, models.ChannelActive, now, warnUntil).Scan(&out).Error
+	return out, err
+}
+
+// MarkExpiryWarned records that the channel's token expiry has been warned about.
+func (s *Store) MarkExpiryWarned(ctx context.Context, teamID, channelID int64, expires, now time.Time) error {
+	return s.q(ctx).Exec(`INSERT INTO channel_health (channel_id, team_id, expiry_warned_for, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (channel_id) DO UPDATE SET expiry_warned_for = EXCLUDED.expiry_warned_for, updated_at = EXCLUDED.updated_at`,
+		channelID, teamID, expires, now).Error
+}
+
+// ChannelsByIDs loads a team's channels by id.
+func (s *Store) ChannelsByIDs(ctx context.Context, teamID int64, ids []int64) ([]models.Channel, error) {
+	var out []models.Channel
+	err := s.q(ctx).Where("team_id = ? AND id IN ?", teamID, ids).Order("id").Find(&out).Error
+	return out, err
+}
+
+// SetChannelsAlerted records when the channels' failure was emailed.
+func (s *Store) SetChannelsAlerted(ctx context.Context, ids []int64, at time.Time) error {
+	return s.q(ctx).Model(&models.Channel{}).Where("id IN ?", ids).Update("alerted_at", at).Error
 }
 
 // ChannelEpisodes lists a team's channel's latest episodes, newest first.

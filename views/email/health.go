@@ -18,56 +18,100 @@ type Row struct {
 	Value string
 }
 
-// AlertVM is a health email ready to render.
-type AlertVM struct {
-	Lang      string
-	Subject   string
-	Greeting  string
-	Intro     string
+// ChannelBlock is one channel in a health email, with its own button when it needs action.
+type ChannelBlock struct {
+	Title     string
 	Rows      []Row
-	FixTitle  string
-	Fix       string
 	Button    string
 	ButtonURL string
-	Note      string
-	Footer    string
+}
+
+// Fix explains one cause and what to do about it.
+type Fix struct {
+	Title string
+	Text  string
+}
+
+// AlertVM is a health email ready to render.
+type AlertVM struct {
+	Lang       string
+	Subject    string
+	Greeting   string
+	Intro      string
+	Team       Row
+	Channels   []ChannelBlock
+	FixHeading string
+	Fixes      []Fix
+	Button     string // a closing button for the whole email (recovered: the channels page)
+	ButtonURL  string
+	Note       string
+	Footer     string
 }
 
 // NewAlertVM builds the email for a health alert in loc's language.
 func NewAlertVM(loc *i18n.Localizer, a models.HealthAlert) AlertVM {
 	lang := loc.Lang
-	platform := health.PlatformName(loc, a.Platform)
-	ch := &models.Channel{ID: a.ChannelID, Platform: a.Platform, DisplayName: a.ChannelName, Username: a.Username}
-	name := health.ChannelLabel(ch)
+	kind := string(a.Kind)
 	vm := AlertVM{
 		Lang:     lang,
 		Greeting: loc.T("health.email.greeting", "Team", a.TeamName),
+		Team:     Row{loc.T("health.email.team"), a.TeamName},
 		Footer:   loc.T("health.email.footer"),
-		Rows: []Row{
-			{loc.T("health.email.team"), a.TeamName},
-			{loc.T("health.email.channel"), platform},
-			{loc.T("health.email.account"), name},
-		},
 	}
-	kind := string(a.Kind)
-	date := health.FormatDate(lang, a.ExpiresAt)
-	vm.Subject = loc.T("health.email."+kind+".subject", "Platform", platform, "Name", a.ChannelName, "Date", date)
+	var first models.AlertChannel
+	if len(a.Channels) > 0 {
+		first = a.Channels[0]
+	}
+	earliest := first.ExpiresAt
+	for _, c := range a.Channels {
+		if !c.ExpiresAt.IsZero() && c.ExpiresAt.Before(earliest) {
+			earliest = c.ExpiresAt
+		}
+	}
+	date := health.FormatDate(lang, earliest)
+	if len(a.Channels) == 1 {
+		vm.Subject = loc.T("health.email."+kind+".subject", "Platform", health.PlatformName(loc, first.Platform), "Name", first.Name, "Date", date)
+	} else {
+		vm.Subject = loc.T("health.email."+kind+".subject_many", "Count", len(a.Channels), "Date", date)
+	}
 	vm.Intro = loc.T("health.email."+kind+".intro", "At", health.FormatTime(lang, a.At), "Date", date)
-	vm.Button = loc.T("health.email." + kind + ".button")
+	seen := map[models.HealthCause]bool{}
+	for _, c := range a.Channels {
+		ch := &models.Channel{ID: c.ChannelID, Platform: c.Platform, DisplayName: c.Name, Username: c.Username}
+		b := ChannelBlock{
+			Title: health.PlatformName(loc, c.Platform) + "：" + health.ChannelLabel(ch),
+			Rows: []Row{
+				{loc.T("health.email.channel"), health.PlatformName(loc, c.Platform)},
+				{loc.T("health.email.account"), health.ChannelLabel(ch)},
+			},
+		}
+		if lang == "en" {
+			b.Title = health.PlatformName(loc, c.Platform) + ": " + health.ChannelLabel(ch)
+		}
+		switch a.Kind {
+		case models.AlertBroken:
+			b.Rows = append(b.Rows,
+				Row{loc.T("health.email.cause"), health.CauseTitle(loc, c.Cause)},
+				Row{loc.T("health.email.since"), health.FormatTime(lang, c.Since)})
+			b.Button, b.ButtonURL = loc.T("health.email.broken.button"), c.ReauthorizeURL
+			if cause := c.Cause.OrInvalid(); !seen[cause] {
+				seen[cause] = true
+				vm.Fixes = append(vm.Fixes, Fix{Title: health.CauseTitle(loc, cause), Text: health.CauseFix(loc, cause)})
+			}
+		case models.AlertRecovered:
+			b.Rows = append(b.Rows, Row{loc.T("health.email.since"), health.FormatTime(lang, c.Since)})
+		case models.AlertExpiring:
+			b.Rows = append(b.Rows, Row{loc.T("health.token_expires"), health.FormatTime(lang, c.ExpiresAt)})
+			b.Button, b.ButtonURL = loc.T("health.email.expiring.button"), c.ReauthorizeURL
+		}
+		vm.Channels = append(vm.Channels, b)
+	}
 	switch a.Kind {
 	case models.AlertBroken:
-		vm.Rows = append(vm.Rows,
-			Row{loc.T("health.email.cause"), health.CauseTitle(loc, a.Cause)},
-			Row{loc.T("health.email.since"), health.FormatTime(lang, a.Since)})
-		vm.FixTitle, vm.Fix = loc.T("health.email.how_to_fix"), health.CauseFix(loc, a.Cause)
-		vm.ButtonURL = a.ReauthorizeURL
+		vm.FixHeading = loc.T("health.email.how_to_fix")
 		vm.Note = loc.T("health.email.broken.once")
 	case models.AlertRecovered:
-		vm.Rows = append(vm.Rows, Row{loc.T("health.email.since"), health.FormatTime(lang, a.Since)})
-		vm.ButtonURL = a.ChannelsURL
-	case models.AlertExpiring:
-		vm.Rows = append(vm.Rows, Row{loc.T("health.token_expires"), health.FormatTime(lang, a.ExpiresAt)})
-		vm.ButtonURL = a.ReauthorizeURL
+		vm.Button, vm.ButtonURL = loc.T("health.email.recovered.button"), a.ChannelsURL
 	}
 	return vm
 }
@@ -90,13 +134,24 @@ func (vm AlertVM) Text() string {
 	line("")
 	line(vm.Intro)
 	line("")
-	for _, r := range vm.Rows {
-		line("  " + r.Label + ": " + r.Value)
-	}
-	if vm.Fix != "" {
+	line(vm.Team.Label + ": " + vm.Team.Value)
+	for _, c := range vm.Channels {
 		line("")
-		line(vm.FixTitle)
-		line(vm.Fix)
+		line("■ " + c.Title)
+		for _, r := range c.Rows {
+			line("  " + r.Label + ": " + r.Value)
+		}
+		if c.ButtonURL != "" {
+			line("  " + c.Button + ": " + c.ButtonURL)
+		}
+	}
+	if len(vm.Fixes) > 0 {
+		line("")
+		line(vm.FixHeading)
+		for _, f := range vm.Fixes {
+			line("・" + f.Title)
+			line("  " + f.Text)
+		}
 	}
 	if vm.ButtonURL != "" {
 		line("")
