@@ -63,6 +63,7 @@ func main() {
 
 	sections := []Section{
 		{Name: "webhook ingest", Run: webhookIngest},
+		{Name: "health sweep", Run: healthSweep},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")
