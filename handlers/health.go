@@ -19,9 +19,11 @@ type BrokenChannels interface {
 	TeamBrokenChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
 }
 
-// HealthReports reads a channel's health for its status panel.
+// HealthReports reads channels' health for their status panels (one channel, or a whole team's
+// for the channel list, keyed by channel id).
 type HealthReports interface {
 	Report(ctx context.Context, teamID, channelID int64) (*models.HealthReport, error)
+	TeamReports(ctx context.Context, teamID int64) (map[int64]*models.HealthReport, error)
 }
 
 // brokenBanners fills the page's banners with the team's broken channels; a failed lookup only
