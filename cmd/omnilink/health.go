@@ -75,6 +75,9 @@ func printHealth(rep health.SweepReport) {
 	if rep.AlertsQueued > 0 {
 		fmt.Println("emails are delivered by the running server's outbox (omnilink serve / make run)")
 	}
+	if rep.Checked > 0 && rep.Unknown == rep.Checked {
+		fmt.Println("no platform could be asked; in sandbox mode the platforms are served by the running server (make run)")
+	}
 }
 
 // change says what a verdict did to the channel's failure episode and its one alert.
