@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func TestConcurrentWorkersDeliverEachItemOnce(t *testing.T) {
 			mu.Lock()
 			seen[it.IdempotencyKey]++
 			mu.Unlock()
-			time.Sleep(time.Millisecond) // let the workers overlap
+			runtime.Gosched() // let the workers interleave
 			return nil
 		})
 		wg.Add(1)
