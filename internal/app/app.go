@@ -105,6 +105,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	chans.SetEvents(monitor)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	monitor.SetMetrics(health.NewMetrics(reg))
 	hookMetrics := webhooks.NewMetrics(reg)
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})

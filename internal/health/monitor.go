@@ -85,6 +85,7 @@ type Monitor struct {
 	opt     Options
 	pacer   *Pacer
 	calls   atomic.Int64
+	metrics *Metrics // nil: none
 }
 
 // New builds a Monitor.
@@ -266,6 +267,7 @@ func (m *Monitor) Sweep(ctx context.Context, opt SweepOptions) (SweepReport, err
 					}
 					continue
 				}
+				m.metrics.observeCheck(string(ch.Platform), v, tr)
 				mu.Lock()
 				rep.add(ch, v, tr, opt.Collect)
 				mu.Unlock()
@@ -311,6 +313,7 @@ feed:
 	rep.Finished = m.now()
 	rep.Calls = m.calls.Load() - callsBefore
 	rep.Pacer = m.pacer.Stats()
+	m.metrics.observeSweep(rep)
 	if feedErr != nil {
 		return rep, feedErr
 	}
@@ -354,10 +357,12 @@ func (m *Monitor) CheckChannel(ctx context.Context, teamID, channelID int64) (Re
 	if err != nil {
 		return Result{}, err
 	}
+	m.metrics.observeCheck(string(ch.Platform), v, tr)
 	n, err := m.notifyOne(ctx, ch.TeamID)
 	if err != nil {
 		return Result{}, err
 	}
+	m.metrics.observeEmails(n.emails)
 	n.annotate(ch.ID, &tr)
 	ch.Credentials = ""
 	return Result{Channel: *ch, Verdict: v, Transition: tr}, nil
@@ -383,9 +388,12 @@ func (m *Monitor) ReportFailure(ctx context.Context, ch *models.Channel, err err
 	if tr.Ignored {
 		return false, nil
 	}
-	if _, err := m.notifyOne(ctx, ch.TeamID); err != nil {
+	m.metrics.observeTransition(tr)
+	n, err := m.notifyOne(ctx, ch.TeamID)
+	if err != nil {
 		return true, err
 	}
+	m.metrics.observeEmails(n.emails)
 	return true, nil
 }
 
@@ -397,7 +405,9 @@ func (m *Monitor) ChannelRepaired(ctx context.Context, ch *models.Channel) {
 	}
 	tr, teamID, err := m.repaired(ctx, ch.ID)
 	if err == nil && !tr.Ignored {
-		_, err = m.notifyOne(ctx, teamID)
+		var n *notice
+		n, err = m.notifyOne(ctx, teamID)
+		m.metrics.observeEmails(n.emails)
 	}
 	if err != nil {
 		m.log.Error("closing health episode after repair failed", "channel_id", ch.ID, "error", err)
