@@ -260,12 +260,14 @@ type memState struct {
 	saves int
 }
 
+// Load returns the state the world starts from.
 func (m *memState) Load(context.Context) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.data, nil
 }
 
+// Save keeps the first state written and ignores the rest.
 func (m *memState) Save(_ context.Context, b []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -250,7 +250,10 @@ func truncate(s string) string {
 
 type permanentError struct{ err error }
 
+// Error returns the wrapped error's message.
 func (e permanentError) Error() string { return e.err.Error() }
+
+// Unwrap exposes the wrapped error.
 func (e permanentError) Unwrap() error { return e.err }
 
 // Permanent marks err as one no retry can fix.
