@@ -110,6 +110,7 @@ func (p *probe) call(ctx context.Context, step string, graph bool, businessID st
 		if c.Outcome != OutcomeTransient || attempt >= m.opt.Retries || ctx.Err() != nil {
 			return c, err
 		}
+		m.log.Debug("health check call failed; retrying", "channel_id", p.ch.ID, "step", step, "attempt", attempt+1, "error", err)
 		if serr := m.sleep(ctx, m.opt.RetryBackoff<<attempt); serr != nil {
 			return c, err
 		}
