@@ -375,3 +375,39 @@ func between(s, start, end string) string {
 	}
 	return s[:j]
 }
+
+func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
+	p := newPlatformApp(t)
+	ctx := context.Background()
+	for _, c := range []struct{ purpose, account string }{{"facebook", sandbox.BearBakeryPageID}, {"instagram", sandbox.BearBakeryIGID}} {
+		p.facebookLogin(t, p.admin, "/channels", "/channels/connect/"+c.purpose, sandbox.MeiUserID, false, nil)
+		d := p.admin.Get("/channels/oauth/dialog")
+		if r := p.admin.Submit("", "/channels/oauth/"+between(d.Body, `action="/channels/oauth/`, `/connect"`)+"/connect", url.Values{"account": {c.account}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("connect %s: %d", c.purpose, r.Status)
+		}
+	}
+	list := p.channels(t)
+	if len(list) != 2 {
+		t.Fatalf("channels: %d", len(list))
+	}
+	var ig, fb models.Channel
+	for _, ch := range list {
+		ch.Status, ch.StatusCause = models.ChannelInvalid, "password_changed"
+		if err := p.Store.SaveChannel(ctx, &ch); err != nil {
+			t.Fatal(err)
+		}
+		if ch.Platform == models.Instagram {
+			ig = ch
+		} else {
+			fb = ch
+		}
+	}
+	path := "/channels/" + itoa(ig.ID) + "/reauthorize"
+	if cb := p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil); !strings.Contains(cb.Body, "重新授權成功") {
+		t.Fatalf("reauthorise: %s", cb.Body)
+	}
+	after, _ := p.Store.Channel(ctx, p.team.ID, fb.ID)
+	if after.Status != models.ChannelActive || after.Credentials == fb.Credentials {
+		t.Fatalf("the Facebook Page sharing the token stayed broken: %+v", after)
+	}
+}

@@ -317,6 +317,27 @@ func (s *Service) reauthorize(ctx context.Context, st *models.OAuthState, auth *
 		return
 	}
 	st.Outcome, st.OutcomeCode = "reauthorized", CodeReauthorized
+	s.repairSiblings(ctx, ch, auth, page)
+}
+
+// repairSiblings gives the new Page token to the team's other broken channels on the same Page
+// (a Page and the Instagram account linked to it share one token, so they break together).
+func (s *Service) repairSiblings(ctx context.Context, repaired *models.Channel, auth *models.MetaAuthorization, page meta.Page) {
+	list, err := s.st.TeamBrokenChannels(ctx, repaired.TeamID)
+	if err != nil {
+		slog.WarnContext(ctx, "list channels sharing the Page", "team_id", repaired.TeamID, "error", err)
+		return
+	}
+	for i := range list {
+		sib := &list[i]
+		samePage := (sib.Platform == models.Facebook && sib.ExternalID == page.ID) || (sib.Platform == models.Instagram && sib.Settings.PageID == page.ID)
+		if sib.ID == repaired.ID || !samePage {
+			continue
+		}
+		if err := s.attach(ctx, sib, auth, page); err != nil {
+			slog.WarnContext(ctx, "repair channel sharing the Page", "channel_id", sib.ID, "error", err)
+		}
+	}
 }
 
 func pageOf(pages []meta.Page, id string) meta.Page {
