@@ -130,7 +130,9 @@ func TestLeaseBackoffAndPermanentFailure(t *testing.T) {
 	}
 
 	enqueue(t, st, clk.Now(), "bad")
-	ob.Handle("test", func(context.Context, models.OutboxItem) error { return outbox.Permanent(errors.New("550 no such user")) })
+	ob.Handle("test", func(context.Context, models.OutboxItem) error {
+		return outbox.Permanent(errors.New("550 no such user"))
+	})
 	if s, _ := ob.Drain(ctx); s.Failed != 1 {
 		t.Fatalf("permanent failure: %+v", s)
 	}
