@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/omnilink/omnilink/internal/jsontree"
 )
 
 // IDToken is the verified payload of a LINE Login (LIFF) ID token.
@@ -171,7 +173,7 @@ func (n *lenientInt) UnmarshalJSON(b []byte) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	if d.Decode(&v) == nil {
-		*n = lenientInt(num(v))
+		*n = lenientInt(jsontree.Int(v))
 	}
 	return nil
 }

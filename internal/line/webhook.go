@@ -10,10 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/omnilink/omnilink/internal/jsontree"
 )
 
 // SignatureHeader is the header carrying LINE's webhook signature.
@@ -112,7 +112,7 @@ func ParseWebhook(body []byte) (Batch, error) {
 	if !ok {
 		return Batch{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	b := Batch{Destination: str(top, "destination")}
+	b := Batch{Destination: jsontree.Str(top, "destination")}
 	evs, ok := top["events"].([]any)
 	if !ok && top["events"] != nil {
 		return Batch{}, fmt.Errorf("%w: events is not an array", ErrMalformed)
@@ -130,30 +130,30 @@ func ParseWebhook(body []byte) (Batch, error) {
 
 func parseEvent(destination string, e map[string]any) Event {
 	ev := Event{
-		Type:           str(e, "type"),
-		WebhookEventID: str(e, "webhookEventId"),
-		Timestamp:      unixMilli(num(e, "timestamp")),
-		Mode:           str(e, "mode"),
-		IsRedelivery:   boolean(e, "deliveryContext", "isRedelivery"),
-		SourceType:     str(e, "source", "type"),
-		UserID:         str(e, "source", "userId"),
-		GroupID:        str(e, "source", "groupId"),
-		RoomID:         str(e, "source", "roomId"),
-		ReplyToken:     str(e, "replyToken"),
-		MessageID:      str(e, "message", "id"),
-		MessageType:    str(e, "message", "type"),
-		Text:           str(e, "message", "text"),
-		QuoteToken:     str(e, "message", "quoteToken"),
-		IsUnblocked:    boolean(e, "follow", "isUnblocked"),
-		PostbackData:   str(e, "postback", "data"),
+		Type:           jsontree.Str(e, "type"),
+		WebhookEventID: jsontree.Str(e, "webhookEventId"),
+		Timestamp:      unixMilli(jsontree.Int(e, "timestamp")),
+		Mode:           jsontree.Str(e, "mode"),
+		IsRedelivery:   jsontree.Bool(e, "deliveryContext", "isRedelivery"),
+		SourceType:     jsontree.Str(e, "source", "type"),
+		UserID:         jsontree.Str(e, "source", "userId"),
+		GroupID:        jsontree.Str(e, "source", "groupId"),
+		RoomID:         jsontree.Str(e, "source", "roomId"),
+		ReplyToken:     jsontree.Str(e, "replyToken"),
+		MessageID:      jsontree.Str(e, "message", "id"),
+		MessageType:    jsontree.Str(e, "message", "type"),
+		Text:           jsontree.Str(e, "message", "text"),
+		QuoteToken:     jsontree.Str(e, "message", "quoteToken"),
+		IsUnblocked:    jsontree.Bool(e, "follow", "isUnblocked"),
+		PostbackData:   jsontree.Str(e, "postback", "data"),
 	}
 	if ev.Type == EventUnsend {
-		ev.MessageID = str(e, "unsend", "messageId")
+		ev.MessageID = jsontree.Str(e, "unsend", "messageId")
 	}
-	if params, ok := field(e, "postback", "params").(map[string]any); ok {
+	if params, ok := jsontree.Field(e, "postback", "params").(map[string]any); ok {
 		ev.PostbackParams = make(map[string]string, len(params))
 		for k := range params {
-			ev.PostbackParams[k] = str(params, k)
+			ev.PostbackParams[k] = jsontree.Str(params, k)
 		}
 	}
 	raw, _ := json.Marshal(e) // map keys come out sorted: a canonical form
@@ -175,60 +175,4 @@ func unixMilli(ms int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms)
-}
-
-// JSON tree helpers: the body is decoded into `any` (with UseNumber) so that a wrongly
-// typed field reads as empty instead of failing the whole delivery.
-
-func field(v any, path ...string) any {
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
-
-func str(v any, path ...string) string {
-	switch x := field(v, path...).(type) {
-	case string:
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return ""
-}
-
-func num(v any, path ...string) int64 {
-	var s string
-	switch x := field(v, path...).(type) {
-	case json.Number:
-		s = x.String()
-	case string:
-		s = x
-	default:
-		return 0
-	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f >= math.MaxInt64 || f <= math.MinInt64 {
-		return 0
-	}
-	return int64(f)
-}
-
-func boolean(v any, path ...string) bool {
-	switch x := field(v, path...).(type) {
-	case bool:
-		return x
-	case string:
-		return x == "true"
-	}
-	return false
 }

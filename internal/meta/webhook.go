@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/omnilink/omnilink/internal/jsontree"
 )
 
 // SignatureHeader is the header carrying Meta's webhook signature.
@@ -180,7 +182,7 @@ func ParseWebhook(body []byte) (Batch, error) {
 	if !ok {
 		return Batch{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	b := Batch{Object: str(top, "object")}
+	b := Batch{Object: jsontree.Str(top, "object")}
 	if b.Object == "" {
 		return Batch{}, fmt.Errorf("%w: missing object", ErrMalformed)
 	}
@@ -203,7 +205,7 @@ func ParseWebhook(body []byte) (Batch, error) {
 		if !ok {
 			return Batch{}, fmt.Errorf("%w: entry %d is not an object", ErrMalformed, i)
 		}
-		p := parser{b: &b, entry: entry, entryID: str(entry, "id")}
+		p := parser{b: &b, entry: entry, entryID: jsontree.Str(entry, "id")}
 		if err := p.parseEntry(); err != nil {
 			return Batch{}, fmt.Errorf("%w: entry %d: %v", ErrMalformed, i, err)
 		}
@@ -252,7 +254,7 @@ func (p *parser) parseEntry() error {
 		}
 	}
 	for _, k := range []string{"messaging", "standby"} {
-		for i, it := range list(p.entry, k) {
+		for i, it := range jsontree.List(p.entry, k) {
 			item, ok := it.(map[string]any)
 			if !ok {
 				return fmt.Errorf("%s item %d is not an object", k, i)
@@ -262,27 +264,27 @@ func (p *parser) parseEntry() error {
 			p.add(ev, item)
 		}
 	}
-	for i, it := range list(p.entry, "changes") {
+	for i, it := range jsontree.List(p.entry, "changes") {
 		ch, ok := it.(map[string]any)
 		if !ok {
 			return fmt.Errorf("changes item %d is not an object", i)
 		}
-		field := str(ch, "field")
-		value := object(ch, "value")
+		field := jsontree.Str(ch, "field")
+		value := jsontree.Object(ch, "value")
 		switch {
 		case p.b.Platform == PlatformWhatsApp && field == "messages" && value != nil:
 			p.whatsAppValue(field, value, ch)
-		case p.b.Platform != PlatformWhatsApp && value != nil && field != "" && field != "feed" && object(value, "sender") != nil:
+		case p.b.Platform != PlatformWhatsApp && value != nil && field != "" && field != "feed" && jsontree.Object(value, "sender") != nil:
 			// Instagram (and dashboard test deliveries) can wrap a messaging item in changes.
 			p.add(p.messagingEvent(value, field), ch)
 		default:
 			ev := p.base(field)
 			ev.Kind = KindOther
-			ev.Timestamp = metaTime(num(p.entry, "time"))
+			ev.Timestamp = metaTime(jsontree.Int(p.entry, "time"))
 			if p.b.Platform == PlatformWhatsApp {
 				// A WhatsApp entry is the WABA; the phone number, if any, is in metadata.
 				ev.WABAID = p.entryID
-				ev.AccountID = str(value, "metadata", "phone_number_id")
+				ev.AccountID = jsontree.Str(value, "metadata", "phone_number_id")
 			}
 			p.add(ev, ch)
 		}
@@ -306,25 +308,25 @@ func metaTime(v int64) time.Time {
 
 func (p *parser) messagingEvent(item map[string]any, field string) Event {
 	ev := p.base(field)
-	ev.SenderID = str(item, "sender", "id")
-	ev.RecipientID = str(item, "recipient", "id")
-	ts := num(item, "timestamp")
+	ev.SenderID = jsontree.Str(item, "sender", "id")
+	ev.RecipientID = jsontree.Str(item, "recipient", "id")
+	ts := jsontree.Int(item, "timestamp")
 	if ts == 0 {
-		ts = num(p.entry, "time")
+		ts = jsontree.Int(p.entry, "time")
 	}
 	ev.Timestamp = metaTime(ts)
 	switch {
-	case object(item, "message") != nil:
-		m := object(item, "message")
+	case jsontree.Object(item, "message") != nil:
+		m := jsontree.Object(item, "message")
 		ev.Kind = KindMessage
-		ev.MessageID = str(m, "mid")
-		ev.Text = str(m, "text")
-		ev.Payload = str(m, "quick_reply", "payload")
-		ev.Ref = str(m, "referral", "ref")
-		ev.IsEcho = boolean(m, "is_echo")
-		ev.IsDeleted = boolean(m, "is_deleted")
-		for _, a := range list(m, "attachments") {
-			ev.Attachments = append(ev.Attachments, EventAttachment{Type: str(a, "type"), URL: str(a, "payload", "url")})
+		ev.MessageID = jsontree.Str(m, "mid")
+		ev.Text = jsontree.Str(m, "text")
+		ev.Payload = jsontree.Str(m, "quick_reply", "payload")
+		ev.Ref = jsontree.Str(m, "referral", "ref")
+		ev.IsEcho = jsontree.Bool(m, "is_echo")
+		ev.IsDeleted = jsontree.Bool(m, "is_deleted")
+		for _, a := range jsontree.List(m, "attachments") {
+			ev.Attachments = append(ev.Attachments, EventAttachment{Type: jsontree.Str(a, "type"), URL: jsontree.Str(a, "payload", "url")})
 		}
 		switch {
 		case ev.Text != "":
@@ -342,38 +344,38 @@ func (p *parser) messagingEvent(item map[string]any, field string) Event {
 		case ev.MessageID != "":
 			ev.EventKey = ev.MessageID
 		}
-	case object(item, "postback") != nil:
-		pb := object(item, "postback")
+	case jsontree.Object(item, "postback") != nil:
+		pb := jsontree.Object(item, "postback")
 		ev.Kind = KindPostback
-		ev.MessageID = str(pb, "mid")
-		ev.Text = str(pb, "title")
-		ev.Payload = str(pb, "payload")
-		ev.Ref = str(pb, "referral", "ref")
+		ev.MessageID = jsontree.Str(pb, "mid")
+		ev.Text = jsontree.Str(pb, "title")
+		ev.Payload = jsontree.Str(pb, "payload")
+		ev.Ref = jsontree.Str(pb, "referral", "ref")
 		if ev.MessageID != "" {
 			ev.EventKey = "postback:" + ev.MessageID
 		}
-	case object(item, "reaction") != nil:
-		r := object(item, "reaction")
+	case jsontree.Object(item, "reaction") != nil:
+		r := jsontree.Object(item, "reaction")
 		ev.Kind = KindReaction
-		ev.MessageID = str(r, "mid")
-		ev.Text = str(r, "emoji")
+		ev.MessageID = jsontree.Str(r, "mid")
+		ev.Text = jsontree.Str(r, "emoji")
 		if ev.Text == "" {
-			ev.Text = str(r, "reaction")
+			ev.Text = jsontree.Str(r, "reaction")
 		}
-		ev.Payload = str(r, "action")
-	case object(item, "read") != nil:
+		ev.Payload = jsontree.Str(r, "action")
+	case jsontree.Object(item, "read") != nil:
 		ev.Kind = KindRead
-		ev.MessageID = str(item, "read", "mid")
-		ev.Watermark = metaTime(num(item, "read", "watermark"))
-	case object(item, "delivery") != nil:
+		ev.MessageID = jsontree.Str(item, "read", "mid")
+		ev.Watermark = metaTime(jsontree.Int(item, "read", "watermark"))
+	case jsontree.Object(item, "delivery") != nil:
 		ev.Kind = KindDelivery
-		ev.Watermark = metaTime(num(item, "delivery", "watermark"))
-		if mids := list(item, "delivery", "mids"); len(mids) > 0 {
-			ev.MessageID = str(mids[0])
+		ev.Watermark = metaTime(jsontree.Int(item, "delivery", "watermark"))
+		if mids := jsontree.List(item, "delivery", "mids"); len(mids) > 0 {
+			ev.MessageID = jsontree.Str(mids[0])
 		}
-	case object(item, "referral") != nil:
+	case jsontree.Object(item, "referral") != nil:
 		ev.Kind = KindReferral
-		ev.Ref = str(item, "referral", "ref")
+		ev.Ref = jsontree.Str(item, "referral", "ref")
 	default:
 		ev.Kind = KindOther
 	}
@@ -381,12 +383,12 @@ func (p *parser) messagingEvent(item map[string]any, field string) Event {
 }
 
 func (p *parser) whatsAppValue(field string, value map[string]any, change map[string]any) {
-	phoneID := str(value, "metadata", "phone_number_id")
+	phoneID := jsontree.Str(value, "metadata", "phone_number_id")
 	names := map[string]string{}
-	contacts := list(value, "contacts")
+	contacts := jsontree.List(value, "contacts")
 	for _, c := range contacts {
-		if id := str(c, "wa_id"); id != "" {
-			names[id] = str(c, "profile", "name")
+		if id := jsontree.Str(c, "wa_id"); id != "" {
+			names[id] = jsontree.Str(c, "profile", "name")
 		}
 	}
 	base := func() Event {
@@ -396,7 +398,7 @@ func (p *parser) whatsAppValue(field string, value map[string]any, change map[st
 		return ev
 	}
 	n := 0
-	for _, it := range list(value, "messages") {
+	for _, it := range jsontree.List(value, "messages") {
 		m, ok := it.(map[string]any)
 		if !ok {
 			continue
@@ -404,47 +406,47 @@ func (p *parser) whatsAppValue(field string, value map[string]any, change map[st
 		n++
 		ev := base()
 		ev.Kind = KindMessage
-		ev.SenderID = str(m, "from")
+		ev.SenderID = jsontree.Str(m, "from")
 		ev.RecipientID = phoneID
-		ev.Timestamp = metaTime(num(m, "timestamp"))
-		ev.MessageID = str(m, "id")
+		ev.Timestamp = metaTime(jsontree.Int(m, "timestamp"))
+		ev.MessageID = jsontree.Str(m, "id")
 		ev.EventKey = ev.MessageID
-		ev.MessageType = str(m, "type")
+		ev.MessageType = jsontree.Str(m, "type")
 		ev.ProfileName = names[ev.SenderID]
 		if ev.ProfileName == "" && len(contacts) == 1 {
-			ev.ProfileName = str(contacts[0], "profile", "name")
+			ev.ProfileName = jsontree.Str(contacts[0], "profile", "name")
 		}
-		ev.Ref = str(m, "referral", "source_id")
+		ev.Ref = jsontree.Str(m, "referral", "source_id")
 		switch ev.MessageType {
 		case "text":
-			ev.Text = str(m, "text", "body")
+			ev.Text = jsontree.Str(m, "text", "body")
 		case "button":
 			ev.Kind = KindPostback
-			ev.Text = str(m, "button", "text")
-			ev.Payload = str(m, "button", "payload")
+			ev.Text = jsontree.Str(m, "button", "text")
+			ev.Payload = jsontree.Str(m, "button", "payload")
 		case "interactive":
 			for _, k := range []string{"button_reply", "list_reply"} {
-				if r := object(m, "interactive", k); r != nil {
+				if r := jsontree.Object(m, "interactive", k); r != nil {
 					ev.Kind = KindPostback
-					ev.Text = str(r, "title")
-					ev.Payload = str(r, "id")
+					ev.Text = jsontree.Str(r, "title")
+					ev.Payload = jsontree.Str(r, "id")
 				}
 			}
 		case "reaction":
 			ev.Kind = KindReaction
-			ev.MessageID = str(m, "reaction", "message_id")
-			ev.Text = str(m, "reaction", "emoji")
+			ev.MessageID = jsontree.Str(m, "reaction", "message_id")
+			ev.Text = jsontree.Str(m, "reaction", "emoji")
 			ev.Payload = "react"
 			if ev.Text == "" {
 				ev.Payload = "unreact"
 			}
 		case "image", "video", "audio", "document", "sticker":
-			ev.Attachments = []EventAttachment{{Type: ev.MessageType, MediaID: str(m, ev.MessageType, "id")}}
-			ev.Text = str(m, ev.MessageType, "caption")
+			ev.Attachments = []EventAttachment{{Type: ev.MessageType, MediaID: jsontree.Str(m, ev.MessageType, "id")}}
+			ev.Text = jsontree.Str(m, ev.MessageType, "caption")
 		}
 		p.add(ev, m)
 	}
-	for _, it := range list(value, "statuses") {
+	for _, it := range jsontree.List(value, "statuses") {
 		s, ok := it.(map[string]any)
 		if !ok {
 			continue
@@ -453,13 +455,13 @@ func (p *parser) whatsAppValue(field string, value map[string]any, change map[st
 		ev := base()
 		ev.Kind = KindStatus
 		ev.SenderID = phoneID
-		ev.RecipientID = str(s, "recipient_id")
-		ev.Timestamp = metaTime(num(s, "timestamp"))
-		ev.MessageID = str(s, "id")
-		ev.Status = str(s, "status")
-		if errs := list(s, "errors"); len(errs) > 0 {
-			ev.ErrorCode = int(num(errs[0], "code"))
-			ev.ErrorTitle = str(errs[0], "title")
+		ev.RecipientID = jsontree.Str(s, "recipient_id")
+		ev.Timestamp = metaTime(jsontree.Int(s, "timestamp"))
+		ev.MessageID = jsontree.Str(s, "id")
+		ev.Status = jsontree.Str(s, "status")
+		if errs := jsontree.List(s, "errors"); len(errs) > 0 {
+			ev.ErrorCode = int(jsontree.Int(errs[0], "code"))
+			ev.ErrorTitle = jsontree.Str(errs[0], "title")
 		}
 		// One message has several statuses, so the wamid alone is not unique.
 		if ev.MessageID != "" {
