@@ -13,9 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/omnilink/omnilink/internal/app"
 	"github.com/omnilink/omnilink/internal/health"
-	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
 
@@ -34,19 +32,11 @@ func healthCmd() error {
 	if err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	st, err := store.Open(cfg.DatabaseURL)
+	a, closeApp, err := openApp(ctx, cfg, newLogger("warn"))
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	a, err := app.Build(cfg, st, newLogger("warn"), app.Options{})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	defer closeApp()
 	fmt.Println("checking every connected channel…")
 	rep, err := a.Health.Sweep(ctx, health.SweepOptions{Force: true, Wait: true, Collect: true})
 	if err != nil {

@@ -91,20 +91,29 @@ func seedCmd() error {
 		return err
 	}
 	ctx := context.Background()
-	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+	a, closeApp, err := openApp(ctx, cfg, newLogger(cfg.LogLevel))
+	if err != nil {
 		return err
+	}
+	defer closeApp()
+	return runSeed(ctx, a, cfg)
+}
+
+// openApp migrates the configured database and builds the app on it; closeApp releases both.
+func openApp(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app.App, closeApp func(), err error) {
+	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
 	st, err := store.Open(cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer st.Close()
-	a, err := app.Build(cfg, st, newLogger(cfg.LogLevel), app.Options{})
+	a, err = app.Build(cfg, st, log, app.Options{})
 	if err != nil {
-		return err
+		st.Close()
+		return nil, nil, err
 	}
-	defer a.Close()
-	return runSeed(ctx, a, cfg)
+	return a, func() { a.Close(); st.Close() }, nil
 }
 
 func runSeed(ctx context.Context, a *app.App, cfg config.Config) error {
@@ -146,19 +155,11 @@ func serve(dev bool) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
-	if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	st, err := store.Open(cfg.DatabaseURL)
+	a, closeApp, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	a, err := app.Build(cfg, st, log, app.Options{})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
+	defer closeApp()
 	if dev {
 		if err := runSeed(ctx, a, cfg); err != nil {
 			return err
