@@ -252,16 +252,12 @@ func (h *Handler) channelDisconnect(c echo.Context) error {
 // channelReauthorizePage repairs a channel in place: Facebook Login for Pages and Instagram,
 // a credentials form for LINE and WhatsApp.
 func (h *Handler) channelReauthorizePage(c echo.Context) error {
-	id, err := pathID(c)
+	ch, err := h.pathChannel(c)
 	if err != nil {
 		return err
 	}
 	r := req(c)
 	ctx := c.Request().Context()
-	ch, err := h.channels.Channel(ctx, r.User.TeamID, id)
-	if err != nil {
-		return err
-	}
 	switch ch.Platform {
 	case models.LINE:
 		return render(c, http.StatusOK, channels.Line(h.page(c, "channels.line_update_title"), channels.LineForm{
@@ -278,16 +274,12 @@ func (h *Handler) channelReauthorizePage(c echo.Context) error {
 }
 
 func (h *Handler) channelReauthorize(c echo.Context) error {
-	id, err := pathID(c)
+	ch, err := h.pathChannel(c)
 	if err != nil {
 		return err
 	}
 	r := req(c)
 	ctx := c.Request().Context()
-	ch, err := h.channels.Channel(ctx, r.User.TeamID, id)
-	if err != nil {
-		return err
-	}
 	switch ch.Platform {
 	case models.LINE:
 		return h.saveLine(c, &ch.ID)
@@ -355,15 +347,11 @@ func (h *Handler) saveWhatsApp(c echo.Context, existing *int64) error {
 }
 
 func (h *Handler) channelDetail(c echo.Context) error {
-	id, err := pathID(c)
+	ch, err := h.pathChannel(c)
 	if err != nil {
 		return err
 	}
 	r := req(c)
-	ch, err := h.channels.Channel(c.Request().Context(), r.User.TeamID, id)
-	if err != nil {
-		return err
-	}
 	d := channels.DetailVM{Row: channelRow(r.Loc, ch)}
 	base := h.cfg.BaseURL
 	switch ch.Platform {
@@ -401,4 +389,13 @@ func formErrors(loc *i18n.Localizer, ae *apperr.Error, fields ...string) (map[st
 		}
 	}
 	return nil, msg
+}
+
+// pathChannel loads the signed-in team's channel named by :id; another team's id is not found.
+func (h *Handler) pathChannel(c echo.Context) (*models.Channel, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.channels.Channel(c.Request().Context(), req(c).User.TeamID, id)
 }

@@ -76,7 +76,7 @@ func (s *Service) ConnectLine(ctx context.Context, actor *models.User, in LineIn
 	if err := s.sealCredentials(ch, models.Credentials{AccessToken: in.AccessToken, ChannelSecret: in.ChannelSecret}); err != nil {
 		return nil, err
 	}
-	return ch, s.saveDirect(ctx, ch)
+	return ch, s.activate(ctx, ch)
 }
 
 func lineFieldError(err error) error {
@@ -107,10 +107,11 @@ func (s *Service) existingOrNew(ctx context.Context, actor *models.User, p model
 	return ch, err
 }
 
-// saveDirect activates and stores a channel whose credentials were just verified.
-func (s *Service) saveDirect(ctx context.Context, ch *models.Channel) error {
+// activate stores a channel whose credentials were just verified as working, and tells the
+// health monitor when it was broken or disconnected before, so any open episode closes.
+func (s *Service) activate(ctx context.Context, ch *models.Channel) error {
 	isNew := ch.ID == 0
-	wasBroken := !isNew && ch.Status == models.ChannelInvalid
+	wasBroken := !isNew && ch.Status != models.ChannelActive
 	ch.Status, ch.StatusCause, ch.StatusMessage, ch.FailingSince = models.ChannelActive, "", "", nil
 	var err error
 	if isNew {

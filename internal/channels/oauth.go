@@ -368,27 +368,11 @@ func (s *Service) attach(ctx context.Context, ch *models.Channel, auth *models.M
 	if err := s.sealCredentials(ch, models.Credentials{AccessToken: page.AccessToken}); err != nil {
 		return err
 	}
-	isNew := ch.ID == 0
-	wasBroken := !isNew && ch.Status != models.ChannelActive
 	ch.AuthorizedBy = &auth.ID
-	ch.Status, ch.StatusCause, ch.StatusMessage = models.ChannelActive, "", ""
-	ch.FailingSince = nil
 	ch.TokenExpiresAt = auth.ExpiresAt
 	ch.Settings.PageID = page.ID
 	if page.PictureURL != "" && ch.Platform == models.Facebook {
 		ch.PictureURL = page.PictureURL
 	}
-	var saveErr error
-	if isNew {
-		saveErr = s.st.CreateChannel(ctx, ch)
-	} else {
-		saveErr = s.st.SaveChannel(ctx, ch)
-	}
-	if saveErr != nil {
-		return saveErr
-	}
-	if wasBroken && s.events != nil {
-		s.events.ChannelRepaired(ctx, ch)
-	}
-	return nil
+	return s.activate(ctx, ch)
 }

@@ -68,5 +68,5 @@ func (s *Service) ConnectWhatsApp(ctx context.Context, actor *models.User, in Wh
 	if err := s.sealCredentials(ch, models.Credentials{AccessToken: in.AccessToken}); err != nil {
 		return nil, err
 	}
-	return ch, s.saveDirect(ctx, ch)
+	return ch, s.activate(ctx, ch)
 }
