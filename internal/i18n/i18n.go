@@ -26,13 +26,14 @@ var Languages = []string{"zh-TW", "en"}
 type Bundle struct {
 	b    *goi18n.Bundle
 	keys map[string][]string
+	raw  map[string]map[string]string // lang → key → message source, templates unexpanded
 }
 
 // Load parses the embedded message files.
 func Load() (*Bundle, error) {
 	b := goi18n.NewBundle(language.MustParse(Default))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	bundle := &Bundle{b: b, keys: map[string][]string{}}
+	bundle := &Bundle{b: b, keys: map[string][]string{}, raw: map[string]map[string]string{}}
 	// Each console area keeps its own file per language: locales/AREA.LANG.toml.
 	paths, err := fs.Glob(files, "locales/*.toml")
 	if err != nil {
@@ -52,8 +53,12 @@ func Load() (*Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if bundle.raw[lang] == nil {
+			bundle.raw[lang] = map[string]string{}
+		}
 		for _, m := range mf.Messages {
 			bundle.keys[lang] = append(bundle.keys[lang], m.ID)
+			bundle.raw[lang][m.ID] = m.Other
 		}
 	}
 	for _, lang := range Languages {
@@ -69,6 +74,9 @@ func Load() (*Bundle, error) {
 
 // Keys lists the message ids of one language, sorted.
 func (b *Bundle) Keys(lang string) []string { return b.keys[lang] }
+
+// Source is a message as written in its file, {{.Args}} unexpanded; empty when lang lacks key.
+func (b *Bundle) Source(lang, key string) string { return b.raw[lang][key] }
 
 // Localizer translates into one language.
 type Localizer struct {

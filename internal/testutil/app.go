@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/net/html"
 
 	"github.com/omnilink/omnilink/internal/app"
 	"github.com/omnilink/omnilink/internal/config"
@@ -119,32 +119,69 @@ func (a *TestApp) User(teamID int64, role models.Role, email string) *models.Use
 	return u
 }
 
-// Client is a browser-like HTTP client: it keeps cookies and does not follow redirects.
+// Client is a browser-like HTTP client: it keeps cookies and does not follow redirects. Every
+// HTML page it receives is checked for raw message keys and for phrases of the other language.
 type Client struct {
 	t    testing.TB
 	base string
 	HTTP *http.Client
 	// csrf is the token read from the last page that had a form.
 	csrf string
+	// routes tells whether the app has a route for a method and path; forms are checked against it.
+	routes func(method, path string) bool
+	// reported keeps each page problem to one failure line.
+	reported map[string]bool
 }
 
-// Response is a finished response with its body read.
+// Response is a finished response with its body read. A Response of an HTML page is also the
+// page: Form finds its forms.
 type Response struct {
 	Status   int
 	Body     string
 	Header   http.Header
 	Location string
+	// URL is the address that was fetched; forms resolve their actions against it.
+	URL *url.URL
+	c   *Client
+	doc *html.Node
+}
+
+// Doc is the parsed HTML of the response.
+func (r *Response) Doc() *html.Node {
+	if r.doc == nil {
+		doc, err := html.Parse(strings.NewReader(r.Body))
+		if err != nil {
+			r.c.t.Fatalf("parse %s: %v", r.URL, err)
+		}
+		r.doc = doc
+	}
+	return r.doc
 }
 
 // Client returns a fresh cookie-keeping client.
 func (a *TestApp) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{t: a.t, base: a.URL, HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &Client{t: a.t, base: a.URL, routes: a.HasRoute,
+		HTTP: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// HasRoute reports whether the app's router has a handler for method and path (not its
+// not-found or method-not-allowed answer).
+func (a *TestApp) HasRoute(method, path string) bool {
+	ctx := a.Echo.NewContext(nil, nil)
+	a.Echo.Router().Find(method, path, ctx)
+	for _, r := range a.Echo.Routes() {
+		if r.Method == method && r.Path == ctx.Path() {
+			return true
+		}
+	}
+	return false
 }
 
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
-// Do sends a request and reads the answer; it remembers any CSRF token on the page.
+// Do sends a request and reads the answer; it remembers any CSRF token on the page and checks
+// an HTML page's words.
 func (c *Client) Do(req *http.Request) *Response {
 	c.t.Helper()
 	res, err := c.HTTP.Do(req)
@@ -156,7 +193,9 @@ func (c *Client) Do(req *http.Request) *Response {
 	if m := csrfField.FindSubmatch(b); m != nil {
 		c.csrf = html.UnescapeString(string(m[1]))
 	}
-	return &Response{Status: res.StatusCode, Body: string(b), Header: res.Header, Location: res.Header.Get("Location")}
+	r := &Response{Status: res.StatusCode, Body: string(b), Header: res.Header, Location: res.Header.Get("Location"), URL: req.URL, c: c}
+	c.checkPage(r)
+	return r
 }
 
 // Get fetches a path.
@@ -166,7 +205,9 @@ func (c *Client) Get(path string) *Response {
 	return c.Do(req)
 }
 
-// Post sends a form exactly as given (no token added).
+// Post sends a form exactly as given (no token added). It is for machine endpoints and for
+// requests a browser would not make (a missing or forged token); console forms go through
+// Get(page).Form(…).Submit().
 func (c *Client) Post(path string, form url.Values) *Response {
 	c.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
@@ -174,7 +215,10 @@ func (c *Client) Post(path string, form url.Values) *Response {
 	return c.Do(req)
 }
 
-// Submit posts a form with the CSRF token read from page (fetched first when empty).
+// Submit posts values to path with the CSRF token read from page (fetched first when not empty).
+//
+// Deprecated: it posts wherever the caller says, so a form that posts nowhere goes unnoticed;
+// use Get(page).Form(sel).Set(…).Submit().
 func (c *Client) Submit(page, path string, form url.Values) *Response {
 	c.t.Helper()
 	if page != "" {
@@ -198,7 +242,7 @@ func (c *Client) CSRF() string { return c.csrf }
 // Login signs in through the login form and fails the test if it does not work.
 func (c *Client) Login(email, password string) {
 	c.t.Helper()
-	r := c.Submit("/login", "/login", url.Values{"email": {email}, "password": {password}})
+	r := c.Get("/login").Form("form[action=/login]").Set("email", email).Set("password", password).Submit()
 	if r.Status != http.StatusSeeOther {
 		c.t.Fatalf("login %s: status %d\n%s", email, r.Status, r.Body)
 	}
