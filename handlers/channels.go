@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -16,7 +15,11 @@ import (
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 	"github.com/omnilink/omnilink/views/channels"
+	healthviews "github.com/omnilink/omnilink/views/health"
+	"github.com/omnilink/omnilink/views/layout"
 )
+
+// This file holds what the channel actions share; each action has its own channel_*.go file.
 
 // Channels is the channel-integration service the console needs.
 type Channels interface {
@@ -43,35 +46,7 @@ func sessionHash(c echo.Context) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (h *Handler) channelList(c echo.Context) error {
-	r := req(c)
-	ctx := c.Request().Context()
-	list, err := h.channels.List(ctx, r.User.TeamID)
-	if err != nil {
-		return err
-	}
-	rows, err := h.channelRows(ctx, r.Loc, r.User.TeamID, list)
-	if err != nil {
-		return err
-	}
-	vm := channels.ListVM{}
-	for _, p := range models.Platforms {
-		sec := channels.Section{Platform: string(p)}
-		for _, row := range rows {
-			if row.Platform == string(p) {
-				sec.Rows = append(sec.Rows, row)
-			}
-		}
-		vm.Sections = append(vm.Sections, sec)
-	}
-	if st, err := h.channels.Dialog(ctx, r.User, sessionHash(c)); err == nil {
-		vm.Dialog = dialogVM(r.Loc, st)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return render(c, http.StatusOK, channels.List(h.page(c, "channels.title"), vm))
-}
-
+// channelRows builds the list rows: each channel with its health verdict and who authorised it.
 func (h *Handler) channelRows(ctx context.Context, loc *i18n.Localizer, teamID int64, list []models.Channel) ([]channels.Row, error) {
 	var ids []int64
 	for _, ch := range list {
@@ -83,312 +58,111 @@ func (h *Handler) channelRows(ctx context.Context, loc *i18n.Localizer, teamID i
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]channels.Row, 0, len(list))
-	for _, ch := range list {
-		row := channelRow(loc, &ch)
-		if ch.AuthorizedBy != nil {
-			row.AuthorizedBy = names[*ch.AuthorizedBy]
+	verdicts := map[int64]models.HealthVerdict{}
+	if h.health != nil {
+		reps, err := h.health.TeamReports(ctx, teamID)
+		if err != nil {
+			return nil, err
 		}
-		rows = append(rows, row)
+		for id, rep := range reps {
+			verdicts[id] = rep.Health.Verdict
+		}
+	}
+	rows := make([]channels.Row, 0, len(list))
+	for i := range list {
+		ch := &list[i]
+		var by string
+		if ch.AuthorizedBy != nil {
+			by = names[*ch.AuthorizedBy]
+		}
+		rows = append(rows, channels.NewRow(loc, ch, verdicts[ch.ID], by))
 	}
 	return rows, nil
 }
 
-func channelRow(loc *i18n.Localizer, ch *models.Channel) channels.Row {
-	row := channels.Row{ID: ch.ID, Platform: string(ch.Platform), Name: ch.DisplayName, Username: ch.Username, PictureURL: ch.PictureURL,
-		Status: string(ch.Status), ConnectedAt: ch.CreatedAt.Format("2006-01-02")}
-	if ch.Platform == models.Instagram && ch.Username != "" {
-		row.Username = "@" + ch.Username
-	}
-	if ch.Broken() {
-		row.CauseText = loc.T("channels.cause_unknown")
-		if ch.StatusCause != "" {
-			row.CauseText = loc.T("health.cause." + ch.StatusCause + ".title")
-		}
-		if ch.FailingSince != nil {
-			row.Since = ch.FailingSince.Format("2006-01-02 15:04")
-		}
-	}
-	return row
-}
-
-// dialogVM turns a Facebook Login attempt into what the dialog shows.
-func dialogVM(loc *i18n.Localizer, st *models.OAuthState) *channels.DialogVM {
-	d := &channels.DialogVM{StateID: st.ID, Purpose: string(st.Purpose), Outcome: st.Outcome, Reauth: st.ChannelID != nil}
-	if st.Outcome == "" {
-		d.Waiting = true
-		return d
-	}
-	if st.OutcomeCode != "" && st.OutcomeCode != chsvc.CodeAuthorized {
-		d.Message = loc.T(st.OutcomeCode)
-	}
-	for _, cand := range st.Candidates {
-		vm := channels.CandidateVM{ID: cand.ID, Name: cand.Name, Username: cand.Username, PictureURL: cand.PictureURL, Connected: cand.Connected}
-		if cand.PageName != cand.Name {
-			vm.PageName = cand.PageName
-		}
-		if cand.Problem != "" {
-			vm.Problem = loc.T(cand.Problem, "User", cand.ProblemArg, "Page", cand.PageName)
-			vm.Checklist = checklist(loc, cand.Problem)
-			if cand.Problem == chsvc.ProblemScopes {
-				d.Missing = true
-			}
-		}
-		d.Candidates = append(d.Candidates, vm)
-	}
-	return d
-}
-
-// checklist is the spec's list of things to change for each problem.
-func checklist(loc *i18n.Localizer, problem string) []string {
-	var keys []string
-	switch problem {
-	case chsvc.ProblemNoInstagram:
-		keys = []string{"channels.check_business_account", "channels.check_link_page", "channels.check_page_admin", "channels.check_tick_page"}
-	case chsvc.ProblemCreator:
-		keys = []string{"channels.check_business_account", "channels.check_link_page"}
-	case chsvc.ProblemTasks:
-		keys = []string{"channels.check_page_admin"}
-	case chsvc.ProblemScopes:
-		keys = []string{"channels.check_all_permissions", "channels.check_tick_page"}
-	case chsvc.ProblemOtherUser:
-		keys = []string{"channels.check_same_user"}
-	}
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = loc.T(k)
-	}
-	return out
-}
-
-// channelConnect starts Facebook Login in the tab this form opened.
-func (h *Handler) channelConnect(c echo.Context) error {
-	r := req(c)
-	p := models.Platform(c.Param("platform"))
-	start, err := h.channels.StartOAuth(c.Request().Context(), r.User, sessionHash(c), p, nil, c.FormValue("rerequest") == "1")
+// channelRow builds one channel's row with its health verdict and who authorised it.
+func (h *Handler) channelRow(ctx context.Context, loc *i18n.Localizer, ch *models.Channel) (channels.Row, error) {
+	rows, err := h.channelRows(ctx, loc, ch.TeamID, []models.Channel{*ch})
 	if err != nil {
-		return err
+		return channels.Row{}, err
 	}
-	return c.Redirect(http.StatusSeeOther, start.URL)
+	return rows[0], nil
 }
 
-// oauthCallback is Facebook Login's redirect URI.
-func (h *Handler) oauthCallback(c echo.Context) error {
+// dialogFor is the Facebook Login dialog of this browser session, or nil when none is open.
+// ticked keeps the accounts chosen in a submit being shown again.
+func (h *Handler) dialogFor(c echo.Context, ticked []string) (*channels.DialogVM, error) {
 	r := req(c)
-	st, err := h.channels.CompleteOAuth(c.Request().Context(), r.User, sessionHash(c), chsvc.Callback{
-		State: c.QueryParam("state"), Code: c.QueryParam("code"), Error: c.QueryParam("error"),
-		ErrorReason: c.QueryParam("error_reason"), ErrorDescription: c.QueryParam("error_description"),
-	})
-	p := h.page(c, "channels.callback_title")
-	if err != nil {
-		ae, ok := apperr.From(err)
-		if !ok {
-			return err
-		}
-		return render(c, ae.Status, channels.Callback(p, r.Loc.T("channels.callback_failed"), r.Loc.TMap(ae.Key, ae.Args), false))
-	}
-	ok := st.Outcome == "authorized" || st.Outcome == "reauthorized"
-	msg := r.Loc.T(st.OutcomeCode)
-	title := r.Loc.T("channels.callback_title")
-	if !ok {
-		title = r.Loc.T("channels.callback_failed")
-	}
-	return render(c, http.StatusOK, channels.Callback(p, title, msg, ok))
-}
-
-// oauthDialog is polled by the page that started Facebook Login.
-func (h *Handler) oauthDialog(c echo.Context) error {
-	r := req(c)
-	st, err := h.channels.Dialog(c.Request().Context(), r.User, sessionHash(c))
+	ctx := c.Request().Context()
+	st, err := h.channels.Dialog(ctx, r.User, sessionHash(c))
 	if errors.Is(err, store.ErrNotFound) {
-		return c.NoContent(http.StatusOK)
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return render(c, http.StatusOK, channels.Dialog(h.page(c, "channels.title"), *dialogVM(r.Loc, st)))
+	return channels.NewDialogVM(r.Loc, st, h.authorizerName(ctx, r.User.TeamID, st.AuthorizationID), ticked), nil
 }
 
-func (h *Handler) oauthDismiss(c echo.Context) error {
-	r := req(c)
-	if err := h.channels.Dismiss(c.Request().Context(), r.User, c.Param("state")); err != nil {
-		return err
+// authorizerName is the Facebook user behind an authorisation, or "" when unknown.
+func (h *Handler) authorizerName(ctx context.Context, teamID int64, id *int64) string {
+	if id == nil {
+		return ""
 	}
-	return redirect(c, "/channels")
-}
-
-func (h *Handler) oauthConnect(c echo.Context) error {
-	r := req(c)
-	form, err := c.FormParams()
+	names, err := h.channels.Authorizers(ctx, teamID, []int64{*id})
 	if err != nil {
-		return apperr.Invalid("accounts", "error.bad_request")
+		return ""
 	}
-	res, err := h.channels.Connect(c.Request().Context(), r.User, c.Param("state"), form["account"])
-	if err != nil {
-		return err
-	}
-	for _, ok := range res.Connected {
-		h.flash(c, "success", r.Loc.T("channels.connected_flash", "Name", ok.Name))
-	}
-	for _, bad := range res.Failed {
-		h.flash(c, "error", r.Loc.T("channels.connect_failed_flash", "Name", bad.Name, "Reason", r.Loc.T(bad.Problem, "User", bad.ProblemArg)))
-	}
-	return redirect(c, "/channels")
+	return names[*id]
 }
 
-func (h *Handler) channelDisconnect(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	r := req(c)
-	if err := h.channels.Disconnect(c.Request().Context(), r.User, id); err != nil {
-		return err
-	}
-	h.flash(c, "success", r.Loc.T("channels.disconnected_flash"))
-	return redirect(c, "/channels")
+// platformName is the localised kind of account, for messages that name a channel.
+func platformName(loc *i18n.Localizer, p models.Platform) string {
+	return healthviews.PlatformName(loc, p)
 }
 
-// channelReauthorizePage repairs a channel in place: Facebook Login for Pages and Instagram,
-// a credentials form for LINE and WhatsApp.
-func (h *Handler) channelReauthorizePage(c echo.Context) error {
-	ch, err := h.pathChannel(c)
-	if err != nil {
-		return err
-	}
-	r := req(c)
-	ctx := c.Request().Context()
-	switch ch.Platform {
-	case models.LINE:
-		return render(c, http.StatusOK, channels.Line(h.page(c, "channels.line_update_title"), channels.LineForm{
-			ChannelID: ch.Settings.LineChannelID, LoginChannelID: ch.Settings.LoginChannelID, LiffID: ch.Settings.LiffID, ExistingID: ch.ID}))
-	case models.WhatsApp:
-		return render(c, http.StatusOK, channels.WhatsApp(h.page(c, "channels.wa_update_title"), channels.WhatsAppForm{
-			PhoneNumberID: ch.ExternalID, WABAID: ch.Settings.WABAID, ExistingID: ch.ID}))
-	}
-	var dialog *channels.DialogVM
-	if st, err := h.channels.Dialog(ctx, r.User, sessionHash(c)); err == nil {
-		dialog = dialogVM(r.Loc, st)
-	}
-	return render(c, http.StatusOK, channels.Reauthorize(h.page(c, "channels.reauthorize"), channelRow(r.Loc, ch), dialog))
-}
-
-func (h *Handler) channelReauthorize(c echo.Context) error {
-	ch, err := h.pathChannel(c)
-	if err != nil {
-		return err
-	}
-	r := req(c)
-	ctx := c.Request().Context()
-	switch ch.Platform {
-	case models.LINE:
-		return h.saveLine(c, &ch.ID)
-	case models.WhatsApp:
-		return h.saveWhatsApp(c, &ch.ID)
-	}
-	start, err := h.channels.StartOAuth(ctx, r.User, sessionHash(c), ch.Platform, &ch.ID, false)
-	if err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, start.URL)
-}
-
-func (h *Handler) lineNew(c echo.Context) error {
-	return render(c, http.StatusOK, channels.Line(h.page(c, "channels.line_title"), channels.LineForm{}))
-}
-
-func (h *Handler) lineCreate(c echo.Context) error { return h.saveLine(c, nil) }
-
-func (h *Handler) saveLine(c echo.Context, existing *int64) error {
-	r := req(c)
-	in := chsvc.LineInput{ChannelID: c.FormValue("channel_id"), ChannelSecret: c.FormValue("channel_secret"), AccessToken: c.FormValue("access_token"),
-		LoginChannelID: c.FormValue("login_channel_id"), LiffID: c.FormValue("liff_id")}
-	ch, err := h.channels.ConnectLine(c.Request().Context(), r.User, in, existing)
-	if err != nil {
-		ae, ok := apperr.From(err)
-		if !ok {
-			return err
-		}
-		f := channels.LineForm{ChannelID: in.ChannelID, LoginChannelID: in.LoginChannelID, LiffID: in.LiffID}
-		if existing != nil {
-			f.ExistingID = *existing
-		}
-		f.Errors, f.Error = formErrors(r.Loc, ae, "channel_id", "channel_secret", "access_token", "login_channel_id", "liff_id")
-		return render(c, ae.Status, channels.Line(h.page(c, "channels.line_title"), f))
-	}
-	h.flash(c, "success", r.Loc.T("channels.connected_flash", "Name", ch.DisplayName))
-	return redirect(c, "/channels/"+idString(ch.ID))
-}
-
-func (h *Handler) whatsappNew(c echo.Context) error {
-	return render(c, http.StatusOK, channels.WhatsApp(h.page(c, "channels.wa_title"), channels.WhatsAppForm{}))
-}
-
-func (h *Handler) whatsappCreate(c echo.Context) error { return h.saveWhatsApp(c, nil) }
-
-func (h *Handler) saveWhatsApp(c echo.Context, existing *int64) error {
-	r := req(c)
-	in := chsvc.WhatsAppInput{PhoneNumberID: c.FormValue("phone_number_id"), WABAID: c.FormValue("waba_id"), AccessToken: c.FormValue("access_token")}
-	ch, err := h.channels.ConnectWhatsApp(c.Request().Context(), r.User, in, existing)
-	if err != nil {
-		ae, ok := apperr.From(err)
-		if !ok {
-			return err
-		}
-		f := channels.WhatsAppForm{PhoneNumberID: in.PhoneNumberID, WABAID: in.WABAID}
-		if existing != nil {
-			f.ExistingID = *existing
-		}
-		f.Errors, f.Error = formErrors(r.Loc, ae, "phone_number_id", "waba_id", "access_token")
-		return render(c, ae.Status, channels.WhatsApp(h.page(c, "channels.wa_title"), f))
-	}
-	h.flash(c, "success", r.Loc.T("channels.connected_flash", "Name", ch.DisplayName))
-	return redirect(c, "/channels/"+idString(ch.ID))
-}
-
-func (h *Handler) channelDetail(c echo.Context) error {
-	ch, err := h.pathChannel(c)
-	if err != nil {
-		return err
-	}
-	r := req(c)
-	d := channels.DetailVM{Row: channelRow(r.Loc, ch)}
-	base := h.cfg.BaseURL
-	switch ch.Platform {
-	case models.LINE:
-		d.WebhookURL = base + "/webhooks/line/" + idString(ch.ID)
-		d.LiffEndpoint = base + "/liff/link"
-		d.LiffID, d.LoginChannelID, d.LineChannelID, d.BasicID = ch.Settings.LiffID, ch.Settings.LoginChannelID, ch.Settings.LineChannelID, ch.Settings.BasicID
-		for _, k := range []string{"channels.liff_check_provider", "channels.liff_check_published", "channels.liff_check_linked_oa", "channels.liff_check_scopes", "channels.liff_check_bot_link", "channels.liff_check_size", "channels.liff_check_endpoint", "channels.liff_check_webhook"} {
-			d.Checklist = append(d.Checklist, r.Loc.T(k))
-		}
-	case models.WhatsApp:
-		d.WebhookURL = base + "/webhooks/meta"
-		d.VerifyToken = h.cfg.MetaWebhookVerifyToken
-		d.WABAID = ch.Settings.WABAID
-	default:
-		d.WebhookURL = base + "/webhooks/meta"
-		d.PageID = ch.Settings.PageID
-		for _, k := range []string{"channels.ig_check_messages", "channels.ig_check_primary_receiver"} {
-			if ch.Platform == models.Instagram || k == "channels.ig_check_primary_receiver" {
-				d.Checklist = append(d.Checklist, r.Loc.T(k))
-			}
+// withoutBannerOf drops the broken-channel banner of the channel a page is about: the page
+// itself says what is wrong, once.
+func withoutBannerOf(p *layout.Page, channelID int64) *layout.Page {
+	href := healthviews.ReauthorizeURL(channelID)
+	kept := p.Banners[:0]
+	for _, b := range p.Banners {
+		if b.ActionHref != href {
+			kept = append(kept, b)
 		}
 	}
-	return render(c, http.StatusOK, channels.Detail(h.page(c, "channels.title"), d))
+	p.Banners = kept
+	return p
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
 
-// formErrors places an error beside its form field, or above the form when it concerns no field shown.
+// formErrors places every field error beside its form field; what concerns no field shown goes
+// above the form.
 func formErrors(loc *i18n.Localizer, ae *apperr.Error, fields ...string) (map[string]string, string) {
-	msg := loc.TMap(ae.Key, ae.Args)
-	for _, f := range fields {
-		if ae.Field == f {
-			return map[string]string{f: msg}, ""
+	out := map[string]string{}
+	var top string
+	for _, fe := range ae.FieldErrors() {
+		shown := false
+		for _, f := range fields {
+			if fe.Field == f {
+				if _, dup := out[f]; !dup {
+					out[f] = loc.TMap(fe.Key, fe.Args)
+				}
+				shown = true
+			}
+		}
+		if !shown && top == "" {
+			top = loc.TMap(fe.Key, fe.Args)
 		}
 	}
-	return nil, msg
+	if len(out) == 0 && top == "" {
+		top = loc.TMap(ae.Key, ae.Args)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, top
 }
 
 // pathChannel loads the signed-in team's channel named by :id; another team's id is not found.

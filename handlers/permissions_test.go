@@ -42,7 +42,7 @@ var guarded = []struct {
 
 // public routes need no login (their own rules apply).
 var public = map[string]bool{
-	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /static/*": true,
+	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /static/*": true, "GET /favicon.ico": true,
 	"GET /login": true, "POST /login": true, "POST /logout": true, "POST /settings/language": true,
 }
 

@@ -16,6 +16,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", h.metrics)
 	e.GET("/static/*", h.static(), cacheStatic)
+	// Browsers ask for /favicon.ico on every site whatever the page says.
+	e.GET("/favicon.ico", h.favicon, cacheStatic)
 
 	// Platform webhooks: authenticated by their signatures, not by sessions or CSRF.
 	e.GET("/webhooks/meta", h.metaWebhookVerify)
@@ -94,4 +96,13 @@ func cacheStatic(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (h *Handler) static() echo.HandlerFunc {
 	return echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(static.FS)))
+}
+
+// favicon serves the site icon from the embedded static files.
+func (h *Handler) favicon(c echo.Context) error {
+	b, err := static.FS.ReadFile("favicon.ico")
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/x-icon", b)
 }

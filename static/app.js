@@ -16,6 +16,18 @@
       setTimeout(function () { document.body.dispatchEvent(new Event("oauth-start")); }, 300);
     }
   });
+  // Copy buttons put a value (a webhook URL, an id) on the clipboard and say so for a moment.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-copy]");
+    if (!b || !navigator.clipboard) return;
+    var src = document.querySelector(b.getAttribute("data-copy"));
+    if (!src) return;
+    navigator.clipboard.writeText(src.textContent.trim()).then(function () {
+      var label = b.textContent;
+      b.textContent = b.getAttribute("data-copied") || label;
+      setTimeout(function () { b.textContent = label; }, 1500);
+    });
+  });
   document.addEventListener("click", function (e) {
     var t = e.target.closest("[data-close-dialog]");
     if (t) {

@@ -13,7 +13,8 @@ type Error struct {
 	Key    string // i18n message key shown to the user
 	Field  string // form field at fault, if any
 	Args   map[string]any
-	Err    error // underlying cause, for logs only
+	Err    error    // underlying cause, for logs only
+	Fields []*Error // every field at fault, when a form had several (see Fields)
 }
 
 // Error returns the message key and cause, for logs.
@@ -63,6 +64,26 @@ var (
 // Invalid reports bad input in one form field.
 func Invalid(field, key string) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Key: key, Field: field}
+}
+
+// Fields reports bad input in several form fields at once, so a form can show every problem
+// after one submit; nil when errs is empty.
+func Fields(errs []*Error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return &Error{Status: http.StatusUnprocessableEntity, Key: "error.invalid_form", Fields: errs}
+}
+
+// FieldErrors lists the field errors e carries: its Fields, or itself when it names one field.
+func (e *Error) FieldErrors() []*Error {
+	if len(e.Fields) > 0 {
+		return e.Fields
+	}
+	if e.Field != "" {
+		return []*Error{e}
+	}
+	return nil
 }
 
 // Conflict reports a state clash such as a duplicate.

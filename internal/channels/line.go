@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/line"
@@ -15,46 +16,80 @@ import (
 // LineInput is the LINE connection form.
 type LineInput struct {
 	ChannelID      string // Messaging API channel id
-	ChannelSecret  string
-	AccessToken    string // long-lived channel access token
+	ChannelSecret  string // blank when replacing credentials: keep the stored one
+	AccessToken    string // long-lived channel access token; blank when replacing: keep the stored one
 	LoginChannelID string // LINE Login channel (LIFF lives there)
 	LiffID         string
 }
 
 var (
-	digits    = regexp.MustCompile(`^[0-9]{6,20}$`)
 	hex32     = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
 	liffIDFmt = regexp.MustCompile(`^[0-9]{6,20}-[A-Za-z0-9]{4,32}$`)
 )
 
-// Validate checks the form's shapes before anything is asked of LINE.
-func (in *LineInput) Validate() error {
+// Validate checks every field's shape before anything is asked of LINE and reports all
+// problems at once. When replacing a channel's credentials (keeping is true) a blank secret
+// or token keeps the stored one, so changing only the token does not demand the secret.
+func (in *LineInput) Validate(keeping bool) error {
 	in.ChannelID, in.ChannelSecret = strings.TrimSpace(in.ChannelID), strings.TrimSpace(in.ChannelSecret)
 	in.AccessToken, in.LoginChannelID, in.LiffID = strings.TrimSpace(in.AccessToken), strings.TrimSpace(in.LoginChannelID), strings.TrimSpace(in.LiffID)
+	var fe fieldErrors
+	fe.numericID("channel_id", in.ChannelID, true)
 	switch {
-	case !digits.MatchString(in.ChannelID):
-		return apperr.Invalid("channel_id", "channels.line_error_channel_id")
-	case !hex32.MatchString(in.ChannelSecret):
-		return apperr.Invalid("channel_secret", "channels.line_error_secret")
-	case len(in.AccessToken) < 20 || strings.ContainsAny(in.AccessToken, " \t\r\n"):
-		return apperr.Invalid("access_token", "channels.line_error_token")
-	case in.LoginChannelID != "" && !digits.MatchString(in.LoginChannelID):
-		return apperr.Invalid("login_channel_id", "channels.line_error_login_channel")
-	case in.LiffID != "" && !liffIDFmt.MatchString(in.LiffID):
-		return apperr.Invalid("liff_id", "channels.line_error_liff_id")
-	case in.LiffID != "" && in.LoginChannelID != "" && !strings.HasPrefix(in.LiffID, in.LoginChannelID+"-"):
-		// A LIFF id starts with the id of the LINE Login channel it belongs to.
-		return apperr.Invalid("liff_id", "channels.line_error_liff_channel")
+	case in.ChannelSecret == "" && !keeping:
+		fe.add("channel_secret", "channels.error_required")
+	case in.ChannelSecret != "" && !hex32.MatchString(in.ChannelSecret):
+		fe.add("channel_secret", "channels.line_error_secret", "Got", utf8.RuneCountInString(in.ChannelSecret))
 	}
-	return nil
+	if in.AccessToken != "" || !keeping {
+		fe.token("access_token", in.AccessToken, "channels.line_error_token")
+	}
+	fe.numericID("login_channel_id", in.LoginChannelID, false)
+	switch {
+	case in.LiffID == "":
+	case !liffIDFmt.MatchString(in.LiffID):
+		fe.add("liff_id", "channels.line_error_liff_id")
+	case in.LoginChannelID != "" && !strings.HasPrefix(in.LiffID, in.LoginChannelID+"-"):
+		// A LIFF id starts with the id of the LINE Login channel it belongs to.
+		fe.add("liff_id", "channels.line_error_liff_channel")
+	}
+	return fe.err()
 }
 
 // ConnectLine verifies the credentials with LINE (token check and bot info) and connects the
 // official account; on any error nothing is saved and the message names the field at fault.
-// With existingID set it replaces the credentials of that channel in place.
+// With existingID set it replaces the credentials of that channel in place; a blank secret or
+// token there keeps the stored one.
 func (s *Service) ConnectLine(ctx context.Context, actor *models.User, in LineInput, existingID *int64) (*models.Channel, error) {
-	if err := in.Validate(); err != nil {
+	if err := in.Validate(existingID != nil); err != nil {
 		return nil, err
+	}
+	if existingID != nil && (in.ChannelSecret == "" || in.AccessToken == "") {
+		old, err := s.st.Channel(ctx, actor.TeamID, *existingID)
+		if err != nil {
+			return nil, err
+		}
+		creds, err := s.Credentials(old)
+		if err != nil {
+			return nil, err
+		}
+		if in.ChannelSecret == "" {
+			in.ChannelSecret = creds.ChannelSecret
+		}
+		if in.AccessToken == "" {
+			in.AccessToken = creds.AccessToken
+		}
+		// A disconnected channel has dropped its secrets: there is nothing to keep.
+		var fe fieldErrors
+		if in.ChannelSecret == "" {
+			fe.add("channel_secret", "channels.error_required")
+		}
+		if in.AccessToken == "" {
+			fe.add("access_token", "channels.error_required")
+		}
+		if err := fe.err(); err != nil {
+			return nil, err
+		}
 	}
 	info, err := s.line.VerifyChannelToken(ctx, in.AccessToken)
 	if err != nil {

@@ -17,18 +17,14 @@ type WhatsAppInput struct {
 	AccessToken   string
 }
 
-// Validate checks the form's shapes.
+// Validate checks every field's shape and reports all problems at once.
 func (in *WhatsAppInput) Validate() error {
 	in.PhoneNumberID, in.WABAID, in.AccessToken = strings.TrimSpace(in.PhoneNumberID), strings.TrimSpace(in.WABAID), strings.TrimSpace(in.AccessToken)
-	switch {
-	case !digits.MatchString(in.PhoneNumberID):
-		return apperr.Invalid("phone_number_id", "channels.wa_error_phone_id")
-	case !digits.MatchString(in.WABAID):
-		return apperr.Invalid("waba_id", "channels.wa_error_waba_id")
-	case len(in.AccessToken) < 20 || strings.ContainsAny(in.AccessToken, " \t\r\n"):
-		return apperr.Invalid("access_token", "channels.wa_error_token")
-	}
-	return nil
+	var fe fieldErrors
+	fe.numericID("phone_number_id", in.PhoneNumberID, true)
+	fe.numericID("waba_id", in.WABAID, true)
+	fe.token("access_token", in.AccessToken, "channels.wa_error_token")
+	return fe.err()
 }
 
 // ConnectWhatsApp verifies the number with the Cloud API and connects it; on any error nothing

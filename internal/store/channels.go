@@ -123,11 +123,18 @@ func (s *Store) FinishOAuthState(ctx context.Context, st *models.OAuthState) err
 	}))
 }
 
-// LatestOpenOAuthState finds the user's newest finished-but-not-closed Facebook Login in this
-// session, so the page that started it can show its result even after the login tab was closed.
+// LatestOpenOAuthState finds the user's newest Facebook Login in this session (since a time),
+// unless it is closed: closing the newest dialog must not bring back an older one.
 func (s *Store) LatestOpenOAuthState(ctx context.Context, teamID, userID int64, sessionHash string, since time.Time) (*models.OAuthState, error) {
-	return first[models.OAuthState](s.q(ctx).Where("team_id = ? AND user_id = ? AND session_hash = ? AND created_at > ? AND closed_at IS NULL",
-		teamID, userID, sessionHash, since).Order("created_at DESC"))
+	st, err := first[models.OAuthState](s.q(ctx).Where("team_id = ? AND user_id = ? AND session_hash = ? AND created_at > ?",
+		teamID, userID, sessionHash, since).Order("created_at DESC, id DESC"))
+	if err != nil {
+		return nil, err
+	}
+	if st.ClosedAt != nil {
+		return nil, ErrNotFound
+	}
+	return st, nil
 }
 
 // CloseOAuthState marks a Facebook Login dialog finished.

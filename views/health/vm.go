@@ -102,6 +102,37 @@ func Banners(p *layout.Page, broken []models.Channel) []layout.Banner {
 	return out
 }
 
+// ShownVerdict is the one verdict every page shows for a channel, so the list and the channel's
+// own page never disagree: broken while the channel is marked broken, else the last check's
+// verdict (unchecked before the first).
+func ShownVerdict(ch *models.Channel, last models.HealthVerdict) models.HealthVerdict {
+	switch {
+	case ch.Broken():
+		return models.VerdictBroken
+	case last == "":
+		return models.VerdictUnchecked
+	}
+	return last
+}
+
+// BadgeClass is the badge style of a verdict.
+func BadgeClass(v models.HealthVerdict) string {
+	switch v {
+	case models.VerdictHealthy:
+		return "badge-ok"
+	case models.VerdictBroken:
+		return "badge-bad"
+	case models.VerdictUnknown:
+		return "badge-warn"
+	}
+	return ""
+}
+
+// VerdictText is the localised name of a verdict.
+func VerdictText(loc *i18n.Localizer, v models.HealthVerdict) string {
+	return loc.T("health.verdict." + string(v))
+}
+
 // StatusVM is the status panel of one channel.
 type StatusVM struct {
 	ChannelID       int64
@@ -139,30 +170,22 @@ type EpisodeVM struct {
 func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM {
 	lang := p.Lang()
 	ch := &r.Channel
-	verdict := r.Health.Verdict
-	if verdict == "" {
-		verdict = models.VerdictUnchecked
-	}
-	if ch.Broken() {
-		verdict = models.VerdictBroken
-	}
+	verdict := ShownVerdict(ch, r.Health.Verdict)
 	vm := StatusVM{
 		ChannelID:      ch.ID,
 		PanelID:        fmt.Sprintf("channel-health-%d", ch.ID),
 		RefreshURL:     fmt.Sprintf("/channels/%d/health", ch.ID),
 		Verdict:        string(verdict),
-		VerdictText:    p.T("health.verdict." + string(verdict)),
+		VerdictText:    VerdictText(p.Loc, verdict),
 		CanRepair:      canRepair(p),
 		ReauthorizeURL: ReauthorizeURL(ch.ID),
 		Detail:         r.Health.Detail,
 		TimeZoneNote:   p.T("health.time_zone_note"),
 		LastCheck:      p.T("health.never"),
 	}
+	vm.BadgeClass = BadgeClass(verdict)
 	switch verdict {
-	case models.VerdictHealthy:
-		vm.BadgeClass = "badge-ok"
 	case models.VerdictBroken:
-		vm.BadgeClass = "badge-bad"
 		cause := models.HealthCause(ch.StatusCause)
 		vm.CauseTitle, vm.Fix = CauseTitle(p.Loc, cause), CauseFix(p.Loc, cause)
 		if ch.FailingSince != nil {
@@ -171,8 +194,6 @@ func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM
 		if ch.StatusMessage != "" {
 			vm.Detail = ch.StatusMessage
 		}
-	case models.VerdictUnknown:
-		vm.BadgeClass = "badge-warn"
 	}
 	if r.Health.TransientFailures > 0 && r.Health.Verdict == models.VerdictUnknown {
 		vm.Retrying = p.T("health.retrying", "Count", r.Health.TransientFailures)
