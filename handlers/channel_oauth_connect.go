@@ -31,7 +31,8 @@ func (h *Handler) oauthConnect(c echo.Context) error {
 			return err
 		}
 		if errors.Is(err, chsvc.ErrNothingChosen) {
-			d, derr := h.dialogFor(c, chosen)
+			// Shown again exactly as submitted: nothing ticked.
+			d, derr := h.dialogFor(c, append([]string{}, chosen...))
 			if derr != nil {
 				return derr
 			}

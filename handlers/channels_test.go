@@ -42,13 +42,14 @@ func newPlatformApp(t *testing.T) *platformApp {
 	return &platformApp{TestApp: a, world: world, team: team, admin: c}
 }
 
-// facebookLogin presses a connect (or reauthorise) button and plays the Facebook user's part on the
-// sandbox dialog: grant (nil scopes = the user's default) or cancel. It returns the callback page.
-func (p *platformApp) facebookLogin(t *testing.T, c *testutil.Client, startPage, startPath, fbUser string, cancel bool, form url.Values) *testutil.Response {
+// facebookLogin presses a connect (or reauthorise) button on page, as the browser does, and
+// plays the Facebook user's part on the sandbox dialog: grant (the user's default) or cancel.
+// It returns the callback page.
+func (p *platformApp) facebookLogin(t *testing.T, c *testutil.Client, page, button, fbUser string, cancel bool) *testutil.Response {
 	t.Helper()
-	r := c.Submit(startPage, startPath, form)
+	r := c.Get(page).Form(button).Submit()
 	if r.Status != http.StatusSeeOther {
-		t.Fatalf("start %s: %d\n%s", startPath, r.Status, r.Body)
+		t.Fatalf("start from %s: %d\n%s", page, r.Status, r.Body)
 	}
 	dialog, err := url.Parse(r.Location)
 	if err != nil || !strings.HasSuffix(dialog.Path, "/dialog/oauth") {
@@ -71,6 +72,23 @@ func (p *platformApp) facebookLogin(t *testing.T, c *testutil.Client, startPage,
 	return c.Get(u.RequestURI())
 }
 
+// connectChosen submits the Facebook Login dialog shown on the channels page with its
+// pre-ticked accounts, or with exactly the given ones.
+func (p *platformApp) connectChosen(t *testing.T, c *testutil.Client, accounts ...string) *testutil.Response {
+	t.Helper()
+	f := c.Get("/channels").Form("#candidates-form")
+	if len(accounts) > 0 {
+		f.Set("account", accounts...)
+	}
+	return f.Submit()
+}
+
+// lineForm fills the LINE form on page with the sandbox account's credentials.
+func lineForm(c *testutil.Client, page string, acct sandbox.LINEAccount) *testutil.Form {
+	return c.Get(page).Form("#line-form").Set("channel_id", acct.ChannelID).Set("channel_secret", acct.ChannelSecret).
+		Set("access_token", acct.AccessToken).Set("login_channel_id", acct.LoginChannelID).Set("liff_id", acct.LIFFID)
+}
+
 func (p *platformApp) channels(t *testing.T) []models.Channel {
 	t.Helper()
 	list, err := p.Store.TeamChannels(context.Background(), p.team.ID)
@@ -82,17 +100,20 @@ func (p *platformApp) channels(t *testing.T) []models.Channel {
 
 func TestConnectInstagram(t *testing.T) {
 	p := newPlatformApp(t)
-	cb := p.facebookLogin(t, p.admin, "/channels", "/channels/connect/instagram", sandbox.MeiUserID, false, nil)
-	if cb.Status != http.StatusOK || !strings.Contains(cb.Body, "授權完成") {
+	cb := p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.MeiUserID, false)
+	if cb.Status != http.StatusOK || !strings.Contains(cb.Body, "授權完成") || !strings.Contains(cb.Body, "<title>Facebook 授權完成") {
 		t.Fatalf("callback: %d\n%s", cb.Status, cb.Body)
 	}
 	// The original tab learns the result by polling, even though the login tab is gone.
 	d := p.admin.Get("/channels/oauth/dialog")
-	if !strings.Contains(d.Body, "bearbakery.tw") || !strings.Contains(d.Body, `value="`+sandbox.BearBakeryIGID+`"`) {
-		t.Fatalf("dialog lacks the Instagram account:\n%s", d.Body)
+	if !strings.Contains(d.Body, "bearbakery.tw") || !strings.Contains(d.Body, "選擇要串接的 Instagram 帳號") || !strings.Contains(d.Body, "林美玲") {
+		t.Fatalf("dialog lacks the Instagram account, its title or who authorised:\n%s", d.Body)
 	}
-	stateID := between(d.Body, `action="/channels/oauth/`, `/connect"`)
-	r := p.admin.Submit("", "/channels/oauth/"+stateID+"/connect", url.Values{"account": {sandbox.BearBakeryIGID}})
+	// The one connectable account starts ticked: pressing 串接 is enough.
+	if got := d.Form("#candidates-form").Values()["account"]; len(got) != 1 || got[0] != sandbox.BearBakeryIGID {
+		t.Fatalf("pre-ticked accounts: %v, want just %s", got, sandbox.BearBakeryIGID)
+	}
+	r := d.Form("#connect-chosen").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("connect: %d\n%s", r.Status, r.Body)
 	}
@@ -115,8 +136,16 @@ func TestConnectInstagram(t *testing.T) {
 	if !strings.Contains(page.Body, "@bearbakery.tw") || !strings.Contains(page.Body, "林美玲") || strings.Contains(page.Body, creds.AccessToken) {
 		t.Fatal("channels page should list the account and who authorised it, and never the token")
 	}
+	// The flash names the account and the Facebook user who authorised it.
+	if !strings.Contains(page.Body, "已串接Instagram 帳號「"+ch.DisplayName+"」，由 Facebook 用戶 林美玲 授權") {
+		t.Fatalf("connected flash does not name the account and the person:\n%s", page.Body)
+	}
 	if strings.Contains(page.Body, `id="oauth-result"`) {
 		t.Fatal("the dialog stays open after connecting")
+	}
+	// The Instagram page lists the spec's checklist, including 允許存取訊息.
+	if d := p.admin.Get("/channels/" + itoa(ch.ID)); !strings.Contains(d.Body, "允許存取訊息") || !strings.Contains(d.Body, `data-copy="#webhook-url"`) {
+		t.Fatal("the Instagram page lacks 允許存取訊息 or a copy button for the webhook URL")
 	}
 }
 
@@ -131,24 +160,29 @@ func TestInstagramProblemsExplained(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.user, func(t *testing.T) {
 			p := newPlatformApp(t)
-			p.facebookLogin(t, p.admin, "/channels", "/channels/connect/instagram", tc.user, false, nil)
-			d := p.admin.Get("/channels/oauth/dialog")
-			if !strings.Contains(d.Body, tc.want) || !strings.Contains(d.Body, tc.check) {
-				t.Fatalf("dialog should explain %q with the checklist:\n%s", tc.want, d.Body)
+			p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", tc.user, false)
+			page := p.admin.Get("/channels")
+			if !strings.Contains(page.Body, tc.want) || !strings.Contains(page.Body, tc.check) {
+				t.Fatalf("dialog should explain %q with the checklist:\n%s", tc.want, page.Body)
 			}
-			if strings.Contains(d.Body, `checked`) {
-				t.Fatal("an account with a problem is ticked")
+			f := page.Form("#candidates-form")
+			if got := f.Values()["account"]; len(got) != 0 {
+				t.Fatalf("accounts with a problem are ticked: %v", got)
 			}
-			stateID := between(d.Body, `action="/channels/oauth/`, `/connect"`)
+			// Nothing can be connected, so there is no 串接 button to press, only the way out.
+			if strings.Contains(page.Body, `id="connect-chosen"`) || !strings.Contains(page.Body, `id="none-selectable"`) {
+				t.Fatal("串接 is offered although no account can be connected")
+			}
+			// A hand-made post of those accounts connects nothing and stays in the dialog.
 			for _, id := range []string{sandbox.AnnFloristIGID, sandbox.YuSelectIGID} {
-				p.admin.Submit("", "/channels/oauth/"+stateID+"/connect", url.Values{"account": {id}})
+				p.admin.Get("/channels").Form("#candidates-form").Forge("account", id).Submit()
 			}
 			if n := len(p.channels(t)); n != 0 {
 				t.Fatalf("%d channels created from accounts with problems", n)
 			}
 			if tc.user == sandbox.AnnUserID {
 				// "Edit settings" asks Facebook to show the declined permission again.
-				r := p.admin.Submit("/channels", "/channels/connect/instagram", url.Values{"rerequest": {"1"}})
+				r := p.admin.Get("/channels").Form("#edit-settings").Submit()
 				if !strings.Contains(r.Location, "auth_type=rerequest") {
 					t.Fatalf("edit settings does not re-request: %q", r.Location)
 				}
@@ -157,18 +191,55 @@ func TestInstagramProblemsExplained(t *testing.T) {
 	}
 }
 
+func TestDialogWithNothingTickedStaysADialog(t *testing.T) {
+	p := newPlatformApp(t)
+	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.MeiUserID, false)
+	r := p.admin.Get("/channels").Form("#candidates-form").Uncheck("account", sandbox.BearBakeryIGID).Submit()
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="oauth-result"`) || !strings.Contains(r.Body, "請至少勾選一個帳號") {
+		t.Fatalf("connecting nothing: %d, want the dialog again with the reason\n%s", r.Status, r.Body)
+	}
+	if !strings.Contains(r.Body, "已串接的 Instagram 帳號") {
+		t.Fatal("the answer is not the channels page")
+	}
+	// What the user unticked stays unticked; ticking it again connects it.
+	f := r.Form("#candidates-form")
+	if len(f.Values()["account"]) != 0 {
+		t.Fatal("the re-shown dialog ticked the account the user had unticked")
+	}
+	if r := f.Check("account", sandbox.BearBakeryIGID).Submit(); r.Status != http.StatusSeeOther || len(p.channels(t)) != 1 {
+		t.Fatalf("connect after the error: %d", r.Status)
+	}
+}
+
+func TestClosingTheDialogDoesNotBringBackAnOlderOne(t *testing.T) {
+	p := newPlatformApp(t)
+	p.facebookLogin(t, p.admin, "/channels", "#connect-facebook", sandbox.KaiUserID, false)
+	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.MeiUserID, false)
+	page := p.admin.Get("/channels")
+	if !strings.Contains(page.Body, "選擇要串接的 Instagram 帳號") {
+		t.Fatal("the newest dialog is not the one shown")
+	}
+	if r := page.Form("#dialog-close").Submit(); r.Status != http.StatusSeeOther {
+		t.Fatalf("close: %d", r.Status)
+	}
+	if after := p.admin.Get("/channels"); strings.Contains(after.Body, `id="oauth-result"`) {
+		t.Fatalf("closing the dialog brought back an older one:\n%s", after.Body)
+	}
+	if d := p.admin.Get("/channels/oauth/dialog"); strings.TrimSpace(d.Body) != "" {
+		t.Fatalf("the polled dialog still has content: %q", d.Body)
+	}
+}
+
 func TestInstagramMustUseTheFacebookPagesUser(t *testing.T) {
 	p := newPlatformApp(t)
 	// mei connects the team's Facebook Page…
-	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/facebook", sandbox.MeiUserID, false, nil)
-	d := p.admin.Get("/channels/oauth/dialog")
-	stateID := between(d.Body, `action="/channels/oauth/`, `/connect"`)
-	if r := p.admin.Submit("", "/channels/oauth/"+stateID+"/connect", url.Values{"account": {sandbox.BearBakeryPageID}}); r.Status != http.StatusSeeOther {
+	p.facebookLogin(t, p.admin, "/channels", "#connect-facebook", sandbox.MeiUserID, false)
+	if r := p.connectChosen(t, p.admin, sandbox.BearBakeryPageID); r.Status != http.StatusSeeOther {
 		t.Fatal(r.Status)
 	}
 	// …so Instagram connected by ann fails with the spec's message naming mei.
-	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/instagram", sandbox.AnnUserID, false, nil)
-	d = p.admin.Get("/channels/oauth/dialog")
+	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.AnnUserID, false)
+	d := p.admin.Get("/channels/oauth/dialog")
 	if !strings.Contains(d.Body, "整合IG帳號失敗") || !strings.Contains(d.Body, "林美玲") {
 		t.Fatalf("same-user rule not applied:\n%s", d.Body)
 	}
@@ -176,15 +247,19 @@ func TestInstagramMustUseTheFacebookPagesUser(t *testing.T) {
 
 func TestFacebookCancelAndStateRules(t *testing.T) {
 	p := newPlatformApp(t)
-	cb := p.facebookLogin(t, p.admin, "/channels", "/channels/connect/facebook", "", true, nil)
-	if !strings.Contains(cb.Body, "取消了 Facebook 授權") {
-		t.Fatalf("cancel not explained:\n%s", cb.Body)
+	cb := p.facebookLogin(t, p.admin, "/channels", "#connect-facebook", "", true)
+	if !strings.Contains(cb.Body, "取消了 Facebook 授權") || !strings.Contains(cb.Body, "<title>Facebook 授權未完成") {
+		t.Fatalf("cancel not explained, or the tab is titled as a success:\n%s", cb.Body)
 	}
-	if d := p.admin.Get("/channels"); !strings.Contains(d.Body, "取消了 Facebook 授權") {
+	d := p.admin.Get("/channels")
+	if !strings.Contains(d.Body, "取消了 Facebook 授權") {
 		t.Fatal("the channels page does not show why nothing was connected")
 	}
+	if title := between(d.Body, `id="oauth-result-title">`, "<"); title != "Facebook 授權未完成" {
+		t.Fatalf("the dialog after a cancel is titled %q", title)
+	}
 	// A state works once, and only for the session that started it.
-	r := p.admin.Submit("/channels", "/channels/connect/facebook", nil)
+	r := p.admin.Get("/channels").Form("#connect-facebook").Submit()
 	q, _ := url.Parse(r.Location)
 	back, _ := p.world.Authorize(sandbox.MeiUserID, p.world.DefaultGrant(sandbox.MeiUserID, strings.Split(q.Query().Get("scope"), ",")), q.Query().Get("redirect_uri"), q.Query().Get("state"))
 	u, _ := url.Parse(back)
@@ -207,9 +282,8 @@ func TestFacebookCancelAndStateRules(t *testing.T) {
 func TestReauthoriseInPlace(t *testing.T) {
 	p := newPlatformApp(t)
 	ctx := context.Background()
-	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/instagram", sandbox.MeiUserID, false, nil)
-	d := p.admin.Get("/channels/oauth/dialog")
-	p.admin.Submit("", "/channels/oauth/"+between(d.Body, `action="/channels/oauth/`, `/connect"`)+"/connect", url.Values{"account": {sandbox.BearBakeryIGID}})
+	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.MeiUserID, false)
+	p.connectChosen(t, p.admin)
 	ch := p.channels(t)[0]
 	oldCreds := ch.Credentials
 	// The token dies (password changed); the health monitor marks the channel broken.
@@ -222,7 +296,7 @@ func TestReauthoriseInPlace(t *testing.T) {
 	}
 	path := "/channels/" + itoa(ch.ID) + "/reauthorize"
 	// kai cannot see the account: the channel stays exactly as it was.
-	cb := p.facebookLogin(t, p.admin, path, path, sandbox.KaiUserID, false, nil)
+	cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.KaiUserID, false)
 	if !strings.Contains(cb.Body, "看不到要重新授權的帳號") {
 		t.Fatalf("reauthorise by the wrong user not explained:\n%s", cb.Body)
 	}
@@ -230,11 +304,14 @@ func TestReauthoriseInPlace(t *testing.T) {
 	if after.Status != models.ChannelInvalid || after.Credentials != oldCreds {
 		t.Fatal("a failed reauthorisation changed the channel")
 	}
-	p.admin.Submit("/channels", "/channels/oauth/"+between(p.admin.Get("/channels/oauth/dialog").Body, `action="/channels/oauth/`, `/dismiss"`)+"/dismiss", nil)
+	p.admin.Get(path).Form("#dialog-close").Submit()
 	// mei again: same channel, new token, working.
-	cb = p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil)
+	cb = p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false)
 	if !strings.Contains(cb.Body, "重新授權成功") {
 		t.Fatalf("reauthorise failed:\n%s", cb.Body)
+	}
+	if title := between(p.admin.Get(path).Body, `id="oauth-result-title">`, "<"); title != "重新授權完成" {
+		t.Fatalf("the dialog after reauthorising is titled %q", title)
 	}
 	after, _ = p.Store.Channel(ctx, p.team.ID, ch.ID)
 	if after.Status != models.ChannelActive || after.Credentials == oldCreds || after.ID != ch.ID {
@@ -252,13 +329,23 @@ func TestReauthoriseInPlace(t *testing.T) {
 func TestDisconnectAndReconnectKeepsTheChannel(t *testing.T) {
 	p := newPlatformApp(t)
 	acct := p.world.LINEAccounts()[0]
-	form := url.Values{"channel_id": {acct.ChannelID}, "channel_secret": {acct.ChannelSecret}, "access_token": {acct.AccessToken}, "login_channel_id": {acct.LoginChannelID}, "liff_id": {acct.LIFFID}}
-	if r := p.admin.Submit("/channels/line/new", "/channels/line", form); r.Status != http.StatusSeeOther {
+	if r := lineForm(p.admin, "/channels/line/new", acct).Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("line: %d", r.Status)
 	}
 	ch := p.channels(t)[0]
-	if r := p.admin.Submit("/channels", "/channels/"+itoa(ch.ID)+"/disconnect", nil); r.Status != http.StatusSeeOther {
+	list := p.admin.Get("/channels")
+	f := list.Form("form[action=/channels/" + itoa(ch.ID) + "/disconnect]")
+	// The button says 中斷連接 (not 不連接, which reads as "do not connect"), and the
+	// confirmation names the account.
+	if !strings.Contains(list.Body, ">中斷連接</button>") || strings.Contains(list.Body, "不連接") ||
+		!strings.Contains(list.Body, "確定要中斷連接LINE 官方帳號「"+ch.DisplayName+"」嗎") {
+		t.Fatalf("disconnect wording:\n%s", list.Body)
+	}
+	if r := f.Submit(); r.Status != http.StatusSeeOther {
 		t.Fatal(r.Status)
+	}
+	if page := p.admin.Get("/channels"); !strings.Contains(page.Body, "已中斷連接LINE 官方帳號「"+ch.DisplayName+"」") {
+		t.Fatal("the flash does not name the disconnected account")
 	}
 	if len(p.channels(t)) != 0 {
 		t.Fatal("disconnected channel still listed")
@@ -267,7 +354,7 @@ func TestDisconnectAndReconnectKeepsTheChannel(t *testing.T) {
 	if gone.Status != models.ChannelDisconnected || gone.Credentials != "" {
 		t.Fatal("disconnect must keep the row and drop the secrets")
 	}
-	p.admin.Submit("/channels/line/new", "/channels/line", form)
+	lineForm(p.admin, "/channels/line/new", acct).Submit()
 	again := p.channels(t)
 	if len(again) != 1 || again[0].ID != ch.ID || again[0].Status != models.ChannelActive {
 		t.Fatalf("reconnect did not bring back the same channel: %+v", again)
@@ -277,33 +364,48 @@ func TestDisconnectAndReconnectKeepsTheChannel(t *testing.T) {
 func TestConnectLineAndWhatsApp(t *testing.T) {
 	p := newPlatformApp(t)
 	acct := p.world.LINEAccounts()[0]
-	good := url.Values{"channel_id": {acct.ChannelID}, "channel_secret": {acct.ChannelSecret}, "access_token": {acct.AccessToken}, "login_channel_id": {acct.LoginChannelID}, "liff_id": {acct.LIFFID}}
 	bad := []struct {
 		field, value, msg string
 	}{
 		{"access_token", "x" + acct.AccessToken[1:], "LINE 不接受這個 access token"},
 		{"channel_id", "1999999999", "屬於另一個 channel"},
-		{"channel_secret", "not-hex", "32 個英數字"},
+		{"channel_secret", "not-hex", "32 個十六進位字元"},
 		{"liff_id", "999-abcd", "LIFF ID"},
+		{"channel_id", "123", "應為 6 到 20 位數字，目前是 3 位"},
+		{"channel_id", "12-34-56", "只能填數字"},
 	}
 	for _, b := range bad {
-		f := url.Values{}
-		for k, v := range good {
-			f[k] = v
-		}
-		f.Set(b.field, b.value)
-		r := p.admin.Submit("/channels/line/new", "/channels/line", f)
+		r := lineForm(p.admin, "/channels/line/new", acct).Set(b.field, b.value).Submit()
 		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.msg) {
 			t.Errorf("LINE %s=%q: %d, want 422 with %q", b.field, b.value, r.Status, b.msg)
 		}
 		if strings.Contains(r.Body, acct.ChannelSecret) || strings.Contains(r.Body, acct.AccessToken) {
 			t.Error("a secret was sent back to the browser")
 		}
+		// What was typed is kept, the secrets are asked for again, and the form still posts somewhere.
+		again := r.Form("#line-form")
+		if again.Get("liff_id") != lineTyped(b, "liff_id", acct.LIFFID) || again.Get("channel_secret") != "" || !strings.Contains(r.Body, "請重新貼上") {
+			t.Errorf("LINE %s=%q: the re-shown form lost what was typed or kept a secret: %v", b.field, b.value, again.Values())
+		}
 	}
 	if n := len(p.channels(t)); n != 0 {
 		t.Fatalf("bad LINE input saved %d channels", n)
 	}
-	r := p.admin.Submit("/channels/line/new", "/channels/line", good)
+	// Every field error shows after one submit.
+	r := p.admin.Get("/channels/line/new").Form("#line-form").Set("channel_id", "12ab").Set("login_channel_id", "1").Set("liff_id", "nope").Submit()
+	for _, want := range []string{"只能填數字", "此欄位必填", "應為 6 到 20 位數字，目前是 1 位", "LIFF ID 的格式"} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("one submit with many mistakes lacks %q", want)
+		}
+	}
+	if n := strings.Count(r.Body, `class="field-error"`); n != 5 {
+		t.Errorf("%d field errors shown, want 5 (channel id, secret, token, login channel, LIFF)", n)
+	}
+	if strings.Contains(r.Body, "請重新貼上") {
+		t.Error("asks to paste secrets again although none were typed")
+	}
+
+	r = lineForm(p.admin, "/channels/line/new", acct).Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("LINE: %d\n%s", r.Status, r.Body)
 	}
@@ -312,16 +414,32 @@ func TestConnectLineAndWhatsApp(t *testing.T) {
 	if line.ExternalID != sandbox.LINEBotUserID || line.Username != "@bearbakery" || !strings.Contains(detail.Body, p.URL+"/webhooks/line/"+itoa(line.ID)) || !strings.Contains(detail.Body, p.URL+"/liff/link") {
 		t.Fatalf("LINE channel or its setup page: %+v", line)
 	}
+	if !strings.Contains(detail.Body, "供 OmniLink 活動使用") || !strings.Contains(detail.Body, `data-copy="#liff-endpoint"`) || !strings.Contains(detail.Body, `data-copy="#webhook-url"`) {
+		t.Fatal("the LIFF URL is not described as for OmniLink campaigns, or lacks copy buttons")
+	}
 	if strings.Contains(detail.Body, acct.ChannelSecret) || strings.Contains(detail.Body, acct.AccessToken) {
 		t.Fatal("the setup page shows a secret")
 	}
 
 	wa := p.world.WhatsAppNumbers()[0]
-	r = p.admin.Submit("/channels/whatsapp/new", "/channels/whatsapp", url.Values{"phone_number_id": {wa.PhoneNumberID}, "waba_id": {wa.WABAID}, "access_token": {"EAAB" + strings.Repeat("x", 40)}})
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "WhatsApp 不接受這個存取權杖") {
+	waForm := func() *testutil.Form {
+		return p.admin.Get("/channels/whatsapp/new").Form("#whatsapp-form").Set("phone_number_id", wa.PhoneNumberID).Set("waba_id", wa.WABAID).Set("access_token", wa.AccessToken)
+	}
+	r = waForm().Set("access_token", "EAAB"+strings.Repeat("x", 40)).Submit()
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "WhatsApp 不接受這個存取權杖") || r.Form("#whatsapp-form").Get("waba_id") != wa.WABAID {
 		t.Fatalf("bad WhatsApp token: %d", r.Status)
 	}
-	r = p.admin.Submit("/channels/whatsapp/new", "/channels/whatsapp", url.Values{"phone_number_id": {wa.PhoneNumberID}, "waba_id": {wa.WABAID}, "access_token": {wa.AccessToken}})
+	// "123" is digits, just too short: the message must say so, not claim it is not a number.
+	r = waForm().Set("phone_number_id", "123").Set("waba_id", "abc").Set("access_token", "").Submit()
+	for _, want := range []string{"應為 6 到 20 位數字，目前是 3 位", "只能填數字", "此欄位必填"} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("WhatsApp form with three mistakes lacks %q", want)
+		}
+	}
+	if strings.Contains(r.Body, "應為數字") {
+		t.Error("a number too short is called not a number")
+	}
+	r = waForm().Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("WhatsApp: %d\n%s", r.Status, r.Body)
 	}
@@ -336,25 +454,74 @@ func TestConnectLineAndWhatsApp(t *testing.T) {
 	}
 }
 
+// lineTyped is what a field of the bad-input case held when submitted.
+func lineTyped(b struct{ field, value, msg string }, field, def string) string {
+	if b.field == field {
+		return b.value
+	}
+	return def
+}
+
+func TestReplaceLineCredentials(t *testing.T) {
+	p := newPlatformApp(t)
+	acct := p.world.LINEAccounts()[0]
+	lineForm(p.admin, "/channels/line/new", acct).Submit()
+	ch := p.channels(t)[0]
+	path := "/channels/" + itoa(ch.ID) + "/reauthorize"
+	page := p.admin.Get(path)
+	f := page.Form("#line-form")
+	if f.Action() != p.URL+path || f.Get("channel_id") != acct.ChannelID || f.Get("channel_secret") != "" {
+		t.Fatalf("update form: action %s, values %v", f.Action(), f.Values())
+	}
+	// Only the token changed: the stored secret is kept, not demanded.
+	if r := f.Set("access_token", acct.AccessToken).Submit(); r.Status != http.StatusSeeOther {
+		t.Fatalf("new token only: %d\n%s", r.Status, r.Body)
+	}
+	after, _ := p.Store.Channel(context.Background(), p.team.ID, ch.ID)
+	creds, err := p.Channels.Credentials(after)
+	if err != nil || creds.ChannelSecret != acct.ChannelSecret || creds.AccessToken != acct.AccessToken {
+		t.Fatalf("credentials after a token-only update: %v", err)
+	}
+	if d := p.admin.Get("/channels/" + itoa(ch.ID)); !strings.Contains(d.Body, "已更新LINE 官方帳號「"+ch.DisplayName+"」的憑證") {
+		t.Fatal("the flash does not name the channel whose credentials changed")
+	}
+	// A wrong token is still refused, and nothing changes.
+	r := p.admin.Get(path).Form("#line-form").Set("access_token", "x"+acct.AccessToken[1:]).Submit()
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "LINE 不接受") || r.Form("#line-form").Action() != p.URL+path {
+		t.Fatalf("bad token on update: %d", r.Status)
+	}
+}
+
 func TestChannelsOfAnotherTeam(t *testing.T) {
 	p := newPlatformApp(t)
 	acct := p.world.LINEAccounts()[0]
-	p.admin.Submit("/channels/line/new", "/channels/line", url.Values{"channel_id": {acct.ChannelID}, "channel_secret": {acct.ChannelSecret}, "access_token": {acct.AccessToken}})
+	lineForm(p.admin, "/channels/line/new", acct).Set("login_channel_id", "").Set("liff_id", "").Submit()
 	ch := p.channels(t)[0]
+	mine := p.admin.Get("/channels")
 	other := p.Team("Other")
 	p.User(other.ID, models.RoleAdmin, "x@other.test")
 	c := p.Client()
 	c.Login("x@other.test", testutil.Password)
-	for _, path := range []string{"/channels/" + itoa(ch.ID), "/channels/" + itoa(ch.ID) + "/reauthorize"} {
+	for _, path := range []string{"/channels/" + itoa(ch.ID), "/channels/" + itoa(ch.ID) + "/reauthorize", "/channels/" + itoa(ch.ID) + "/health"} {
 		if r := c.Get(path); r.Status != http.StatusNotFound {
 			t.Errorf("GET %s from another team: %d", path, r.Status)
 		}
 	}
-	if r := c.Submit("/channels", "/channels/"+itoa(ch.ID)+"/disconnect", nil); r.Status != http.StatusNotFound {
+	// The other team's list shows none of this team's channels.
+	list := c.Get("/channels")
+	if list.Status != http.StatusOK || strings.Contains(list.Body, ch.DisplayName) || strings.Contains(list.Body, "/channels/"+itoa(ch.ID)) || !strings.Contains(list.Body, "尚未串接 LINE 官方帳號") {
+		t.Fatalf("another team's channel appears in the list:\n%s", list.Body)
+	}
+	if !mine.HasForm("form[action=/channels/" + itoa(ch.ID) + "/disconnect]") {
+		t.Fatal("this team's list has no disconnect form for its channel")
+	}
+	// Another team can only hand-make the post, with its own valid token.
+	token := c.Get("/channels").Form("#connect-instagram").Get("_csrf")
+	if r := c.Post("/channels/"+itoa(ch.ID)+"/disconnect", url.Values{"_csrf": {token}}); r.Status != http.StatusNotFound {
 		t.Errorf("disconnect from another team: %d", r.Status)
 	}
 	// The same LINE account cannot be live in two teams: webhooks must route to one.
-	r := c.Submit("/channels/line/new", "/channels/line", url.Values{"channel_id": {acct.ChannelID}, "channel_secret": {acct.ChannelSecret}, "access_token": {acct.AccessToken}})
+	r := lineForm(c, "/channels/line/new", acct).Set("login_channel_id", "").Set("liff_id", "").Submit()
 	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "另一個團隊") {
 		t.Fatalf("second team connecting the same account: %d", r.Status)
 	}
@@ -380,9 +547,8 @@ func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
 	p := newPlatformApp(t)
 	ctx := context.Background()
 	for _, c := range []struct{ purpose, account string }{{"facebook", sandbox.BearBakeryPageID}, {"instagram", sandbox.BearBakeryIGID}} {
-		p.facebookLogin(t, p.admin, "/channels", "/channels/connect/"+c.purpose, sandbox.MeiUserID, false, nil)
-		d := p.admin.Get("/channels/oauth/dialog")
-		if r := p.admin.Submit("", "/channels/oauth/"+between(d.Body, `action="/channels/oauth/`, `/connect"`)+"/connect", url.Values{"account": {c.account}}); r.Status != http.StatusSeeOther {
+		p.facebookLogin(t, p.admin, "/channels", "#connect-"+c.purpose, sandbox.MeiUserID, false)
+		if r := p.connectChosen(t, p.admin, c.account); r.Status != http.StatusSeeOther {
 			t.Fatalf("connect %s: %d", c.purpose, r.Status)
 		}
 	}
@@ -403,7 +569,7 @@ func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
 		}
 	}
 	path := "/channels/" + itoa(ig.ID) + "/reauthorize"
-	if cb := p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil); !strings.Contains(cb.Body, "重新授權成功") {
+	if cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false); !strings.Contains(cb.Body, "重新授權成功") {
 		t.Fatalf("reauthorise: %s", cb.Body)
 	}
 	after, _ := p.Store.Channel(ctx, p.team.ID, fb.ID)

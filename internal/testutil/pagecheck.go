@@ -75,7 +75,13 @@ func hanCount(s string) int {
 
 // rawKey finds text shaped like a message key (section.key_name); the section must be one the
 // catalogue has, and the match must not be part of a URL, an e-mail address or a host name.
-var rawKey = regexp.MustCompile(`([A-Za-z0-9_@/:.-]?)\b([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)\b([A-Za-z0-9_@/-]?)`)
+var rawKey = regexp.MustCompile(`\b[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+\b`)
+
+// partOfWord tells whether a character next to a match makes it part of a URL, an address or
+// a longer name rather than a key standing alone.
+func partOfWord(b byte) bool {
+	return b == '@' || b == '/' || b == ':' || b == '-' || b == '_' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
+}
 
 // visibleText is what a reader sees or hears of a page: text outside scripts and styles, and
 // the attributes that carry words (title, placeholder, labels, alt text, confirmations).
@@ -133,11 +139,15 @@ func (c *Client) checkPage(r *Response) {
 	doc := r.Doc()
 	texts := visibleText(doc)
 	for _, s := range texts {
-		for _, m := range rawKey.FindAllStringSubmatch(s, -1) {
-			if m[1] != "" || m[4] != "" || !cg.sections[m[2]] {
+		for _, ix := range rawKey.FindAllStringIndex(s, -1) {
+			key := s[ix[0]:ix[1]]
+			if ix[0] > 0 && (partOfWord(s[ix[0]-1]) || s[ix[0]-1] == '.') || ix[1] < len(s) && partOfWord(s[ix[1]]) {
 				continue
 			}
-			c.report(r, "shows the raw message key %q (missing, or built at run time from a value with no message)", m[2]+"."+m[3])
+			if !cg.sections[strings.SplitN(key, ".", 2)[0]] {
+				continue
+			}
+			c.report(r, "shows the raw message key %q (missing, or built at run time from a value with no message)", key)
 		}
 	}
 	all := strings.Join(texts, "\n")
