@@ -12,6 +12,11 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
+// tryLogin submits the login form as a browser does and returns the answer, whatever it is.
+func tryLogin(c *testutil.Client, email, password string) *testutil.Response {
+	return c.Get("/login").Form("form[action=/login]").Set("email", email).Set("password", password).Submit()
+}
+
 func sessionCookie(t *testing.T, c *testutil.Client, base string) *http.Cookie {
 	t.Helper()
 	u, _ := url.Parse(base)
@@ -28,8 +33,8 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	team := a.Team("T")
 	a.User(team.ID, models.RoleAdmin, "boss@t.test")
 	c := a.Client()
-	wrong := c.Submit("/login", "/login", url.Values{"email": {"boss@t.test"}, "password": {"nope-nope-nope"}})
-	unknown := c.Submit("/login", "/login", url.Values{"email": {"ghost@t.test"}, "password": {"nope-nope-nope"}})
+	wrong := tryLogin(c, "boss@t.test", "nope-nope-nope")
+	unknown := tryLogin(c, "ghost@t.test", "nope-nope-nope")
 	for name, r := range map[string]*testutil.Response{"wrong password": wrong, "unknown email": unknown} {
 		if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "電子郵件或密碼不正確") {
 			t.Errorf("%s: %d, body lacks the generic message", name, r.Status)
@@ -56,19 +61,19 @@ func TestLoginThrottlePerAccount(t *testing.T) {
 	a.User(team.ID, models.RoleAdmin, "boss@t.test")
 	c := a.Client()
 	for i := range 5 {
-		if r := c.Submit("/login", "/login", url.Values{"email": {"boss@t.test"}, "password": {"wrong-password-x"}}); r.Status != http.StatusUnauthorized {
+		if r := tryLogin(c, "boss@t.test", "wrong-password-x"); r.Status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i, r.Status)
 		}
 	}
-	r := c.Submit("/login", "/login", url.Values{"email": {"boss@t.test"}, "password": {testutil.Password}})
+	r := tryLogin(c, "boss@t.test", testutil.Password)
 	if r.Status != http.StatusTooManyRequests || !strings.Contains(r.Body, "嘗試次數過多") {
 		t.Fatalf("6th attempt with the right password: %d, want 429 with a clear message", r.Status)
 	}
 	// Throttling an unknown email looks the same, so it reveals nothing either.
 	for range 5 {
-		c.Submit("/login", "/login", url.Values{"email": {"ghost@t.test"}, "password": {"wrong-password-x"}})
+		tryLogin(c, "ghost@t.test", "wrong-password-x")
 	}
-	if r := c.Submit("/login", "/login", url.Values{"email": {"ghost@t.test"}, "password": {"x"}}); r.Status != http.StatusTooManyRequests {
+	if r := tryLogin(c, "ghost@t.test", "x"); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("unknown email throttled differently: %d", r.Status)
 	}
 }
@@ -79,9 +84,9 @@ func TestLoginThrottlePerAddress(t *testing.T) {
 	a.User(team.ID, models.RoleAdmin, "boss@t.test")
 	c := a.Client()
 	for i := range 30 {
-		c.Submit("/login", "/login", url.Values{"email": {"spray" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@t.test"}, "password": {"wrong-password-x"}})
+		tryLogin(c, "spray" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@t.test", "wrong-password-x")
 	}
-	if r := c.Submit("/login", "/login", url.Values{"email": {"boss@t.test"}, "password": {testutil.Password}}); r.Status != http.StatusTooManyRequests {
+	if r := tryLogin(c, "boss@t.test", testutil.Password); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("address throttle: %d, want 429", r.Status)
 	}
 }
@@ -91,8 +96,7 @@ func TestSessionRotatesAtLoginAndEndsAtLogout(t *testing.T) {
 	team := a.Team("T")
 	a.User(team.ID, models.RoleAgent, "a@t.test")
 	c := a.Client()
-	c.Get("/login")
-	c.Submit("", "/settings/language", url.Values{"locale": {"en"}, "next": {"/login"}})
+	c.Get("/login").Form("button[value=en]").Submit()
 	before := sessionCookie(t, c, a.URL)
 	c.Login("a@t.test", testutil.Password)
 	after := sessionCookie(t, c, a.URL)
@@ -102,7 +106,7 @@ func TestSessionRotatesAtLoginAndEndsAtLogout(t *testing.T) {
 	if r := c.Get("/"); r.Status != http.StatusOK {
 		t.Fatalf("signed in GET / = %d", r.Status)
 	}
-	r := c.Submit("/", "/logout", nil)
+	r := c.Get("/").Form("form[action=/logout]").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("logout = %d", r.Status)
 	}
@@ -120,7 +124,7 @@ func TestSessionCookieFlags(t *testing.T) {
 	team := a.Team("T")
 	a.User(team.ID, models.RoleAgent, "a@t.test")
 	c := a.Client()
-	r := c.Submit("/login", "/login", url.Values{"email": {"a@t.test"}, "password": {testutil.Password}})
+	r := tryLogin(c, "a@t.test", testutil.Password)
 	var set string
 	for _, h := range r.Header.Values("Set-Cookie") {
 		if strings.HasPrefix(h, "omnilink_session=") {
@@ -161,18 +165,18 @@ func TestDisabledUserIsSignedOutAtOnce(t *testing.T) {
 	}
 	boss := a.Client()
 	boss.Login("boss@t.test", testutil.Password)
-	if r := boss.Submit("/users", "/users/"+itoa(agent.ID)+"/disable", nil); r.Status != http.StatusSeeOther {
+	if r := boss.Get("/users").Form("form[action=/users/" + itoa(agent.ID) + "/disable]").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("disable: %d", r.Status)
 	}
 	if r := ac.Get("/"); r.Status != http.StatusSeeOther {
 		t.Fatalf("disabled user's session still works: %d", r.Status)
 	}
-	r := ac.Submit("/login", "/login", url.Values{"email": {"agent@t.test"}, "password": {testutil.Password}})
+	r := tryLogin(ac, "agent@t.test", testutil.Password)
 	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "電子郵件或密碼不正確") {
 		t.Fatalf("disabled login: %d", r.Status)
 	}
 	// Enabling lets them back in.
-	if r := boss.Submit("/users", "/users/"+itoa(agent.ID)+"/enable", nil); r.Status != http.StatusSeeOther {
+	if r := boss.Get("/users").Form("form[action=/users/" + itoa(agent.ID) + "/enable]").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("enable: %d", r.Status)
 	}
 	ac.Login("agent@t.test", testutil.Password)
@@ -243,7 +247,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 	a.User(team.ID, models.RoleAgent, "a@t.test")
 	for _, next := range []string{"https://evil.example/", "//evil.example", "/\\evil.example"} {
 		c := a.Client()
-		r := c.Submit("/login", "/login", url.Values{"email": {"a@t.test"}, "password": {testutil.Password}, "next": {next}})
+		r := c.Get("/login?next="+url.QueryEscape(next)).Form("form[action=/login]").Set("email", "a@t.test").Set("password", testutil.Password).Submit()
 		if r.Location != "/" {
 			t.Errorf("next=%q redirected to %q", next, r.Location)
 		}
@@ -259,7 +263,7 @@ func TestLanguagePersists(t *testing.T) {
 	if r := c.Get("/"); !strings.Contains(r.Body, "總覽") || !strings.Contains(r.Body, `lang="zh-TW"`) {
 		t.Fatal("default console is not zh-TW")
 	}
-	if r := c.Submit("/", "/settings/language", url.Values{"locale": {"en"}, "next": {"/users"}}); r.Status != http.StatusSeeOther || r.Location != "/users" {
+	if r := c.Get("/users").Form("button[value=en]").Submit(); r.Status != http.StatusSeeOther || r.Location != "/users" {
 		t.Fatalf("switch: %d %q", r.Status, r.Location)
 	}
 	// A brand-new session (another browser) sees the stored choice.
@@ -268,7 +272,7 @@ func TestLanguagePersists(t *testing.T) {
 	if r := c2.Get("/"); !strings.Contains(r.Body, "Overview") || !strings.Contains(r.Body, `lang="en"`) {
 		t.Fatal("language choice did not persist on the account")
 	}
-	if r := c2.Submit("/", "/settings/language", url.Values{"locale": {"klingon"}}); r.Status != http.StatusUnprocessableEntity {
+	if r := c2.Get("/").Form("form.lang-switch").Forge("locale", "klingon").Submit(); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("unsupported locale: %d", r.Status)
 	}
 }
@@ -301,6 +305,9 @@ func TestOperationsEndpoints(t *testing.T) {
 	req.Header.Set("HX-Request", "true")
 	if r := c.Do(req); r.Status != 404 || strings.Contains(r.Body, "<html") || !strings.Contains(r.Body, "flash-error") {
 		t.Fatalf("htmx 404 should be a fragment: %d %s", r.Status, r.Body)
+	}
+	if r := c.Get("/favicon.ico"); r.Status != 200 || r.Header.Get("Content-Type") != "image/x-icon" {
+		t.Fatalf("favicon: %d %q", r.Status, r.Header.Get("Content-Type"))
 	}
 	if r := c.Get("/static/vendor/htmx/htmx.min.js"); r.Status != 200 || !strings.Contains(r.Header.Get("Cache-Control"), "max-age") {
 		t.Fatalf("static: %d %q", r.Status, r.Header.Get("Cache-Control"))

@@ -92,7 +92,7 @@ func TestRoleMatrix(t *testing.T) {
 				if g.method == "GET" {
 					r = c.Get(path)
 				} else {
-					r = c.Submit("/", path, url.Values{"role": {"agent"}, "email": {"new-" + string(role) + "@matrix.test"}, "name": {"N"}, "password": {"long-enough-password"}})
+					r = handMade(c, path, url.Values{"role": {"agent"}, "email": {"new-" + string(role) + "@matrix.test"}, "name": {"N"}, "password": {"long-enough-password"}})
 				}
 				allowed := role.Can(g.cap)
 				// The matrix checks authorisation only; each route's success and bad input have their own tests,
@@ -104,6 +104,56 @@ func TestRoleMatrix(t *testing.T) {
 					t.Errorf("%s %s: %d for %s, want 403", g.method, g.path, r.Status, role)
 				case !allowed && !strings.Contains(r.Body, "沒有權限"):
 					t.Errorf("%s %s: 403 page is not the friendly one", g.method, g.path)
+				}
+			}
+		})
+	}
+}
+
+// readmeRoleTable is the README's role table, written out by hand: a change of who may open
+// what must change this table and the README together, never only the code. Each area lists
+// the pages it consists of.
+var readmeRoleTable = []struct {
+	role                                  models.Role
+	overview, campaigns, channels, member int // 200 may open, 403 may not
+}{
+	{models.RoleAdmin, 200, 200, 200, 200},
+	{models.RoleSupervisor, 200, 200, 200, 403},
+	{models.RoleMarketer, 200, 200, 403, 403},
+	{models.RoleMarketingAgent, 200, 200, 403, 403},
+	{models.RoleAgent, 200, 403, 403, 403},
+}
+
+func TestReadmeRoleTable(t *testing.T) {
+	if len(readmeRoleTable) != len(models.Roles) {
+		t.Fatalf("the README's role table has %d roles, the code %d", len(readmeRoleTable), len(models.Roles))
+	}
+	a := testutil.NewApp(t)
+	team := a.Team("Roles")
+	for _, row := range readmeRoleTable {
+		t.Run(string(row.role), func(t *testing.T) {
+			u := a.User(team.ID, row.role, string(row.role)+"@roles.test")
+			c := a.Client()
+			c.Login(u.Email, testutil.Password)
+			areas := []struct {
+				want  int
+				nav   string
+				pages []string
+			}{
+				{row.overview, "/", []string{"/"}},
+				{row.campaigns, "/campaigns", []string{"/campaigns"}},
+				{row.channels, "/channels", []string{"/channels", "/channels/line/new", "/channels/whatsapp/new", "/channels/oauth/dialog"}},
+				{row.member, "/users", []string{"/users", "/users/new"}},
+			}
+			home := c.Get("/")
+			for _, area := range areas {
+				for _, page := range area.pages {
+					if r := c.Get(page); r.Status != area.want {
+						t.Errorf("%s opens %s: %d, the README says %d", row.role, page, r.Status, area.want)
+					}
+				}
+				if shown := strings.Contains(home.Body, `href="`+area.nav+`"`); shown != (area.want == 200) {
+					t.Errorf("%s: navigation link %s shown=%v, the README says %d", row.role, area.nav, shown, area.want)
 				}
 			}
 		})

@@ -144,7 +144,7 @@ func TestSandboxDialogContinueAndCancel(t *testing.T) {
 		t.Fatalf("consent without a CSRF token: %d, want 403", r.Status)
 	}
 
-	r := c.Submit(path+"&sandbox_user=mei", action, form("continue"))
+	r := c.Get(path + "&sandbox_user=mei").Form("#fb-continue").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("continue: %d\n%s", r.Status, r.Body)
 	}
@@ -161,7 +161,7 @@ func TestSandboxDialogContinueAndCancel(t *testing.T) {
 		t.Fatalf("exchange the dialog's code: %v", err)
 	}
 
-	r = c.Submit(path, action, form("cancel"))
+	r = c.Get(path + "&sandbox_user=mei").Form("#fb-cancel").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", r.Status)
 	}
@@ -193,7 +193,9 @@ func TestSandboxDialogRefusesBadRequests(t *testing.T) {
 			}
 			q.Set("decision", "continue")
 			q.Set("sandbox_user", "mei")
-			r = c.Submit("/login", strings.TrimSuffix(base, "?"), q)
+			// The page shows an error and no form: only a hand-made post can try it.
+			q.Set("_csrf", c.Get("/login").Form("form[action=/login]").Get("_csrf"))
+			r = c.Post(strings.TrimSuffix(base, "?"), q)
 			if r.Status != http.StatusBadRequest || r.Location != "" {
 				t.Errorf("POST: %d to %q, want 400 and no redirect", r.Status, r.Location)
 			}
@@ -219,7 +221,8 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 	if r := anon.Get("/sandbox"); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
 		t.Errorf("anonymous control panel: %d %q", r.Status, r.Location)
 	}
-	if r := anon.Submit("/login", "/sandbox/break", url.Values{"target": {"page:" + page.ExternalID}, "cause": {"expired"}}); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
+	anonToken := anon.Get("/login").Form("form[action=/login]").Get("_csrf")
+	if r := anon.Post("/sandbox/break", url.Values{"_csrf": {anonToken}, "target": {"page:" + page.ExternalID}, "cause": {"expired"}}); r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location, "/login") {
 		t.Errorf("anonymous break: %d %q", r.Status, r.Location)
 	}
 
@@ -252,7 +255,7 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 		{"app_removed", 190, 458},
 		{"rate_limited", 32, 0},
 	} {
-		r := c.Submit("/sandbox", "/sandbox/break", url.Values{"target": {target}, "cause": {tc.cause}})
+		r := c.Get("/sandbox").FormWith("form[action=/sandbox/break]", "target", target).Set("cause", tc.cause).Submit()
 		if r.Status != http.StatusSeeOther || r.Location != "/sandbox" {
 			t.Fatalf("break %s: %d %q", tc.cause, r.Status, r.Location)
 		}
@@ -264,7 +267,7 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 		if !errors.As(err, &ge) || ge.Code != tc.code || ge.Subcode != tc.subcode {
 			t.Errorf("after %s Graph answers %v, want %d/%d", tc.cause, err, tc.code, tc.subcode)
 		}
-		if r := c.Submit("/sandbox", "/sandbox/repair", url.Values{"target": {target}}); r.Status != http.StatusSeeOther {
+		if r := c.Get("/sandbox").FormWith("form[action=/sandbox/repair]", "target", target).Submit(); r.Status != http.StatusSeeOther {
 			t.Fatalf("repair: %d", r.Status)
 		}
 		if _, err := a.Meta.PageInfo(ctx, page.ExternalID, creds.AccessToken); err != nil {
@@ -273,12 +276,12 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 	}
 
 	// permission_removed shows on the panel; a transient failure hits exactly the next call.
-	c.Submit("/sandbox", "/sandbox/break", url.Values{"target": {target}, "cause": {"permission_removed"}})
+	c.Get("/sandbox").FormWith("form[action=/sandbox/break]", "target", target).Set("cause", "permission_removed").Submit()
 	if !strings.Contains(c.Get("/sandbox").Body, "pages_messaging") {
 		t.Errorf("the removed permission is not shown")
 	}
-	c.Submit("/sandbox", "/sandbox/repair", url.Values{"target": {target}})
-	c.Submit("/sandbox", "/sandbox/transient", url.Values{"target": {target}, "count": {"1"}, "kind": {"unknown"}})
+	c.Get("/sandbox").FormWith("form[action=/sandbox/repair]", "target", target).Submit()
+	c.Get("/sandbox").FormWith("form[action=/sandbox/transient]", "target", target).Set("count", "1").Set("kind", "unknown").Submit()
 	var ge *meta.GraphError
 	if _, err := a.Meta.PageInfo(ctx, page.ExternalID, creds.AccessToken); !errors.As(err, &ge) || ge.Code != 1 {
 		t.Errorf("injected failure: %v, want code 1", err)
@@ -290,20 +293,20 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 	if _, ok := a.Sandbox.Subscription(page.ExternalID); !ok {
 		t.Fatal("connecting did not subscribe the app to the Page")
 	}
-	c.Submit("/sandbox", "/sandbox/unsubscribe", url.Values{"object": {page.ExternalID}})
+	c.Get("/sandbox").FormWith("form[action=/sandbox/unsubscribe]", "object", page.ExternalID).Submit()
 	if _, ok := a.Sandbox.Subscription(page.ExternalID); ok {
 		t.Error("unsubscribe left the app subscribed")
 	}
 
 	// Bad input is explained, and nothing changes.
-	r := c.Submit("/sandbox", "/sandbox/break", url.Values{"target": {"page:404"}, "cause": {"expired"}})
+	r := c.Get("/sandbox").Form("form[action=/sandbox/break]").Forge("target", "page:404").Forge("cause", "expired").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("break an unknown target: %d", r.Status)
 	}
 	if body := c.Get("/sandbox").Body; !strings.Contains(body, "flash-error") {
 		t.Errorf("breaking an unknown target is not reported")
 	}
-	c.Submit("/sandbox", "/sandbox/transient", url.Values{"target": {target}, "count": {"many"}, "kind": {"unknown"}})
+	c.Get("/sandbox").FormWith("form[action=/sandbox/transient]", "target", target).Set("count", "many").Set("kind", "unknown").Submit()
 	if _, err := a.Meta.PageInfo(ctx, page.ExternalID, creds.AccessToken); err != nil {
 		t.Errorf("a refused transient form still injected a failure: %v", err)
 	}
@@ -346,8 +349,11 @@ func TestSandboxSimulatorDeliversToOurWebhooks(t *testing.T) {
 
 	send := func(ch *models.Channel, customer, kind, text string) *testutil.Response {
 		t.Helper()
-		from := "/sandbox/simulator?" + url.Values{"account": {itoa(ch.ID)}, "customer": {customer}}.Encode()
-		return c.Submit(from, "/sandbox/simulator/send", url.Values{"account": {itoa(ch.ID)}, "customer": {customer}, "kind": {kind}, "text": {text}})
+		page := c.Get("/sandbox/simulator?" + url.Values{"account": {itoa(ch.ID)}, "customer": {customer}}.Encode())
+		if kind == "text" {
+			return page.Form("#simulator-send").Set("text", text).Submit()
+		}
+		return page.Form("#simulator-" + kind).Submit()
 	}
 	for _, p := range models.Platforms {
 		ch := sbChannel(t, a, team.ID, p)
@@ -400,7 +406,7 @@ func TestSandboxSimulatorDeliversToOurWebhooks(t *testing.T) {
 	a.User(other.ID, models.RoleAdmin, "other@other.test")
 	o := a.Client()
 	o.Login("other@other.test", testutil.Password)
-	if r := o.Submit("/sandbox/simulator", "/sandbox/simulator/send", url.Values{"account": {itoa(lineCh.ID)}, "customer": {sandbox.LINEUserYijun}, "kind": {"text"}, "text": {"hi"}}); r.Status != http.StatusNotFound {
+	if r := handMade(o, "/sandbox/simulator/send", url.Values{"account": {itoa(lineCh.ID)}, "customer": {sandbox.LINEUserYijun}, "kind": {"text"}, "text": {"hi"}}); r.Status != http.StatusNotFound {
 		t.Errorf("simulate on another team's channel: %d, want 404", r.Status)
 	}
 	if r := o.Get("/sandbox/simulator"); !strings.Contains(r.Body, `id="simulator-empty"`) {
@@ -472,7 +478,7 @@ func TestSandboxWorldSurvivesRestart(t *testing.T) {
 	}
 	c := a.Client()
 	c.Login(admin.Email, testutil.Password)
-	c.Submit("/sandbox", "/sandbox/break", url.Values{"target": {"page:" + page.ExternalID}, "cause": {"checkpoint"}})
+	c.Get("/sandbox").FormWith("form[action=/sandbox/break]", "target", "page:"+page.ExternalID).Set("cause", "checkpoint").Submit()
 
 	// A second server on the same database: what a restart does.
 	again, err := app.Build(a.Config, a.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{})

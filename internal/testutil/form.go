@@ -72,6 +72,34 @@ func (r *Response) Form(sel any) *Form {
 	return f
 }
 
+// FormWith is the first form matching sel whose field name holds value, for pages that repeat
+// one form per row (a disconnect or break form per channel, told apart by a hidden input).
+func (r *Response) FormWith(sel, name, value string) *Form {
+	r.c.t.Helper()
+	m, err := parseSelector(sel)
+	if err != nil {
+		r.c.t.Fatalf("form selector %q: %v", sel, err)
+	}
+	doc := r.Doc()
+	for _, el := range findAll(doc, m.matches) {
+		f := &Form{page: r, node: el, desc: sel + " with " + name + "=" + value, values: url.Values{}, controls: map[string][]*html.Node{}}
+		if el.DataAtom != atom.Form {
+			if f.node = formOf(doc, el); f.node == nil {
+				continue
+			}
+			if isSubmitButton(el) {
+				f.submitter = el
+			}
+		}
+		f.read(doc)
+		if slices.Contains(f.values[name], value) {
+			return f
+		}
+	}
+	r.c.t.Fatalf("%s has no form %q with %s=%q", r.URL, sel, name, value)
+	return nil
+}
+
 // Forms counts the forms on the page.
 func (r *Response) Forms() int {
 	return len(findAll(r.Doc(), func(n *html.Node) bool { return n.DataAtom == atom.Form }))
