@@ -84,7 +84,7 @@ func TestLoginThrottlePerAddress(t *testing.T) {
 	a.User(team.ID, models.RoleAdmin, "boss@t.test")
 	c := a.Client()
 	for i := range 30 {
-		tryLogin(c, "spray" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@t.test", "wrong-password-x")
+		tryLogin(c, "spray"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@t.test", "wrong-password-x")
 	}
 	if r := tryLogin(c, "boss@t.test", testutil.Password); r.Status != http.StatusTooManyRequests {
 		t.Fatalf("address throttle: %d, want 429", r.Status)

@@ -106,7 +106,7 @@ func TestRoleChangesAndEscalation(t *testing.T) {
 
 	bc := a.Client()
 	bc.Login("boss@t.test", testutil.Password)
-	if r := bc.Get("/users").Form("form[action=/users/" + itoa(agent.ID) + "/role]").Forge("role", "root").Submit(); r.Status != http.StatusUnprocessableEntity {
+	if r := bc.Get("/users").Form("form[action=/users/"+itoa(agent.ID)+"/role]").Forge("role", "root").Submit(); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown role: %d", r.Status)
 	}
 	if r := handMade(bc, "/users/"+itoa(boss.ID)+"/role", url.Values{"role": {"agent"}}); r.Status != http.StatusForbidden {
@@ -115,7 +115,7 @@ func TestRoleChangesAndEscalation(t *testing.T) {
 	if r := handMade(bc, "/users/"+itoa(boss.ID)+"/disable", nil); r.Status != http.StatusForbidden {
 		t.Fatalf("self disable: %d", r.Status)
 	}
-	if r := bc.Get("/users").Form("form[action=/users/" + itoa(agent.ID) + "/role]").Set("role", "supervisor").Submit(); r.Status != http.StatusSeeOther {
+	if r := bc.Get("/users").Form("form[action=/users/"+itoa(agent.ID)+"/role]").Set("role", "supervisor").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("admin grants supervisor: %d", r.Status)
 	}
 	for id, want := range map[int64]models.Role{mkt.ID: models.RoleMarketer, agent.ID: models.RoleSupervisor, boss.ID: models.RoleAdmin} {
@@ -142,7 +142,7 @@ func TestLastAdminKept(t *testing.T) {
 	second := a.User(team.ID, models.RoleAdmin, "second@t.test")
 	c := a.Client()
 	c.Login("boss@t.test", testutil.Password)
-	if r := c.Get("/users").Form("form[action=/users/" + itoa(second.ID) + "/role]").Set("role", "agent").Submit(); r.Status != http.StatusSeeOther {
+	if r := c.Get("/users").Form("form[action=/users/"+itoa(second.ID)+"/role]").Set("role", "agent").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("demote one of two admins: %d", r.Status)
 	}
 	// Now boss is the only admin; second (an agent) cannot touch boss, and boss cannot demote himself.
