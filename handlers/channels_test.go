@@ -577,3 +577,63 @@ func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
 		t.Fatalf("the Facebook Page sharing the token stayed broken: %+v", after)
 	}
 }
+
+func TestListAndChannelPageAgreeOnHealth(t *testing.T) {
+	p := newPlatformApp(t)
+	ctx := context.Background()
+	acct := p.world.LINEAccounts()[0]
+	lineForm(p.admin, "/channels/line/new", acct).Submit()
+	ch := p.channels(t)[0]
+	target := sandbox.Target{Kind: sandbox.TargetLINE, ID: acct.ChannelID}
+	rowOf := func(body string) string { return between(body, `id="channel-`+itoa(ch.ID)+`"`, "</tr>") }
+
+	// LINE cannot be asked right now: the check's verdict is unknown, on both pages.
+	if err := p.world.SetTransientFailure(target, 3, sandbox.FailUnknown); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Health.CheckChannel(ctx, p.team.ID, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	row := rowOf(p.admin.Get("/channels").Body)
+	detail := p.admin.Get("/channels/" + itoa(ch.ID)).Body
+	if !strings.Contains(row, "暫時無法確認") || strings.Contains(row, ">正常<") || !strings.Contains(detail, "暫時無法確認") {
+		t.Fatalf("after an unknown verdict the list row says:\n%s\nand the channel page %v", row, strings.Contains(detail, "暫時無法確認"))
+	}
+
+	// The token dies: the channel page says so once, with one reauthorise button.
+	if err := p.world.SetTransientFailure(target, 0, sandbox.FailUnknown); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.world.BreakToken(target, sandbox.CauseExpired); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Health.CheckChannel(ctx, p.team.ID, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	broken, _ := p.Store.Channel(ctx, p.team.ID, ch.ID)
+	if !broken.Broken() {
+		t.Fatalf("the check did not mark the channel broken: %+v", broken)
+	}
+	page := p.admin.Get("/channels/" + itoa(ch.ID))
+	cause := p.I18n.For("zh-TW").T("health.cause." + broken.StatusCause + ".title")
+	if !strings.Contains(rowOf(p.admin.Get("/channels").Body), cause) {
+		t.Fatalf("the list row does not say why the channel is broken (%q)", cause)
+	}
+	reauth := `href="/channels/` + itoa(ch.ID) + `/reauthorize"`
+	// The status history (a collapsed log of episodes) may name the cause again; the rest of
+	// the page says it once.
+	main := between(page.Body, `<main id="main">`, "</main>")
+	if h := between(main, "<details>", "</details>"); h != "" {
+		main = strings.Replace(main, h, "", 1)
+	}
+	if n := strings.Count(main, cause); n != 1 {
+		t.Errorf("the channel page says %q %d times, want once:\n%s", cause, n, main)
+	}
+	if n := strings.Count(page.Body, reauth); n != 1 {
+		t.Errorf("the channel page has %d reauthorise buttons, want one", n)
+	}
+	// Other pages still carry the banner with its button.
+	if !strings.Contains(p.admin.Get("/").Body, reauth) {
+		t.Error("the overview lost the broken-channel banner")
+	}
+}
