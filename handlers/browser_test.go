@@ -79,3 +79,54 @@ func TestBrowserConsoleWalk(t *testing.T) {
 	}
 	testutil.Screenshot(t, ctx, "console-users-phone")
 }
+
+// TestBrowserLineFormErrors submits the LINE form with several mistakes in chromium: every
+// error shows beside its field at once, what was typed stays, the secrets are asked for again,
+// and nothing scrolls sideways on a phone.
+func TestBrowserLineFormErrors(t *testing.T) {
+	a := testutil.NewApp(t)
+	team := a.Team("小熊烘焙坊")
+	a.User(team.ID, models.RoleAdmin, "boss@t.test")
+	ctx := testutil.Browser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.URL+"/login"),
+		chromedp.WaitVisible(`input[name=email]`),
+		chromedp.SendKeys(`input[name=email]`, "boss@t.test"),
+		chromedp.SendKeys(`input[name=password]`, testutil.Password),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(`main#main h1`),
+		chromedp.Navigate(a.URL+"/channels"),
+		chromedp.Click(`#connect-line`),
+		chromedp.WaitVisible(`#line-form`),
+		chromedp.SendKeys(`input[name=channel_id]`, "123"),
+		chromedp.SendKeys(`input[name=channel_secret]`, "not-a-secret"),
+		chromedp.SendKeys(`input[name=login_channel_id]`, "12-34"),
+		chromedp.SendKeys(`input[name=liff_id]`, "nope"),
+		chromedp.Click(`#line-form button[type=submit]`),
+		chromedp.WaitVisible(`.field-error`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.field-error').length`))
+	if err != nil || n != 5 {
+		t.Fatalf("%d field errors after one submit, want 5: %v", n, err)
+	}
+	typed, _ := chromedp.Run(ctx, chromedp.Value(`input[name=liff_id]`))
+	secret, _ := chromedp.Run(ctx, chromedp.Value(`input[name=channel_secret]`))
+	if typed != "nope" || secret != "" {
+		t.Errorf("after the failed submit liff_id=%q (want what was typed) and the secret is %q (want empty)", typed, secret)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Text(`#retype-note`)); err != nil {
+		t.Error("no note asking to paste the secrets again")
+	}
+	testutil.Screenshot(t, ctx, "channels-line-errors-zh-TW")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(`#line-form`)); err != nil {
+		t.Fatal(err)
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || wide {
+		t.Errorf("the LINE form scrolls sideways on a phone: %v", err)
+	}
+	testutil.Screenshot(t, ctx, "channels-line-form-phone")
+}

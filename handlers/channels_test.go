@@ -137,7 +137,7 @@ func TestConnectInstagram(t *testing.T) {
 		t.Fatal("channels page should list the account and who authorised it, and never the token")
 	}
 	// The flash names the account and the Facebook user who authorised it.
-	if !strings.Contains(page.Body, "已串接Instagram 帳號「"+ch.DisplayName+"」，由 Facebook 用戶 林美玲 授權") {
+	if !strings.Contains(page.Body, "已串接 Instagram 帳號「"+ch.DisplayName+"」，由 Facebook 用戶 林美玲 授權") {
 		t.Fatalf("connected flash does not name the account and the person:\n%s", page.Body)
 	}
 	if strings.Contains(page.Body, `id="oauth-result"`) {
@@ -338,13 +338,13 @@ func TestDisconnectAndReconnectKeepsTheChannel(t *testing.T) {
 	// The button says 中斷連接 (not 不連接, which reads as "do not connect"), and the
 	// confirmation names the account.
 	if !strings.Contains(list.Body, ">中斷連接</button>") || strings.Contains(list.Body, "不連接") ||
-		!strings.Contains(list.Body, "確定要中斷連接LINE 官方帳號「"+ch.DisplayName+"」嗎") {
+		!strings.Contains(list.Body, "確定要中斷連接 LINE 官方帳號「"+ch.DisplayName+"」嗎") {
 		t.Fatalf("disconnect wording:\n%s", list.Body)
 	}
 	if r := f.Submit(); r.Status != http.StatusSeeOther {
 		t.Fatal(r.Status)
 	}
-	if page := p.admin.Get("/channels"); !strings.Contains(page.Body, "已中斷連接LINE 官方帳號「"+ch.DisplayName+"」") {
+	if page := p.admin.Get("/channels"); !strings.Contains(page.Body, "已中斷連接 LINE 官方帳號「"+ch.DisplayName+"」") {
 		t.Fatal("the flash does not name the disconnected account")
 	}
 	if len(p.channels(t)) != 0 {
@@ -482,7 +482,7 @@ func TestReplaceLineCredentials(t *testing.T) {
 	if err != nil || creds.ChannelSecret != acct.ChannelSecret || creds.AccessToken != acct.AccessToken {
 		t.Fatalf("credentials after a token-only update: %v", err)
 	}
-	if d := p.admin.Get("/channels/" + itoa(ch.ID)); !strings.Contains(d.Body, "已更新LINE 官方帳號「"+ch.DisplayName+"」的憑證") {
+	if d := p.admin.Get("/channels/" + itoa(ch.ID)); !strings.Contains(d.Body, "已更新 LINE 官方帳號「"+ch.DisplayName+"」的憑證") {
 		t.Fatal("the flash does not name the channel whose credentials changed")
 	}
 	// A wrong token is still refused, and nothing changes.

@@ -73,9 +73,14 @@ func TestBrowserSandboxOAuthDialog(t *testing.T) {
 	if err != nil || !strings.Contains(dialog, "@bearbakery.tw") {
 		t.Fatalf("the result dialog does not offer @bearbakery.tw: %q %v", dialog, err)
 	}
+	// The only connectable account starts ticked, the dialog and the tab say what happened.
 	box := `#candidates-form input[value="` + sandbox.BearBakeryIGID + `"]`
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(b => (b.checked = true))(document.querySelector('`+box+`'))`)); err != nil {
-		t.Fatal(err)
+	ticked, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+box+`:checked').length`))
+	if err != nil || ticked != 1 {
+		t.Fatalf("the single valid Instagram account is not pre-ticked: %d %v", ticked, err)
+	}
+	if title, _ := chromedp.Run(ctx, chromedp.Text(`#oauth-result-title`)); title != "選擇要串接的 Instagram 帳號" {
+		t.Errorf("dialog title %q", title)
 	}
 	testutil.Screenshot(t, ctx, "sandbox-oauth-5-choose-account")
 

@@ -98,7 +98,7 @@ func (s *Service) connectOne(ctx context.Context, actor *models.User, auth *mode
 	return s.attach(ctx, ch, auth, page)
 }
 
-// Disconnect stops using a channel (不連接). Its row, contacts and history stay, so connecting the
+// Disconnect stops using a channel (中斷連接). Its row, contacts and history stay, so connecting the
 // same account again brings them back; its secrets are dropped.
 func (s *Service) Disconnect(ctx context.Context, actor *models.User, id int64) error {
 	ch, err := s.st.Channel(ctx, actor.TeamID, id)
