@@ -19,20 +19,23 @@ func (h *Handler) channelDetail(c echo.Context) error {
 	}
 	r := req(c)
 	ctx := c.Request().Context()
-	row, err := h.channelRow(ctx, r.Loc, ch)
-	if err != nil {
-		return err
-	}
 	p := withoutBannerOf(h.page(c, "channels.title"), ch.ID)
 	p.Title = ch.DisplayName
-	d := channels.NewDetailVM(r.Loc, row, ch, h.cfg.BaseURL, h.cfg.MetaWebhookVerifyToken)
-	if h.health != nil {
-		rep, err := h.health.Report(ctx, r.User.TeamID, ch.ID)
+	if h.health == nil {
+		row, err := h.channelRow(ctx, r.Loc, ch)
 		if err != nil {
 			return err
 		}
-		vm := healthviews.NewStatusVM(p, rep, time.Now())
-		d.Health = &vm
+		return render(c, http.StatusOK, channels.Detail(p, channels.NewDetailVM(r.Loc, row, ch, h.cfg.BaseURL, h.cfg.MetaWebhookVerifyToken)))
 	}
+	rep, err := h.health.Report(ctx, r.User.TeamID, ch.ID)
+	if err != nil {
+		return err
+	}
+	// The row and the panel come from one report, so they cannot disagree.
+	row := channels.NewRow(r.Loc, ch, rep.Health.Verdict, h.authorizerName(ctx, r.User.TeamID, ch.AuthorizedBy))
+	d := channels.NewDetailVM(r.Loc, row, ch, h.cfg.BaseURL, h.cfg.MetaWebhookVerifyToken)
+	panel := healthviews.NewStatusVM(p, rep, time.Now())
+	d.Health = &panel
 	return render(c, http.StatusOK, channels.Detail(p, d))
 }

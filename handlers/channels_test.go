@@ -637,3 +637,31 @@ func TestListAndChannelPageAgreeOnHealth(t *testing.T) {
 		t.Error("the overview lost the broken-channel banner")
 	}
 }
+
+// TestChannelPagesInEnglish walks the channel pages in English; the test client fails on any
+// raw message key or zh-TW phrase they show.
+func TestChannelPagesInEnglish(t *testing.T) {
+	p := newPlatformApp(t)
+	if r := p.admin.Get("/channels").Form("button[value=en]").Submit(); r.Status != http.StatusSeeOther {
+		t.Fatalf("switch to English: %d", r.Status)
+	}
+	list := p.admin.Get("/channels")
+	if !strings.Contains(list.Body, `lang="en"`) || !strings.Contains(list.Body, "Connect a LINE official account") {
+		t.Fatal("the channels page is not in English")
+	}
+	acct := p.world.LINEAccounts()[0]
+	bad := lineForm(p.admin, "/channels/line/new", acct).Set("channel_id", "123").Set("channel_secret", "x").Submit()
+	if !strings.Contains(bad.Body, "Should be 6 to 20 digits; this has 3.") || !strings.Contains(bad.Body, "paste them again") {
+		t.Fatalf("English field errors:\n%s", bad.Body)
+	}
+	r := lineForm(p.admin, "/channels/line/new", acct).Submit()
+	detail := p.admin.Get(r.Location)
+	if !strings.Contains(detail.Body, "used by OmniLink campaigns") || !strings.Contains(detail.Body, ">Copy</button>") {
+		t.Fatal("the English LINE page lacks its wording")
+	}
+	p.admin.Get(r.Location + "/reauthorize")
+	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.KaiUserID, false)
+	if d := p.admin.Get("/channels"); !strings.Contains(d.Body, "Choose the Instagram accounts to connect") {
+		t.Fatal("the English dialog lacks its title")
+	}
+}

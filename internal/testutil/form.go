@@ -211,7 +211,7 @@ func (f *Form) Get(name string) string { return f.values.Get(name) }
 
 // Set types values into a field the form has. A field the form lacks fails the test, and so
 // does a value a select, checkbox or radio does not offer: a browser cannot send either (use
-// Forge for hand-made requests). Disabled controls cannot be set.
+// Forge for hand-made requests). Disabled and hidden controls cannot be set.
 func (f *Form) Set(name string, values ...string) *Form {
 	t := f.page.c.t
 	t.Helper()
@@ -226,6 +226,9 @@ func (f *Form) Set(name string, values ...string) *Form {
 	}
 	if allDisabled(ctrls) {
 		t.Fatalf("form %q on %s: field %q is disabled", f.desc, f.page.URL, name)
+	}
+	if allHidden(ctrls) {
+		t.Fatalf("form %q on %s: field %q is hidden, so no one can type into it (use Forge for a hand-made request)", f.desc, f.page.URL, name)
 	}
 	f.values[name] = slices.Clone(values)
 	return f
@@ -365,6 +368,15 @@ func disabled(n *html.Node) bool {
 func allDisabled(ns []*html.Node) bool {
 	for _, n := range ns {
 		if !disabled(n) {
+			return false
+		}
+	}
+	return true
+}
+
+func allHidden(ns []*html.Node) bool {
+	for _, n := range ns {
+		if n.DataAtom != atom.Input || strings.ToLower(attr(n, "type")) != "hidden" {
 			return false
 		}
 	}

@@ -158,6 +158,7 @@ func TestFormFailsTheTestWhenABrowserCouldNotDoIt(t *testing.T) {
 		{"field the form lacks", func() { page.Form("#everything").Set("nickname", "x") }, `no field "nickname"`},
 		{"value a select does not offer", func() { page.Form("#everything").Set("role", "root") }, `does not offer "root"`},
 		{"disabled checkbox", func() { page.Form("#everything").Check("pick", "c") }, "disabled"},
+		{"hidden field", func() { page.Form("#everything").Set("_csrf", "mine") }, "hidden"},
 		{"no such form", func() { page.Form("#missing") }, "no element matching"},
 	}
 	for _, tc := range cases {
