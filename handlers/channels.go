@@ -96,7 +96,7 @@ func (h *Handler) channelRows(ctx context.Context, loc *i18n.Localizer, teamID i
 
 func channelRow(loc *i18n.Localizer, ch *models.Channel) channels.Row {
 	row := channels.Row{ID: ch.ID, Platform: string(ch.Platform), Name: ch.DisplayName, Username: ch.Username, PictureURL: ch.PictureURL,
-		Status: string(ch.Status), ConnectedAt: ch.CreatedAt.Format("2006-01-02")}
+		Status: string(ch.Status), ConnectedAt: ch.CreatedAt}
 	if ch.Platform == models.Instagram && ch.Username != "" {
 		row.Username = "@" + ch.Username
 	}
@@ -105,9 +105,7 @@ func channelRow(loc *i18n.Localizer, ch *models.Channel) channels.Row {
 		if ch.StatusCause != "" {
 			row.CauseText = loc.T("health.cause." + ch.StatusCause + ".title")
 		}
-		if ch.FailingSince != nil {
-			row.Since = ch.FailingSince.Format("2006-01-02 15:04")
-		}
+		row.Since = ch.FailingSince
 	}
 	return row
 }

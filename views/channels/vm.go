@@ -2,6 +2,8 @@
 // result dialog, LINE and WhatsApp forms, and a channel's setup details.
 package channels
 
+import "time"
+
 // Row is one connected channel in the list.
 type Row struct {
 	ID           int64
@@ -11,9 +13,9 @@ type Row struct {
 	PictureURL   string
 	Status       string // active or invalid
 	CauseText    string
-	Since        string
+	Since        *time.Time // failing since; shown in the team's zone by the view
 	AuthorizedBy string
-	ConnectedAt  string
+	ConnectedAt  time.Time
 }
 
 // Section is one platform's block on the channels page.
