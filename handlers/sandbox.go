@@ -46,8 +46,12 @@ func (h *Handler) sandboxAPI(c echo.Context) error {
 // stands for facebook.com, which knows nothing of it, and polled fragments must not eat flashes.
 func (h *Handler) barePage(c echo.Context, titleKey string) *layout.Page {
 	r := req(c)
-	return &layout.Page{Title: r.Loc.T(titleKey), Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce,
+	p := &layout.Page{Title: r.Loc.T(titleKey), Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID), Path: c.Request().URL.RequestURI()}
+	if r.Team != nil {
+		p.Zone = r.Team.TimeZone
+	}
+	return p
 }
 
 func (h *Handler) sandboxDialog(c echo.Context) error {
