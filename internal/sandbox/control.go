@@ -60,7 +60,7 @@ type Cause string
 // deleted, a WhatsApp number can lose its registration.
 const (
 	CausePasswordChanged   Cause = "password_changed"   // Graph 190/460
-	CauseExpired           Cause = "expired"            // Graph 190/463; LINE 401, verify "access token expired"
+	CauseExpired           Cause = "expired"            // Graph 190/463 (also a WhatsApp token that was not permanent); LINE 401, verify "access token expired"
 	CauseCheckpoint        Cause = "checkpoint"         // Graph 190/459
 	CauseAppRemoved        Cause = "app_removed"        // Graph 190/458
 	CausePermissionRemoved Cause = "permission_removed" // scope gone: calls needing it get 10 or 200
@@ -91,7 +91,7 @@ func CausesFor(k TargetKind) []Cause {
 	case TargetLINE:
 		return []Cause{CauseTokenRevoked, CauseExpired, CauseChannelDeleted, CauseRateLimited}
 	case TargetWhatsApp:
-		return []Cause{CauseTokenInvalid, CauseNumberDisconnected, CauseNumberBanned, CausePermissionRemoved, CauseRateLimited}
+		return []Cause{CauseTokenInvalid, CauseExpired, CauseNumberDisconnected, CauseNumberBanned, CausePermissionRemoved, CauseRateLimited}
 	}
 	return nil
 }
