@@ -65,3 +65,13 @@ type Banner struct {
 	ActionText string
 	Note       string
 }
+
+// CurrentNav is the message key of the navigation item the page belongs to, or "".
+func (p *Page) CurrentNav() string {
+	for _, n := range p.Nav {
+		if n.Active {
+			return n.Key
+		}
+	}
+	return ""
+}
