@@ -79,7 +79,7 @@ func TestBrowserLayoutEveryPage(t *testing.T) {
 		{"sandbox-panel", "/sandbox", nil},
 		{"sandbox-simulator", "/sandbox/simulator", nil},
 		{"sandbox-mailbox", "/sandbox/mailbox", nil},
-		{"sandbox-mail", "/sandbox/mailbox/" + mail[1], nil},
+		{"sandbox-mail", "/sandbox/mailbox/" + mail[1], []chromedp.Action[chromedp.Void]{chromedp.Sleep(500 * time.Millisecond)}},
 	}
 	for _, lang := range []string{"zh-TW", "en"} {
 		// Switch language with the console's own form (it may sit in a closed menu at phone size).

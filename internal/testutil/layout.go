@@ -92,6 +92,11 @@ const layoutProblems = `(() => {
       if (control && lines.size > 1 && Array.from(text).length <= 12) {
         out.push("a short control label breaks over lines: " + describe(el));
       }
+      // A one-word link or label split inside the word ("Mailbo|x").
+      const word = n.textContent.trim();
+      if (lines.size > 1 && /^[A-Za-z]{2,20}$/.test(word) && (tag === "A" || control || tag === "TH" || tag === "LABEL" || tag === "SPAN")) {
+        out.push("a word breaks in the middle: " + describe(el));
+      }
     }
   }
   return Array.from(new Set(out)).slice(0, 20);
