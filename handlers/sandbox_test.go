@@ -228,6 +228,12 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 	if r := agent.Get("/sandbox"); r.Status != http.StatusForbidden {
 		t.Errorf("an agent opened the control panel: %d", r.Status)
 	}
+	if home := agent.Get("/"); !strings.Contains(home.Body, `href="/sandbox/simulator"`) || strings.Contains(home.Body, `href="/sandbox"`) {
+		t.Errorf("an agent's navigation should lead to the simulator only")
+	}
+	if sim := agent.Get("/sandbox/simulator"); sim.Status != http.StatusOK || strings.Contains(sim.Body, `href="/sandbox/mailbox"`) {
+		t.Errorf("an agent's simulator: %d (and no mailbox tab)", sim.Status)
+	}
 	if r := agent.Submit("/sandbox/simulator", "/sandbox/break", url.Values{"target": {"page:" + page.ExternalID}, "cause": {"expired"}}); r.Status != http.StatusForbidden {
 		t.Errorf("an agent broke a token: %d", r.Status)
 	}
