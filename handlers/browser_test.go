@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/omnilink/omnilink/internal/testutil"
@@ -103,5 +106,14 @@ func TestBrowserConsoleWalk(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(`aside nav a[href="/channels"]`), chromedp.WaitVisible(`.channel-list, #section-instagram`)); err != nil {
 		t.Fatalf("a menu link does not lead to its page: %v", err)
+	}
+	// The menu needs no script.
+	noScript := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	}
+	if err := chromedp.Do(ctx, noScript, chromedp.Navigate(a.URL+"/users"), chromedp.WaitVisible(`label.menu-button`),
+		chromedp.Click(`label.menu-button`), chromedp.WaitVisible(`aside nav a[href="/channels"]`)); err != nil {
+		t.Fatalf("without script the menu button does not open the navigation: %v", err)
 	}
 }
