@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/omnilink/omnilink/internal/testutil"
@@ -73,11 +76,46 @@ func TestBrowserConsoleWalk(t *testing.T) {
 		}
 		testutil.Screenshot(t, ctx, name)
 	}
-	// A phone-sized viewport still shows the navigation.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(a.URL+"/users"), chromedp.WaitVisible(`aside nav`)); err != nil {
+	// At phone size the navigation hides behind the menu button, which opens it with a click
+	// or from the keyboard, and Escape closes it again.
+	navShown := func() bool {
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('aside nav').getClientRects().length > 0`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return shown
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(a.URL+"/users"), chromedp.WaitVisible(`label.menu-button`)); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Screenshot(t, ctx, "console-users-phone")
+	if navShown() {
+		t.Error("at phone size the navigation is open before the menu button is pressed")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`label.menu-button`), chromedp.WaitVisible(`aside nav a[href="/channels"]`)); err != nil {
+		t.Fatalf("the menu button does not open the navigation: %v", err)
+	}
+	testutil.Screenshot(t, ctx, "console-users-phone-menu")
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\x1b")); err != nil {
+		t.Fatal(err)
+	}
+	if navShown() {
+		t.Error("Escape does not close the menu")
+	}
+	if err := chromedp.Do(ctx, chromedp.Focus(`#nav-toggle`), chromedp.KeyEvent(" "), chromedp.WaitVisible(`aside nav a[href="/channels"]`)); err != nil {
+		t.Fatalf("Space on the focused menu button does not open the navigation: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`aside nav a[href="/channels"]`), chromedp.WaitVisible(`.channel-list, #section-instagram`)); err != nil {
+		t.Fatalf("a menu link does not lead to its page: %v", err)
+	}
+	// The menu needs no script.
+	noScript := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	}
+	if err := chromedp.Do(ctx, noScript, chromedp.Navigate(a.URL+"/users"), chromedp.WaitVisible(`label.menu-button`),
+		chromedp.Click(`label.menu-button`), chromedp.WaitVisible(`aside nav a[href="/channels"]`)); err != nil {
+		t.Fatalf("without script the menu button does not open the navigation: %v", err)
+	}
 }
 
 // TestBrowserLineFormErrors submits the LINE form with several mistakes in chromium: every

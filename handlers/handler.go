@@ -58,6 +58,7 @@ type Deps struct {
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
+	Teams     TeamSettings
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -77,6 +78,7 @@ type Handler struct {
 	broken   BrokenChannels
 	health   HealthReports
 	sandbox  Sandbox
+	teams    TeamSettings
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -84,7 +86,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams,
 	}
 	e := echo.New()
 	e.HideBanner = true

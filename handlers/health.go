@@ -56,7 +56,7 @@ func (h *Handler) channelHealth(c echo.Context) error {
 	}
 	r := req(c)
 	// Not h.page: a fragment refreshed every minute must not consume the page's flash messages.
-	p := &layout.Page{Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce, Path: c.Request().URL.RequestURI(),
+	p := &layout.Page{Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce, Path: c.Request().URL.RequestURI(), Zone: r.Team.TimeZone,
 		User: &layout.UserVM{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Role: string(r.User.Role)}}
 	return render(c, http.StatusOK, healthviews.ChannelStatus(p, healthviews.NewStatusVM(p, rep, time.Now())))
 }

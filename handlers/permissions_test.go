@@ -38,6 +38,8 @@ var guarded = []struct {
 	{"POST", "/users/:id/role", models.CapUsers},
 	{"POST", "/users/:id/disable", models.CapUsers},
 	{"POST", "/users/:id/enable", models.CapUsers},
+	{"GET", "/settings/team", models.CapTeamSettings},
+	{"POST", "/settings/team", models.CapTeamSettings},
 }
 
 // public routes need no login (their own rules apply).
@@ -80,7 +82,7 @@ func TestRoleMatrix(t *testing.T) {
 			for _, nav := range []struct {
 				href string
 				cap  models.Capability
-			}{{"/campaigns", models.CapCampaigns}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
+			}{{"/campaigns", models.CapCampaigns}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}, {"/settings/team", models.CapTeamSettings}} {
 				shown := strings.Contains(home.Body, `href="`+nav.href+`"`)
 				if shown != role.Can(nav.cap) {
 					t.Errorf("nav link %s shown=%v, permission=%v", nav.href, shown, role.Can(nav.cap))

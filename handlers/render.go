@@ -22,6 +22,7 @@ var navigation = []struct {
 	{"/campaigns", "nav.campaigns", models.CapCampaigns},
 	{"/channels", "nav.channels", models.CapChannels},
 	{"/users", "nav.users", models.CapUsers},
+	{"/settings/team", "nav.team_settings", models.CapTeamSettings},
 }
 
 // page builds the per-request page context; it consumes pending flash messages.
@@ -38,6 +39,7 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 	if r.User != nil {
 		p.User = &layout.UserVM{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Role: string(r.User.Role)}
 		p.TeamName = r.Team.Name
+		p.Zone = r.Team.TimeZone
 		h.brokenBanners(c, p)
 		path := c.Request().URL.Path
 		for _, n := range navigation {
@@ -47,7 +49,12 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 			}
 		}
 		if h.sandbox != nil {
-			p.Nav = append(p.Nav, layout.NavItem{Href: "/sandbox", Key: "nav.sandbox", Active: path == "/sandbox" || strings.HasPrefix(path, "/sandbox/")})
+			// Roles without the control panel land on the simulator, the one screen they may use.
+			href := "/sandbox/simulator"
+			if r.User.Role.Can(models.CapChannels) {
+				href = "/sandbox"
+			}
+			p.Nav = append(p.Nav, layout.NavItem{Href: href, Key: "nav.sandbox", Active: path == "/sandbox" || strings.HasPrefix(path, "/sandbox/")})
 		}
 	}
 	if r.Session != nil {

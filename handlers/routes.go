@@ -64,25 +64,32 @@ func (h *Handler) routes(e *echo.Echo) {
 	users.POST("/:id/disable", h.userDisable)
 	users.POST("/:id/enable", h.userEnable)
 
+	teamSettings := console.Group("/settings/team", requireCap(models.CapTeamSettings))
+	teamSettings.GET("", h.teamSettingsPage)
+	teamSettings.POST("", h.teamSettingsSave)
+
 	// The provider emulator, mounted only when OMNILINK_PROVIDERS=sandbox. Its APIs are machine
 	// paths; its Facebook dialog needs no console login (facebook.com knows nothing of it), but
-	// its forms carry CSRF tokens like every other form; the rest is for any signed-in user.
+	// its forms carry CSRF tokens like every other form; the simulator is for any signed-in
+	// user, the control panel and mailbox for those who manage channels.
 	if h.sandbox != nil {
 		e.Any("/sandbox/api/*", h.sandboxAPI)
 		e.GET("/sandbox/dialog/:version/dialog/oauth", h.sandboxDialog)
 		e.POST("/sandbox/dialog/:version/dialog/oauth", h.sandboxDecide, form)
 		sandbox := console.Group("/sandbox")
-		sandbox.GET("", h.sandboxPanel)
-		sandbox.POST("/break", h.sandboxBreak)
-		sandbox.POST("/repair", h.sandboxRepair)
-		sandbox.POST("/unsubscribe", h.sandboxUnsubscribe)
-		sandbox.POST("/transient", h.sandboxTransient)
 		sandbox.GET("/simulator", h.sandboxSimulator)
 		sandbox.GET("/simulator/conversation", h.sandboxConversation)
 		sandbox.POST("/simulator/send", h.sandboxAct)
-		sandbox.GET("/mailbox", h.sandboxMailbox)
-		sandbox.GET("/mailbox/:id", h.sandboxMailbox)
-		sandbox.GET("/mailbox/:id/html", h.sandboxMailHTML)
+		// Breaking tokens and reading alert mail belong to those who manage channels.
+		controls := sandbox.Group("", requireCap(models.CapChannels))
+		controls.GET("", h.sandboxPanel)
+		controls.POST("/break", h.sandboxBreak)
+		controls.POST("/repair", h.sandboxRepair)
+		controls.POST("/unsubscribe", h.sandboxUnsubscribe)
+		controls.POST("/transient", h.sandboxTransient)
+		controls.GET("/mailbox", h.sandboxMailbox)
+		controls.GET("/mailbox/:id", h.sandboxMailbox)
+		controls.GET("/mailbox/:id/html", h.sandboxMailHTML)
 	}
 }
 

@@ -21,16 +21,16 @@ type Sandbox interface {
 	API() http.Handler
 	Dialog(path string, q url.Values) (sbview.DialogVM, error)
 	Decide(form url.Values) (string, error)
-	Panel() sbview.PanelVM
-	Break(target, cause string) error
-	Repair(target string) error
-	Unsubscribe(objectID string) error
-	Transient(target, count, kind string) error
+	Panel(ctx context.Context, teamID int64) (sbview.PanelVM, error)
+	Break(ctx context.Context, teamID int64, target, cause string) error
+	Repair(ctx context.Context, teamID int64, target string) error
+	Unsubscribe(ctx context.Context, teamID int64, objectID string) error
+	Transient(ctx context.Context, teamID int64, target, count, kind string) error
 	Simulator(ctx context.Context, teamID int64, channel, customer string) (sbview.SimulatorVM, error)
 	Conversation(ctx context.Context, teamID int64, channel, customer string) (sbview.ConversationVM, error)
 	Act(ctx context.Context, teamID int64, a sbui.Action) (sbui.Delivery, error)
-	Mailbox(open string) (sbview.MailboxVM, error)
-	MailHTML(id string) (string, error)
+	Mailbox(ctx context.Context, teamID int64, open string) (sbview.MailboxVM, error)
+	MailHTML(ctx context.Context, teamID int64, id string) (string, error)
 }
 
 // webhookStatusHeader tells scripts and tests how omnilink's webhook answered a simulated event.
@@ -46,8 +46,12 @@ func (h *Handler) sandboxAPI(c echo.Context) error {
 // stands for facebook.com, which knows nothing of it, and polled fragments must not eat flashes.
 func (h *Handler) barePage(c echo.Context, titleKey string) *layout.Page {
 	r := req(c)
-	return &layout.Page{Title: r.Loc.T(titleKey), Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce,
+	p := &layout.Page{Title: r.Loc.T(titleKey), Loc: r.Loc, CSRF: r.CSRF, Nonce: r.Nonce,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID), Path: c.Request().URL.RequestURI()}
+	if r.Team != nil {
+		p.Zone = r.Team.TimeZone
+	}
+	return p
 }
 
 func (h *Handler) sandboxDialog(c echo.Context) error {
@@ -78,28 +82,36 @@ func (h *Handler) sandboxDialogError(c echo.Context, err error) error {
 	return render(c, http.StatusBadRequest, sbview.DialogError(h.barePage(c, "sandbox.dialog_error_title"), sbview.DialogErrorVM{Key: de.Key, Detail: de.Detail}))
 }
 
+// The control panel and mailbox show one team's accounts and mail; they are for the roles
+// that manage channels (the route table guards them).
 func (h *Handler) sandboxPanel(c echo.Context) error {
-	return render(c, http.StatusOK, sbview.Panel(h.page(c, "sandbox.panel_title"), h.sandbox.Panel()))
+	vm, err := h.sandbox.Panel(c.Request().Context(), req(c).User.TeamID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, sbview.Panel(h.page(c, "sandbox.panel_title"), vm))
 }
 
 func (h *Handler) sandboxBreak(c echo.Context) error {
 	t := c.FormValue("target")
-	return h.sandboxDone(c, "/sandbox", h.sandbox.Break(t, c.FormValue("cause")), "sandbox.done_break", t)
+	err := h.sandbox.Break(c.Request().Context(), req(c).User.TeamID, t, c.FormValue("cause"))
+	return h.sandboxDone(c, "/sandbox", err, "sandbox.done_break", t)
 }
 
 func (h *Handler) sandboxRepair(c echo.Context) error {
 	t := c.FormValue("target")
-	return h.sandboxDone(c, "/sandbox", h.sandbox.Repair(t), "sandbox.done_repair", t)
+	return h.sandboxDone(c, "/sandbox", h.sandbox.Repair(c.Request().Context(), req(c).User.TeamID, t), "sandbox.done_repair", t)
 }
 
 func (h *Handler) sandboxUnsubscribe(c echo.Context) error {
 	o := c.FormValue("object")
-	return h.sandboxDone(c, "/sandbox", h.sandbox.Unsubscribe(o), "sandbox.done_unsubscribe", o)
+	return h.sandboxDone(c, "/sandbox", h.sandbox.Unsubscribe(c.Request().Context(), req(c).User.TeamID, o), "sandbox.done_unsubscribe", o)
 }
 
 func (h *Handler) sandboxTransient(c echo.Context) error {
 	t := c.FormValue("target")
-	return h.sandboxDone(c, "/sandbox", h.sandbox.Transient(t, c.FormValue("count"), c.FormValue("kind")), "sandbox.done_transient", t)
+	err := h.sandbox.Transient(c.Request().Context(), req(c).User.TeamID, t, c.FormValue("count"), c.FormValue("kind"))
+	return h.sandboxDone(c, "/sandbox", err, "sandbox.done_transient", t)
 }
 
 // sandboxDone reports a control action as a flash on the page it came from. The 303 is kept
@@ -151,7 +163,7 @@ func (h *Handler) sandboxAct(c echo.Context) error {
 }
 
 func (h *Handler) sandboxMailbox(c echo.Context) error {
-	vm, err := h.sandbox.Mailbox(c.Param("id"))
+	vm, err := h.sandbox.Mailbox(c.Request().Context(), req(c).User.TeamID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -164,7 +176,7 @@ func (h *Handler) sandboxMailbox(c echo.Context) error {
 const mailPreviewCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'self'"
 
 func (h *Handler) sandboxMailHTML(c echo.Context) error {
-	body, err := h.sandbox.MailHTML(c.Param("id"))
+	body, err := h.sandbox.MailHTML(c.Request().Context(), req(c).User.TeamID, c.Param("id"))
 	if err != nil {
 		return err
 	}

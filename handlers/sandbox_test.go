@@ -226,8 +226,23 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 		t.Errorf("anonymous break: %d %q", r.Status, r.Location)
 	}
 
+	agent := a.Client()
+	agent.Login("agent@bear.test", testutil.Password)
+	if r := agent.Get("/sandbox"); r.Status != http.StatusForbidden {
+		t.Errorf("an agent opened the control panel: %d", r.Status)
+	}
+	if home := agent.Get("/"); !strings.Contains(home.Body, `href="/sandbox/simulator"`) || strings.Contains(home.Body, `href="/sandbox"`) {
+		t.Errorf("an agent's navigation should lead to the simulator only")
+	}
+	if sim := agent.Get("/sandbox/simulator"); sim.Status != http.StatusOK || strings.Contains(sim.Body, `href="/sandbox/mailbox"`) {
+		t.Errorf("an agent's simulator: %d (and no mailbox tab)", sim.Status)
+	}
+	if r := agent.Submit("/sandbox/simulator", "/sandbox/break", url.Values{"target": {"page:" + page.ExternalID}, "cause": {"expired"}}); r.Status != http.StatusForbidden {
+		t.Errorf("an agent broke a token: %d", r.Status)
+	}
+
 	c := a.Client()
-	c.Login("agent@bear.test", testutil.Password) // any role may use the sandbox
+	c.Login("owner@bear.test", testutil.Password)
 	panel := c.Get("/sandbox")
 	if panel.Status != http.StatusOK || !strings.Contains(panel.Body, "林美玲 (mei)") || !strings.Contains(panel.Body, `href="/sandbox" aria-current="page"`) {
 		t.Fatalf("panel: %d", panel.Status)
@@ -236,6 +251,10 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 		if !strings.Contains(panel.Body, `value="`+string(cause)+`"`) {
 			t.Errorf("the panel does not offer %s", cause)
 		}
+	}
+	ig := sbChannel(t, a, team.ID, models.Instagram)
+	if !strings.Contains(panel.Body, `id="target-page-`+ig.ExternalID+`"`) {
+		t.Errorf("the panel has no Instagram row")
 	}
 	target := "page:" + page.ExternalID
 	if r := c.Post("/sandbox/break", url.Values{"target": {target}, "cause": {"expired"}}); r.Status != http.StatusForbidden {
@@ -299,12 +318,15 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 	}
 
 	// Bad input is explained, and nothing changes.
-	r := c.Get("/sandbox").Form("form[action=/sandbox/break]").Forge("target", "page:404").Forge("cause", "expired").Submit()
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("break an unknown target: %d", r.Status)
+	if r := c.Get("/sandbox").Form("form[action=/sandbox/break]").Forge("target", "page:404").Forge("cause", "expired").Submit(); r.Status != http.StatusNotFound {
+		t.Fatalf("break an unknown target: %d, want 404", r.Status)
 	}
-	if body := c.Get("/sandbox").Body; !strings.Contains(body, "flash-error") {
-		t.Errorf("breaking an unknown target is not reported")
+	r := c.Get("/sandbox").Form("form[action=/sandbox/break]").Forge("target", "nonsense").Forge("cause", "expired").Submit()
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("break a malformed target: %d", r.Status)
+	}
+	if body := c.Get("/sandbox").Body; !strings.Contains(body, "flash-error") || !strings.Contains(body, "找不到這個目標") {
+		t.Errorf("breaking a malformed target is not reported in the reader's language")
 	}
 	c.Get("/sandbox").FormWith("form[action=/sandbox/transient]", "target", target).Set("count", "many").Set("kind", "unknown").Submit()
 	if _, err := a.Meta.PageInfo(ctx, page.ExternalID, creds.AccessToken); err != nil {
@@ -418,6 +440,9 @@ func TestSandboxMailboxShowsTheAppsMail(t *testing.T) {
 	a := testutil.NewApp(t)
 	team := a.Team("Mail")
 	a.User(team.ID, models.RoleMarketer, "m@mail.test")
+	a.User(team.ID, models.RoleSupervisor, "boss@bear.test")
+	other := a.Team("Other")
+	a.User(other.ID, models.RoleAdmin, "admin@other.test")
 	if a.Mailbox == nil {
 		t.Fatal("sandbox mode without SMTP_URL has no mailbox")
 	}
@@ -426,8 +451,13 @@ func TestSandboxMailboxShowsTheAppsMail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	marketer := a.Client()
+	marketer.Login("m@mail.test", testutil.Password)
+	if r := marketer.Get("/sandbox/mailbox"); r.Status != http.StatusForbidden {
+		t.Errorf("a marketer opened the mailbox: %d", r.Status)
+	}
 	c := a.Client()
-	c.Login("m@mail.test", testutil.Password)
+	c.Login("boss@bear.test", testutil.Password)
 	list := c.Get("/sandbox/mailbox")
 	if list.Status != http.StatusOK || !strings.Contains(list.Body, "串接中斷通知") || !strings.Contains(list.Body, "boss@bear.test") {
 		t.Fatalf("mailbox: %d", list.Status)
@@ -454,13 +484,24 @@ func TestSandboxMailboxShowsTheAppsMail(t *testing.T) {
 	if r := c.Get("/sandbox/mailbox/0000000000000000"); r.Status != http.StatusNotFound {
 		t.Errorf("unknown message: %d", r.Status)
 	}
+	// Another team's admin sees none of it, not even by its id.
+	oc := a.Client()
+	oc.Login("admin@other.test", testutil.Password)
+	if r := oc.Get("/sandbox/mailbox"); r.Status != http.StatusOK || strings.Contains(r.Body, "串接中斷通知") || strings.Contains(r.Body, "boss@bear.test") {
+		t.Errorf("another team's mailbox shows this team's mail: %d", r.Status)
+	}
+	for _, path := range []string{"/sandbox/mailbox/" + m[1], "/sandbox/mailbox/" + m[1] + "/html"} {
+		if r := oc.Get(path); r.Status != http.StatusNotFound {
+			t.Errorf("another team opened %s: %d", path, r.Status)
+		}
+	}
 
 	withSMTP := testutil.NewApp(t, func(c *config.Config) { c.SMTPURL = "smtp://127.0.0.1:1?tls=none" })
 	if withSMTP.Mailbox != nil {
 		t.Error("a mailbox was started although SMTP_URL is set")
 	}
 	wt := withSMTP.Team("Mail")
-	withSMTP.User(wt.ID, models.RoleAgent, "a@mail.test")
+	withSMTP.User(wt.ID, models.RoleAdmin, "a@mail.test")
 	wc := withSMTP.Client()
 	wc.Login("a@mail.test", testutil.Password)
 	if r := wc.Get("/sandbox/mailbox"); !strings.Contains(r.Body, `id="mailbox-disabled"`) {

@@ -29,7 +29,7 @@ func (h *Handler) userList(c echo.Context) error {
 	for _, u := range list {
 		row := users.Row{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled(), IsSelf: u.ID == r.User.ID}
 		if u.LastLoginAt != nil {
-			row.LastLogin = u.LastLoginAt.Format("2006-01-02 15:04")
+			row.LastLogin = r.Team.TimeZone.Format(*u.LastLoginAt)
 		}
 		rows = append(rows, row)
 	}

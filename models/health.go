@@ -175,6 +175,7 @@ type HealthAlert struct {
 	Kind        AlertKind
 	Locale      string
 	TeamName    string
+	TimeZone    TimeZone  // the team's zone; the email shows times in it and names it
 	At          time.Time // when the alert was raised
 	ChannelsURL string
 	Channels    []AlertChannel

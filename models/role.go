@@ -34,14 +34,17 @@ const (
 	CapCampaigns Capability = "campaigns"
 	CapChannels  Capability = "channels"
 	CapUsers     Capability = "users"
+	// CapTeamSettings is changing the team's own settings (name, time zone).
+	CapTeamSettings Capability = "team_settings"
 )
 
 // permissions is the one role × capability table; navigation and route guards both read it.
 var permissions = map[Capability][]Role{
-	CapDashboard: Roles,
-	CapCampaigns: {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
-	CapChannels:  {RoleAdmin, RoleSupervisor},
-	CapUsers:     {RoleAdmin},
+	CapDashboard:    Roles,
+	CapCampaigns:    {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	CapChannels:     {RoleAdmin, RoleSupervisor},
+	CapUsers:        {RoleAdmin},
+	CapTeamSettings: {RoleAdmin},
 }
 
 // Can reports whether role r holds capability c.

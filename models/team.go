@@ -24,6 +24,7 @@ type Team struct {
 	Locale             string
 	PlanStatus         PlanStatus
 	NotificationEmails StringList `gorm:"type:jsonb"`
+	TimeZone           TimeZone   `gorm:"default:Asia/Taipei"`
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }

@@ -28,6 +28,28 @@
       setTimeout(function () { b.textContent = label; }, 1500);
     });
   });
+  // Lists fold into cards on phones; each cell is labelled with its column's heading there.
+  function labelCells(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      if (!heads.length) return;
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (td, i) {
+          if (heads[i] && !td.hasAttribute("data-label")) td.setAttribute("data-label", heads[i]);
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { labelCells(e.target); });
+  // Escape closes the phone menu and returns focus to its button.
+  document.addEventListener("keydown", function (e) {
+    var toggle = document.getElementById("nav-toggle");
+    if (e.key === "Escape" && toggle && toggle.checked) {
+      toggle.checked = false;
+      toggle.focus();
+    }
+  });
   document.addEventListener("click", function (e) {
     var t = e.target.closest("[data-close-dialog]");
     if (t) {

@@ -119,6 +119,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Directory: st,
 		Accounts:  acc,
 		Users:     st,
+		Teams:     st,
 		DB:        st,
 		Registry:  reg,
 		Channels:  chans,

@@ -50,7 +50,7 @@ func buildSandbox(cfg config.Config, st *store.Store, log *slog.Logger, now func
 			return p, err
 		}
 	}
-	p.screens = sbui.New(sbui.Deps{World: w, Channels: st, Mailbox: p.mailbox, BaseURL: cfg.BaseURL})
+	p.screens = sbui.New(sbui.Deps{World: w, Channels: st, Teams: st, Mailbox: p.mailbox, BaseURL: cfg.BaseURL})
 	return p, nil
 }
 

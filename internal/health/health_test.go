@@ -35,7 +35,7 @@ func TestEachBreakCauseOpensOneEpisodeAndOneEmail(t *testing.T) {
 		{"instagram expired", models.Instagram, "page:" + sandbox.BearBakeryIGID, sandbox.CauseExpired, models.CauseTokenExpired},
 		{"instagram app removed", models.Instagram, "fbuser:mei", sandbox.CauseAppRemoved, models.CauseAppRemoved},
 		{"facebook permission removed", models.Facebook, "page:" + sandbox.BearBakeryPageID, sandbox.CausePermissionRemoved, models.CausePermissionRemoved},
-		{"line token revoked", models.LINE, "line:" + sandbox.LINEChannelID, sandbox.CausePasswordChanged, models.CauseTokenInvalid},
+		{"line token revoked", models.LINE, "line:" + sandbox.LINEChannelID, sandbox.CauseTokenRevoked, models.CauseTokenInvalid},
 		{"line token expired", models.LINE, "line:" + sandbox.LINEChannelID, sandbox.CauseExpired, models.CauseTokenExpired},
 		{"whatsapp token expired", models.WhatsApp, "whatsapp:" + sandbox.WhatsAppPhoneNumberID, sandbox.CauseExpired, models.CauseTokenExpired},
 		{"whatsapp permission removed", models.WhatsApp, "whatsapp:" + sandbox.WhatsAppPhoneNumberID, sandbox.CausePermissionRemoved, models.CausePermissionRemoved},

@@ -449,7 +449,7 @@ func (m *Monitor) recipients(ctx context.Context, tx *store.Store, team *models.
 }
 
 func (m *Monitor) alertData(kind models.AlertKind, team *models.Team, now time.Time) models.HealthAlert {
-	return models.HealthAlert{Kind: kind, Locale: team.Locale, TeamName: team.Name, At: now,
+	return models.HealthAlert{Kind: kind, Locale: team.Locale, TeamName: team.Name, TimeZone: team.TimeZone, At: now,
 		ChannelsURL: strings.TrimRight(m.baseURL, "/") + "/channels"}
 }
 

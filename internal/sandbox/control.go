@@ -55,25 +55,62 @@ func ParseTarget(s string) (Target, error) {
 // Cause is the kind of damage BreakToken does, named after what happened on the platform.
 type Cause string
 
-// Break causes and the Graph errors they produce (LINE tokens answer 401 for the first four).
+// Break causes and the errors they produce. Each platform has its own: a Facebook user can
+// change a password or pass a checkpoint, a LINE channel token can be reissued or its channel
+// deleted, a WhatsApp number can lose its registration.
 const (
-	CausePasswordChanged   Cause = "password_changed"   // 190/460
-	CauseExpired           Cause = "expired"            // 190/463
-	CauseCheckpoint        Cause = "checkpoint"         // 190/459
-	CauseAppRemoved        Cause = "app_removed"        // 190/458
+	CausePasswordChanged   Cause = "password_changed"   // Graph 190/460
+	CauseExpired           Cause = "expired"            // Graph 190/463 (also a WhatsApp token that was not permanent); LINE 401, verify "access token expired"
+	CauseCheckpoint        Cause = "checkpoint"         // Graph 190/459
+	CauseAppRemoved        Cause = "app_removed"        // Graph 190/458
 	CausePermissionRemoved Cause = "permission_removed" // scope gone: calls needing it get 10 or 200
-	CauseRateLimited       Cause = "rate_limited"       // 4 / 17 / 32 (LINE: 429)
+	CauseRateLimited       Cause = "rate_limited"       // Graph 4 / 17 / 32; LINE 429
+
+	CauseTokenRevoked   Cause = "token_revoked"   // LINE: the channel access token was reissued or revoked (401)
+	CauseChannelDeleted Cause = "channel_deleted" // LINE: the Messaging API channel was deleted (401 for every token)
+
+	CauseTokenInvalid       Cause = "token_invalid"       // WhatsApp: the system-user token was deleted or reset (190, no subcode)
+	CauseNumberDisconnected Cause = "number_disconnected" // WhatsApp: the number reports status DISCONNECTED
+	CauseNumberBanned       Cause = "number_banned"       // WhatsApp: the number reports status BANNED
 )
 
-// Causes lists every break cause, for the control panel.
+// Causes lists every break cause on every platform.
 func Causes() []Cause {
-	return []Cause{CausePasswordChanged, CauseExpired, CauseCheckpoint, CauseAppRemoved, CausePermissionRemoved, CauseRateLimited}
+	return []Cause{CausePasswordChanged, CauseExpired, CauseCheckpoint, CauseAppRemoved, CausePermissionRemoved, CauseRateLimited,
+		CauseTokenRevoked, CauseChannelDeleted, CauseTokenInvalid, CauseNumberDisconnected, CauseNumberBanned}
+}
+
+// CausesFor lists the causes that can happen to a kind of target on its platform; BreakToken
+// refuses any other, as the platform would never produce it.
+func CausesFor(k TargetKind) []Cause {
+	switch k {
+	case TargetApp:
+		return []Cause{CauseRateLimited}
+	case TargetFacebookUser, TargetPage:
+		return []Cause{CausePasswordChanged, CauseExpired, CauseCheckpoint, CauseAppRemoved, CausePermissionRemoved, CauseRateLimited}
+	case TargetLINE:
+		return []Cause{CauseTokenRevoked, CauseExpired, CauseChannelDeleted, CauseRateLimited}
+	case TargetWhatsApp:
+		return []Cause{CauseTokenInvalid, CauseExpired, CauseNumberDisconnected, CauseNumberBanned, CausePermissionRemoved, CauseRateLimited}
+	}
+	return nil
+}
+
+// numberStatus is the phone-number status a WhatsApp cause puts the number in, or "".
+func (c Cause) numberStatus() string {
+	switch c {
+	case CauseNumberDisconnected:
+		return "DISCONNECTED"
+	case CauseNumberBanned:
+		return "BANNED"
+	}
+	return ""
 }
 
 // invalidating reports whether the cause makes a token stop authenticating.
 func (c Cause) invalidating() bool {
 	switch c {
-	case CausePasswordChanged, CauseExpired, CauseCheckpoint, CauseAppRemoved:
+	case CausePasswordChanged, CauseExpired, CauseCheckpoint, CauseAppRemoved, CauseTokenRevoked, CauseChannelDeleted, CauseTokenInvalid:
 		return true
 	}
 	return false
@@ -192,10 +229,10 @@ func (w *World) BreakToken(t Target, cause Cause) error {
 	if err != nil {
 		return err
 	}
+	if !slices.Contains(CausesFor(t.Kind), cause) {
+		return fmt.Errorf("%w: %s cannot happen to %s", ErrCauseNotApplicable, cause, t)
+	}
 	if t.Kind == TargetApp {
-		if cause != CauseRateLimited {
-			return fmt.Errorf("sandbox: the app target only takes %s", CauseRateLimited)
-		}
 		w.st.AppRateLimited = true
 		w.changed()
 		return w.saveLocked()
@@ -203,9 +240,15 @@ func (w *World) BreakToken(t Target, cause Cause) error {
 	if cause == CausePermissionRemoved {
 		return w.revokeLocked(t, defaultRemovedScope(t.Kind))
 	}
+	if st := cause.numberStatus(); st != "" {
+		// The number itself is out of service; its tokens still authenticate.
+		w.st.whatsapp(t.ID).Status = st
+		w.changed()
+		return w.saveLocked()
+	}
 	toks := w.st.tokensOf(t)
 	if len(toks) == 0 {
-		return fmt.Errorf("%w: %s has no tokens yet", ErrNotFound, t)
+		return fmt.Errorf("%w: %s", ErrNoTokens, t)
 	}
 	now := w.now()
 	for _, tok := range toks {
@@ -237,7 +280,7 @@ func (w *World) RevokePermission(t Target, scope string) error {
 func (w *World) revokeLocked(t Target, scope string) error {
 	toks := w.st.tokensOf(t)
 	if len(toks) == 0 {
-		return fmt.Errorf("%w: %s has no tokens yet", ErrNotFound, t)
+		return fmt.Errorf("%w: %s", ErrNoTokens, t)
 	}
 	for _, tok := range toks {
 		if !slices.Contains(tok.RemovedScopes, scope) {
@@ -259,6 +302,9 @@ func (w *World) Repair(t Target) error {
 	if t.Kind == TargetApp {
 		w.st.AppRateLimited = false
 	}
+	if t.Kind == TargetWhatsApp {
+		w.st.whatsapp(t.ID).Status = ""
+	}
 	for _, tok := range w.st.tokensOf(t) {
 		tok.Broken, tok.BrokenAt, tok.RemovedScopes, tok.RateLimited = "", time.Time{}, nil, false
 	}
@@ -276,7 +322,7 @@ func (w *World) UnsubscribeApp(objectID string) error {
 		objectID = a.PageID
 	}
 	if w.st.page(objectID) == nil && len(w.st.waba(objectID)) == 0 {
-		return fmt.Errorf("%w: page %s", ErrNotFound, objectID)
+		return fmt.Errorf("%w: %s", ErrNotFound, objectID)
 	}
 	delete(w.st.Subscriptions, objectID)
 	w.changed()
@@ -370,6 +416,11 @@ func (w *World) Targets() []TargetStatus {
 	}
 	for _, n := range w.st.WhatsApp {
 		add(Target{TargetWhatsApp, n.PhoneNumberID}, n.VerifiedName+" "+n.DisplayPhoneNumber)
+		for _, c := range []Cause{CauseNumberDisconnected, CauseNumberBanned} {
+			if n.Status != "" && c.numberStatus() == n.Status {
+				out[len(out)-1].Broken = c
+			}
+		}
 	}
 	return out
 }

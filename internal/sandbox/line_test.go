@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,7 +80,18 @@ func TestLINEBotInfoAndAuth(t *testing.T) {
 	}
 	_ = e.w.Repair(Target{TargetLINE, LINEChannelID})
 
-	if err := e.w.BreakToken(Target{TargetLINE, LINEChannelID}, CausePermissionRemoved); err != nil {
+	if err := e.w.BreakToken(Target{TargetLINE, LINEChannelID}, CausePasswordChanged); !errors.Is(err, ErrCauseNotApplicable) {
+		t.Fatalf("a LINE channel took a Facebook password change: %v", err)
+	}
+	if err := e.w.BreakToken(Target{TargetLINE, LINEChannelID}, CauseChannelDeleted); err != nil {
+		t.Fatal(err)
+	}
+	if r = e.lineCall(http.MethodGet, "/v2/bot/info", a.AccessToken, nil, nil); r.status != 401 {
+		t.Fatalf("deleted channel %d %s", r.status, r.raw)
+	}
+	_ = e.w.Repair(Target{TargetLINE, LINEChannelID})
+
+	if err := e.w.RevokePermission(Target{TargetLINE, LINEChannelID}, "P"); err != nil {
 		t.Fatal(err)
 	}
 	r = e.lineCall(http.MethodPost, "/v2/bot/message/push", a.AccessToken, map[string]any{"to": LINEUserXiaoming, "messages": textMsg("x")}, nil)

@@ -155,6 +155,17 @@ type WhatsAppNumber struct {
 	QualityRating      string `json:"quality_rating"`
 	AccessToken        string `json:"access_token"`
 	SystemUserID       string `json:"system_user_id"`
+	// Status is the number's Cloud API status when the control panel took it out of service
+	// (DISCONNECTED, BANNED); empty means CONNECTED.
+	Status string `json:"status,omitempty"`
+}
+
+// serving is the status the phone-number node reports.
+func (n *WhatsAppNumber) serving() string {
+	if n.Status == "" {
+		return "CONNECTED"
+	}
+	return n.Status
 }
 
 // Customer is a fake person who talks to the businesses, with one id per channel.

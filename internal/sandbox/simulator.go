@@ -327,12 +327,12 @@ func (w *World) metaInbound(p Platform, accountID, customerID string, in custome
 			return nil, "", fmt.Errorf("%w: instagram account %s", ErrNotFound, accountID)
 		}
 		if a.AccountType != "BUSINESS" {
-			return nil, "", fmt.Errorf("sandbox: @%s is a creator account; its messages do not reach apps", a.Username)
+			return nil, "", fmt.Errorf("%w: @%s is a creator account; its messages do not reach apps", ErrCreatorAccount, a.Username)
 		}
 		object = "instagram"
 	}
 	if !digitsRe.MatchString(customerID) {
-		return nil, "", fmt.Errorf("sandbox: %s customer id %q must be digits", p, customerID)
+		return nil, "", fmt.Errorf("%w: %s customer id %q must be digits", ErrBadCustomerID, p, customerID)
 	}
 	if in.kind != "text" && in.kind != "postback" {
 		return nil, "", fmt.Errorf("sandbox: %s has no %s event", p, in.kind)
@@ -361,7 +361,7 @@ func (w *World) whatsappInbound(accountID, customerID string, in customerAction,
 		return nil, "", fmt.Errorf("%w: whatsapp number %s", ErrNotFound, accountID)
 	}
 	if !digitsRe.MatchString(customerID) {
-		return nil, "", fmt.Errorf("sandbox: wa_id %q must be digits without +", customerID)
+		return nil, "", fmt.Errorf("%w: wa_id %q must be digits without +", ErrBadCustomerID, customerID)
 	}
 	if in.kind != "text" && in.kind != "postback" {
 		return nil, "", fmt.Errorf("sandbox: whatsapp has no %s event", in.kind)
@@ -398,7 +398,7 @@ func (w *World) lineInbound(accountID, userID string, in customerAction, now tim
 		return nil, "", "", fmt.Errorf("%w: LINE account %s", ErrNotFound, accountID)
 	}
 	if !lineUserIDRe.MatchString(userID) {
-		return nil, "", "", fmt.Errorf("sandbox: LINE user id %q must be U followed by 32 hex digits", userID)
+		return nil, "", "", fmt.Errorf("%w: LINE user id %q must be U followed by 32 hex digits", ErrBadCustomerID, userID)
 	}
 	u := w.st.lineUser(userID)
 	if u == nil {
@@ -410,7 +410,7 @@ func (w *World) lineInbound(accountID, userID string, in customerAction, now tim
 	}
 	before := u.Friendship[a.BotUserID]
 	if before == FriendshipBlocked && (in.kind == "text" || in.kind == "postback") {
-		return nil, "", "", fmt.Errorf("sandbox: %s has blocked %s; follow (unblock) first", u.DisplayName, a.BasicID)
+		return nil, "", "", fmt.Errorf("%w: %s has blocked %s; follow (unblock) first", ErrBlocked, u.DisplayName, a.BasicID)
 	}
 	ev := lineEvent{Type: in.kind, WebhookEventID: ulid(now), Timestamp: now.UnixMilli(), Mode: "active"}
 	ev.Source.Type, ev.Source.UserID = "user", userID

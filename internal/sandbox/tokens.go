@@ -103,6 +103,8 @@ func (w *World) invalidTokenError(t *token, now time.Time) *graphError {
 			Message: fmt.Sprintf("Error validating access token: The user has not authorized application %s.", w.appID)}
 	case CauseExpired:
 		return expiredError(t.BrokenAt, now)
+	case CauseTokenInvalid, CauseTokenRevoked, CauseChannelDeleted:
+		return errBadToken()
 	}
 	if t.expired(now) {
 		return expiredError(t.ExpiresAt, now)

@@ -69,7 +69,7 @@ func phoneObject(n *WhatsAppNumber, fields []fieldSel) (map[string]any, *graphEr
 		case "throughput":
 			out["throughput"] = map[string]string{"level": "STANDARD"}
 		case "status":
-			out["status"] = "CONNECTED"
+			out["status"] = n.serving()
 		default:
 			return nil, errNoField(f.name, "WhatsAppBusinessPhoneNumber")
 		}
@@ -137,6 +137,9 @@ func waParamError(code int, msg, details string) *graphError {
 func (w *World) sendWhatsApp(rq *graphRequest, n *WhatsAppNumber) (any, *graphError) {
 	if !rq.c.tok.has("whatsapp_business_messaging") {
 		return nil, errPermission("whatsapp_business_messaging")
+	}
+	if e := errNumberOutOfService(n); e != nil {
+		return nil, e
 	}
 	var body map[string]any
 	if err := json.Unmarshal(rq.body, &body); err != nil {
@@ -222,4 +225,14 @@ func (w *World) sendWhatsApp(rq *graphRequest, n *WhatsAppNumber) (any, *graphEr
 		"contacts":          []map[string]string{{"input": to, "wa_id": waID}},
 		"messages":          []map[string]any{msg},
 	}, nil
+}
+
+// errNumberOutOfService is what sending from a number that is not CONNECTED answers.
+// UNCONFIRMED: code 133010 ("Account not registered") is the closest documented error; the
+// exact code for DISCONNECTED or BANNED numbers is not in protocols.md.
+func errNumberOutOfService(n *WhatsAppNumber) *graphError {
+	if n.Status == "" {
+		return nil
+	}
+	return &graphError{Status: 400, Code: 133010, Message: "(#133010) Account not registered", Type: "OAuthException"}
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -92,10 +93,13 @@ func TestWhatsAppSendWindow(t *testing.T) {
 	e.clock.Advance(24 * time.Hour)
 	e.wantGraphError(e.waSend(tok, text), 400, 131047, 0)
 
-	if err := e.w.BreakToken(Target{TargetWhatsApp, WhatsAppWABAID}, CausePasswordChanged); err != nil {
+	if err := e.w.BreakToken(Target{TargetWhatsApp, WhatsAppWABAID}, CausePasswordChanged); !errors.Is(err, ErrCauseNotApplicable) {
+		t.Fatalf("a WhatsApp number took a Facebook password change: %v", err)
+	}
+	if err := e.w.BreakToken(Target{TargetWhatsApp, WhatsAppWABAID}, CauseTokenInvalid); err != nil {
 		t.Fatal(err)
 	}
-	e.wantGraphError(e.waSend(tok, tpl), 400, 190, 460)
+	e.wantGraphError(e.waSend(tok, tpl), 400, 190, 0)
 	if d := e.debug(tok); d["is_valid"] != false {
 		t.Fatalf("broken WA token debug %v", d)
 	}
@@ -106,4 +110,21 @@ func TestWhatsAppSendWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wantGraphError(e.waSend(tok, tpl), 403, 10, 0)
+	if err := e.w.Repair(Target{TargetWhatsApp, WhatsAppPhoneNumberID}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A disconnected number says so on its node and cannot send; repairing reconnects it.
+	if err := e.w.BreakToken(Target{TargetWhatsApp, WhatsAppPhoneNumberID}, CauseNumberDisconnected); err != nil {
+		t.Fatal(err)
+	}
+	e.wantGraphError(e.waSend(tok, tpl), 400, 133010, 0)
+	for _, ts := range e.w.Targets() {
+		if ts.Target == (Target{TargetWhatsApp, WhatsAppPhoneNumberID}) && ts.Broken != CauseNumberDisconnected {
+			t.Errorf("the panel does not show the number disconnected: %+v", ts)
+		}
+	}
+	if err := e.w.Repair(Target{TargetWhatsApp, WhatsAppPhoneNumberID}); err != nil {
+		t.Fatal(err)
+	}
 }

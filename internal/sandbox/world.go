@@ -191,6 +191,22 @@ func (w *World) saveAfterRequest() {
 // ErrNotFound is returned when a user, account or customer does not exist in the world.
 var ErrNotFound = errors.New("sandbox: not found")
 
+// ErrNoTokens is returned when a target is damaged before anything holds a token for it.
+var ErrNoTokens = fmt.Errorf("%w: no tokens issued yet", ErrNotFound)
+
+// ErrBlocked is returned when a simulated LINE user who blocked the account tries to write.
+var ErrBlocked = errors.New("sandbox: the customer blocked the account")
+
+// ErrCreatorAccount is returned when a customer writes to an Instagram creator account, whose
+// messages never reach apps.
+var ErrCreatorAccount = errors.New("sandbox: creator account")
+
+// ErrBadCustomerID is returned for a customer id in the wrong shape for its platform.
+var ErrBadCustomerID = errors.New("sandbox: malformed customer id")
+
+// ErrCauseNotApplicable is returned for a break cause the target's platform cannot produce.
+var ErrCauseNotApplicable = errors.New("sandbox: cause not applicable")
+
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // randomString returns n characters from alphabet using crypto/rand, since tokens and codes

@@ -121,3 +121,9 @@ func (s *Store) TeamAudit(ctx context.Context, teamID int64, limit int) ([]model
 	err := s.q(ctx).Where("team_id = ?", teamID).Order("id DESC").Limit(limit).Find(&es).Error
 	return es, err
 }
+
+// UpdateTeamSettings changes a team's name and time zone.
+func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, name string, zone models.TimeZone) error {
+	return affected(s.q(ctx).Model(&models.Team{}).Where("id = ?", teamID).
+		Updates(map[string]any{"name": name, "time_zone": string(zone), "updated_at": time.Now()}))
+}

@@ -4,6 +4,7 @@ package channels
 
 import (
 	"slices"
+	"time"
 
 	chsvc "github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/i18n"
@@ -22,9 +23,9 @@ type Row struct {
 	VerdictText  string
 	BadgeClass   string
 	CauseText    string
-	Since        string
+	Since        *time.Time // failing since; shown in the team's zone by the view
 	AuthorizedBy string
-	ConnectedAt  string
+	ConnectedAt  time.Time
 }
 
 // Broken reports whether the row shows a failed connection.
@@ -35,15 +36,13 @@ func NewRow(loc *i18n.Localizer, ch *models.Channel, last models.HealthVerdict, 
 	v := healthviews.ShownVerdict(ch, last)
 	row := Row{ID: ch.ID, Platform: string(ch.Platform), Name: ch.DisplayName, Username: ch.Username, PictureURL: ch.PictureURL,
 		Verdict: string(v), VerdictText: healthviews.VerdictText(loc, v), BadgeClass: healthviews.BadgeClass(v),
-		AuthorizedBy: authorizedBy, ConnectedAt: healthviews.FormatDate(loc.Lang, ch.CreatedAt)}
+		AuthorizedBy: authorizedBy, ConnectedAt: ch.CreatedAt}
 	if ch.Platform == models.Instagram && ch.Username != "" {
 		row.Username = "@" + ch.Username
 	}
 	if ch.Broken() {
 		row.CauseText = healthviews.CauseTitle(loc, models.HealthCause(ch.StatusCause))
-		if ch.FailingSince != nil {
-			row.Since = healthviews.FormatTime(loc.Lang, *ch.FailingSince)
-		}
+		row.Since = ch.FailingSince
 	}
 	return row
 }

@@ -68,13 +68,14 @@ func NewAlertVM(loc *i18n.Localizer, a models.HealthAlert) AlertVM {
 			earliest = c.ExpiresAt
 		}
 	}
-	date := health.FormatDate(lang, earliest)
+	zone := a.TimeZone
+	date := zone.FormatDate(earliest)
 	if len(a.Channels) == 1 {
 		vm.Subject = loc.T("health.email."+kind+".subject", "Platform", health.PlatformName(loc, first.Platform), "Name", first.Name, "Date", date)
 	} else {
 		vm.Subject = loc.T("health.email."+kind+".subject_many", "Count", len(a.Channels), "Date", date)
 	}
-	vm.Intro = loc.T("health.email."+kind+".intro", "At", health.FormatTime(lang, a.At), "Date", date)
+	vm.Intro = loc.T("health.email."+kind+".intro", "At", zone.FormatZoned(a.At), "Date", date)
 	seen := map[models.HealthCause]bool{}
 	for _, c := range a.Channels {
 		ch := &models.Channel{ID: c.ChannelID, Platform: c.Platform, DisplayName: c.Name, Username: c.Username}
@@ -92,16 +93,16 @@ func NewAlertVM(loc *i18n.Localizer, a models.HealthAlert) AlertVM {
 		case models.AlertBroken:
 			b.Rows = append(b.Rows,
 				Row{loc.T("health.email.cause"), health.CauseTitle(loc, c.Cause)},
-				Row{loc.T("health.email.since"), health.FormatTime(lang, c.Since)})
+				Row{loc.T("health.email.since"), zone.FormatZoned(c.Since)})
 			b.Button, b.ButtonURL = loc.T("health.email.broken.button"), c.ReauthorizeURL
 			if cause := c.Cause.OrInvalid(); !seen[cause] {
 				seen[cause] = true
 				vm.Fixes = append(vm.Fixes, Fix{Title: health.CauseTitle(loc, cause), Text: health.CauseFix(loc, cause)})
 			}
 		case models.AlertRecovered:
-			b.Rows = append(b.Rows, Row{loc.T("health.email.since"), health.FormatTime(lang, c.Since)})
+			b.Rows = append(b.Rows, Row{loc.T("health.email.since"), zone.FormatZoned(c.Since)})
 		case models.AlertExpiring:
-			b.Rows = append(b.Rows, Row{loc.T("health.token_expires"), health.FormatTime(lang, c.ExpiresAt)})
+			b.Rows = append(b.Rows, Row{loc.T("health.token_expires"), zone.FormatZoned(c.ExpiresAt)})
 			b.Button, b.ButtonURL = loc.T("health.email.expiring.button"), c.ReauthorizeURL
 		}
 		vm.Channels = append(vm.Channels, b)

@@ -11,26 +11,6 @@ import (
 	"github.com/omnilink/omnilink/views/layout"
 )
 
-// taipei is Taiwan's time zone; it has no daylight saving time, so a fixed offset is exact and
-// needs no tzdata in the container.
-var taipei = time.FixedZone("UTC+8", 8*60*60)
-
-// FormatTime shows t in the reader's convention: Taiwan time for zh-TW, UTC for English.
-func FormatTime(lang string, t time.Time) string {
-	if lang == "en" {
-		return t.UTC().Format("2 Jan 2006 15:04 UTC")
-	}
-	return t.In(taipei).Format("2006/01/02 15:04")
-}
-
-// FormatDate shows the day of t in the reader's convention.
-func FormatDate(lang string, t time.Time) string {
-	if lang == "en" {
-		return t.UTC().Format("2 Jan 2006")
-	}
-	return t.In(taipei).Format("2006/01/02")
-}
-
 // PlatformName is the localised name of a platform's kind of account.
 func PlatformName(loc *i18n.Localizer, p models.Platform) string {
 	return loc.T("health.platform." + string(p))
@@ -89,7 +69,7 @@ func Banners(p *layout.Page, broken []models.Channel) []layout.Banner {
 		}
 		b := layout.Banner{
 			Title: p.T("health.banner.title", "Platform", PlatformName(p.Loc, ch.Platform), "Name", ChannelLabel(ch)),
-			Body:  p.T("health.banner.body", "Cause", CauseTitle(p.Loc, models.HealthCause(ch.StatusCause)), "Since", FormatTime(p.Lang(), since)),
+			Body:  p.T("health.banner.body", "Cause", CauseTitle(p.Loc, models.HealthCause(ch.StatusCause)), "Since", p.Time(since)),
 		}
 		if repair {
 			b.ActionHref, b.ActionText = ReauthorizeURL(ch.ID), p.T("health.reauthorize")
@@ -168,7 +148,6 @@ type EpisodeVM struct {
 
 // NewStatusVM builds the panel from a health report at time now.
 func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM {
-	lang := p.Lang()
 	ch := &r.Channel
 	verdict := ShownVerdict(ch, r.Health.Verdict)
 	vm := StatusVM{
@@ -180,7 +159,7 @@ func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM
 		CanRepair:      canRepair(p),
 		ReauthorizeURL: ReauthorizeURL(ch.ID),
 		Detail:         r.Health.Detail,
-		TimeZoneNote:   p.T("health.time_zone_note"),
+		TimeZoneNote:   p.T("health.time_zone_note", "Zone", string(p.Zone.OrDefault())),
 		LastCheck:      p.T("health.never"),
 	}
 	vm.BadgeClass = BadgeClass(verdict)
@@ -189,7 +168,7 @@ func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM
 		cause := models.HealthCause(ch.StatusCause)
 		vm.CauseTitle, vm.Fix = CauseTitle(p.Loc, cause), CauseFix(p.Loc, cause)
 		if ch.FailingSince != nil {
-			vm.FailingSince = FormatTime(lang, *ch.FailingSince)
+			vm.FailingSince = p.Time(*ch.FailingSince)
 		}
 		if ch.StatusMessage != "" {
 			vm.Detail = ch.StatusMessage
@@ -199,19 +178,19 @@ func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM
 		vm.Retrying = p.T("health.retrying", "Count", r.Health.TransientFailures)
 	}
 	if ch.LastCheckedAt != nil {
-		vm.LastCheck = FormatTime(lang, *ch.LastCheckedAt)
+		vm.LastCheck = p.Time(*ch.LastCheckedAt)
 	}
 	switch {
 	case ch.NextCheckAt == nil || !ch.NextCheckAt.After(now):
 		vm.NextCheck = p.T("health.soon")
 	default:
-		vm.NextCheck = FormatTime(lang, *ch.NextCheckAt)
+		vm.NextCheck = p.Time(*ch.NextCheckAt)
 	}
 	if ch.TokenExpiresAt != nil {
-		vm.TokenExpires = FormatTime(lang, *ch.TokenExpiresAt)
+		vm.TokenExpires = p.Time(*ch.TokenExpiresAt)
 	}
 	if t := r.Health.WebhookResubscribedAt; t != nil {
-		vm.WebhookRestored = p.T("health.webhook_restored", "At", FormatTime(lang, *t))
+		vm.WebhookRestored = p.T("health.webhook_restored", "At", p.Time(*t))
 	}
 	for _, e := range r.Episodes {
 		vm.Episodes = append(vm.Episodes, newEpisodeVM(p, r, e))
@@ -220,14 +199,13 @@ func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM
 }
 
 func newEpisodeVM(p *layout.Page, r *models.HealthReport, e models.HealthEpisode) EpisodeVM {
-	lang := p.Lang()
 	ev := EpisodeVM{
-		Opened:   p.T("health.episode.opened", "At", FormatTime(lang, e.OpenedAt), "Cause", CauseTitle(p.Loc, e.Cause)),
+		Opened:   p.T("health.episode.opened", "At", p.Time(e.OpenedAt), "Cause", CauseTitle(p.Loc, e.Cause)),
 		Detected: p.T("health.episode.detected_" + detectedKey(e.DetectedBy)),
 		Open:     e.Open(),
 	}
 	if e.ClosedAt != nil {
-		ev.Closed = p.T("health.episode.closed_"+closedKey(e.ClosedBy), "At", FormatTime(lang, *e.ClosedAt))
+		ev.Closed = p.T("health.episode.closed_"+closedKey(e.ClosedBy), "At", p.Time(*e.ClosedAt))
 	}
 	switch {
 	case e.AlertSkipped != "":
@@ -239,7 +217,7 @@ func newEpisodeVM(p *layout.Page, r *models.HealthReport, e models.HealthEpisode
 		}
 		switch it.State() {
 		case models.OutboxDelivered:
-			ev.Alert = p.T("health.alert.delivered", "At", FormatTime(lang, *it.DoneAt))
+			ev.Alert = p.T("health.alert.delivered", "At", p.Time(*it.DoneAt))
 		case models.OutboxFailed:
 			ev.Alert, ev.AlertBad = p.T("health.alert.failed", "Error", it.LastError), true
 		case models.OutboxRetrying:

@@ -1,7 +1,12 @@
 // Package layout holds the per-request page context and the console's page frame.
 package layout
 
-import "github.com/omnilink/omnilink/internal/i18n"
+import (
+	"time"
+
+	"github.com/omnilink/omnilink/internal/i18n"
+	"github.com/omnilink/omnilink/models"
+)
 
 // Page is the per-request context every layout and view receives.
 type Page struct {
@@ -13,6 +18,7 @@ type Page struct {
 	Path      string
 	User      *UserVM
 	TeamName  string
+	Zone      models.TimeZone // the team's time zone; every time on the page is shown in it
 	Nav       []NavItem
 	Flashes   []Flash
 	Banners   []Banner
@@ -20,6 +26,12 @@ type Page struct {
 
 // T translates a key in the page's language.
 func (p *Page) T(key string, args ...any) string { return p.Loc.T(key, args...) }
+
+// Time shows a moment in the team's time zone, the one format every page uses.
+func (p *Page) Time(t time.Time) string { return p.Zone.Format(t) }
+
+// Date shows the day of a moment in the team's time zone.
+func (p *Page) Date(t time.Time) string { return p.Zone.FormatDate(t) }
 
 // Lang is the page's language tag.
 func (p *Page) Lang() string { return p.Loc.Lang }
@@ -52,4 +64,14 @@ type Banner struct {
 	ActionHref string
 	ActionText string
 	Note       string
+}
+
+// CurrentNav is the message key of the navigation item the page belongs to, or "".
+func (p *Page) CurrentNav() string {
+	for _, n := range p.Nav {
+		if n.Active {
+			return n.Key
+		}
+	}
+	return ""
 }

@@ -55,8 +55,31 @@ type DialogErrorVM struct {
 type PanelVM struct {
 	AppID        string
 	Targets      []TargetVM
-	Causes       []CauseVM
 	FailureKinds []string
+	LINE         []LINECredentialsVM
+	WhatsApp     []WhatsAppCredentialsVM
+}
+
+// LINECredentialsVM is a sandbox LINE official account, as typed into the LINE connect form.
+type LINECredentialsVM struct {
+	Name           string
+	BasicID        string
+	ChannelID      string
+	ChannelSecret  string
+	AccessToken    string
+	LoginChannelID string
+	LIFFID         string
+	Connected      bool // the team has connected it already
+}
+
+// WhatsAppCredentialsVM is a sandbox WhatsApp number, as typed into the WhatsApp connect form.
+type WhatsAppCredentialsVM struct {
+	Name          string
+	DisplayNumber string
+	PhoneNumberID string
+	WABAID        string
+	AccessToken   string
+	Connected     bool
 }
 
 // TargetVM is one thing the control panel can damage, with its current state.
@@ -73,6 +96,8 @@ type TargetVM struct {
 	// Subscription is the Page or WABA whose webhook subscription can be removed, or "".
 	Subscription string
 	Subscribed   bool
+	// Causes are the break causes its platform can produce.
+	Causes []CauseVM
 }
 
 // Healthy reports whether no damage is applied to the target's tokens. A missing webhook

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -144,7 +145,7 @@ func (s *Service) Simulator(ctx context.Context, teamID int64, channel, customer
 	}
 	vm.Customers[pick].Selected = true
 	vm.Customer = &vm.Customers[pick]
-	conv := s.conversation(chosen, vm.Customer.ID)
+	conv := s.conversation(ctx, chosen, vm.Customer.ID)
 	vm.Conversation = &conv
 	return vm, nil
 }
@@ -155,15 +156,16 @@ func (s *Service) Conversation(ctx context.Context, teamID int64, channel, custo
 	if err != nil {
 		return sbview.ConversationVM{}, err
 	}
-	return s.conversation(ch, customer), nil
+	return s.conversation(ctx, ch, customer), nil
 }
 
-func (s *Service) conversation(ch *models.Channel, customer string) sbview.ConversationVM {
+func (s *Service) conversation(ctx context.Context, ch *models.Channel, customer string) sbview.ConversationVM {
+	zone := s.zone(ctx, ch.TeamID)
 	q := url.Values{"account": {strconv.FormatInt(ch.ID, 10)}, "customer": {customer}}
 	vm := sbview.ConversationVM{PollURL: "/sandbox/simulator/conversation?" + q.Encode()}
 	for _, m := range s.w.Conversation(sandbox.Platform(ch.Platform), ch.ExternalID, customer) {
 		vm.Messages = append(vm.Messages, sbview.MessageVM{Inbound: m.Direction == sandbox.Inbound, Kind: m.Kind, Text: m.Text,
-			At: m.At.In(s.loc).Format("01-02 15:04:05"), Delivered: m.Delivered})
+			At: zone.Format(m.At), Delivered: m.Delivered})
 	}
 	return vm
 }
@@ -194,7 +196,7 @@ func (s *Service) Act(ctx context.Context, teamID int64, a Action) (Delivery, er
 		return Delivery{}, apperr.Invalid("kind", "sandbox.error_action")
 	}
 	if err != nil {
-		return Delivery{}, failed(http.StatusUnprocessableEntity, "sandbox.error_simulate", err)
+		return Delivery{}, simulateRefused(err)
 	}
 	d := Delivery{URL: s.webhookURL(ch)}
 	status, err := sandbox.Deliver(ctx, s.http, d.URL, body, sig)
@@ -203,4 +205,20 @@ func (s *Service) Act(ctx context.Context, teamID int64, a Action) (Delivery, er
 		d.Err = err.Error()
 	}
 	return d, nil
+}
+
+// simulateRefused translates the emulator's refusal of a customer action.
+func simulateRefused(err error) error {
+	key := "sandbox.error_simulate"
+	switch {
+	case errors.Is(err, sandbox.ErrBlocked):
+		key = "sandbox.error_blocked"
+	case errors.Is(err, sandbox.ErrCreatorAccount):
+		key = "sandbox.error_creator"
+	case errors.Is(err, sandbox.ErrBadCustomerID):
+		key = "sandbox.error_customer_id"
+	case errors.Is(err, sandbox.ErrNotFound):
+		key = "sandbox.error_customer"
+	}
+	return &apperr.Error{Status: http.StatusUnprocessableEntity, Key: key, Err: err}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/mail/capture"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/models"
@@ -19,16 +18,26 @@ import (
 // META_GRAPH_URL and LINE_API_URL from it in sandbox mode.
 const APIMount = "/sandbox/api"
 
-// Channels reads a team's connected channels, to find the accounts the simulator writes to.
+// Channels reads connected channels: a team's, to find the accounts the simulator writes to
+// and the panel may damage, and any team's live one for an account, so the panel never shows
+// credentials another team connected.
 type Channels interface {
 	TeamChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
 	Channel(ctx context.Context, teamID, id int64) (*models.Channel, error)
+	LiveChannelByAccount(ctx context.Context, p models.Platform, externalID string) (*models.Channel, error)
+}
+
+// Teams reads a team and its people, to show a team only the mail sent to it, in its time zone.
+type Teams interface {
+	Team(ctx context.Context, id int64) (*models.Team, error)
+	TeamUsers(ctx context.Context, teamID int64) ([]models.User, error)
 }
 
 // Deps are what the sandbox screens are built from.
 type Deps struct {
 	World    *sandbox.World
 	Channels Channels
+	Teams    Teams
 	// Mailbox is the in-process SMTP catcher; nil when SMTP_URL sends mail elsewhere.
 	Mailbox *capture.Server
 	// BaseURL is omnilink's public origin: the dialog only redirects there, and the simulator
@@ -36,18 +45,16 @@ type Deps struct {
 	BaseURL string
 	// HTTP delivers simulated webhooks; the default has a 15 s timeout.
 	HTTP *http.Client
-	// Location is the time zone times are shown in (default: local).
-	Location *time.Location
 }
 
 // Service serves the sandbox screens.
 type Service struct {
 	w       *sandbox.World
 	chans   Channels
+	teams   Teams
 	mailbox *capture.Server
 	base    string
 	http    *http.Client
-	loc     *time.Location
 	api     http.Handler
 }
 
@@ -56,20 +63,21 @@ func New(d Deps) *Service {
 	if d.HTTP == nil {
 		d.HTTP = &http.Client{Timeout: 15 * time.Second}
 	}
-	if d.Location == nil {
-		d.Location = time.Local
-	}
-	return &Service{w: d.World, chans: d.Channels, mailbox: d.Mailbox, base: strings.TrimRight(d.BaseURL, "/"), http: d.HTTP, loc: d.Location,
+	return &Service{w: d.World, chans: d.Channels, teams: d.Teams, mailbox: d.Mailbox, base: strings.TrimRight(d.BaseURL, "/"), http: d.HTTP,
 		api: http.StripPrefix(APIMount, d.World.APIHandler())}
 }
 
 // API serves the platform APIs at their full path under APIMount.
 func (s *Service) API() http.Handler { return s.api }
 
-// failed turns an emulator refusal into a message the page can show; the emulator's own text
-// names the problem precisely, so it is passed along.
-func failed(status int, key string, err error) error {
-	return &apperr.Error{Status: status, Key: key, Args: map[string]any{"Detail": err.Error()}, Err: err}
+// zone is the team's time zone, the one its sandbox screens show times in.
+func (s *Service) zone(ctx context.Context, teamID int64) models.TimeZone {
+	if s.teams == nil {
+		return models.DefaultTimeZone
+	}
+	t, err := s.teams.Team(ctx, teamID)
+	if err != nil {
+		return models.DefaultTimeZone
+	}
+	return t.TimeZone
 }
-
-func (s *Service) format(t time.Time) string { return t.In(s.loc).Format("2006-01-02 15:04:05") }

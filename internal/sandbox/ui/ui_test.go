@@ -2,8 +2,10 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -25,6 +27,14 @@ func (o oneChannel) TeamChannels(_ context.Context, teamID int64) ([]models.Chan
 
 func (o oneChannel) Channel(_ context.Context, teamID, id int64) (*models.Channel, error) {
 	if teamID != o.ch.TeamID || id != o.ch.ID {
+		return nil, apperr.ErrNotFound
+	}
+	c := o.ch
+	return &c, nil
+}
+
+func (o oneChannel) LiveChannelByAccount(_ context.Context, p models.Platform, externalID string) (*models.Channel, error) {
+	if p != o.ch.Platform || externalID != o.ch.ExternalID {
 		return nil, apperr.ErrNotFound
 	}
 	c := o.ch
@@ -116,22 +126,56 @@ func TestDialogAndPanel(t *testing.T) {
 		t.Fatalf("decide: %q %v", to, err)
 	}
 
-	p := s.Panel()
-	if len(p.Targets) == 0 || p.Targets[0].Value != "app" || len(p.Causes) != len(sandbox.Causes()) {
-		t.Fatalf("panel: %+v", p)
+	ctx := context.Background()
+	p, err := s.Panel(ctx, 1)
+	if err != nil || len(p.Targets) == 0 || p.Targets[0].Value != "app" {
+		t.Fatalf("panel: %+v %v", p, err)
 	}
-	if err := s.Break("app", "expired"); err == nil {
+	// Each target offers its own platform's causes: the WhatsApp number none of Facebook's.
+	for _, tv := range p.Targets {
+		var causes []string
+		for _, c := range tv.Causes {
+			causes = append(causes, c.Value)
+		}
+		switch tv.Kind {
+		case "whatsapp":
+			if slices.Contains(causes, "password_changed") || !slices.Contains(causes, "number_disconnected") {
+				t.Errorf("WhatsApp causes: %v", causes)
+			}
+		case "app":
+			if len(causes) != 1 || causes[0] != "rate_limited" {
+				t.Errorf("app causes: %v", causes)
+			}
+		case "line":
+			t.Errorf("team 1 has no LINE channel, yet the panel shows %s", tv.Value)
+		}
+	}
+	if len(p.LINE) == 0 || len(p.WhatsApp) != 1 || !p.WhatsApp[0].Connected || p.WhatsApp[0].AccessToken == "" {
+		t.Errorf("credentials: LINE %+v WhatsApp %+v", p.LINE, p.WhatsApp)
+	}
+	if other, _ := s.Panel(ctx, 2); len(other.WhatsApp) != 0 {
+		t.Errorf("team 2 sees the number team 1 connected: %+v", other.WhatsApp)
+	}
+	if err := s.Break(ctx, 1, "app", "expired"); err == nil {
 		t.Error("the app target took a cause other than rate_limited")
 	}
-	if err := s.Break("fbuser:mei", "melted"); err == nil {
+	if err := s.Break(ctx, 1, "fbuser:mei", "melted"); err == nil {
 		t.Error("an unknown cause was accepted")
 	}
-	if err := s.Transient("line:"+sandbox.LINEChannelID, "2", "timeout"); err != nil {
+	wa := "whatsapp:" + sandbox.WhatsAppPhoneNumberID
+	if err := s.Break(ctx, 1, wa, "checkpoint"); err == nil {
+		t.Error("a WhatsApp number took a Facebook checkpoint")
+	}
+	if err := s.Break(ctx, 2, wa, "number_disconnected"); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("team 2 broke team 1's number: %v", err)
+	}
+	if err := s.Transient(ctx, 1, wa, "2", "timeout"); err != nil {
 		t.Fatal(err)
 	}
-	for _, tv := range s.Panel().Targets {
-		if tv.Value == "line:"+sandbox.LINEChannelID && (tv.TransientLeft != 2 || tv.Healthy()) {
-			t.Errorf("LINE target after injecting: %+v", tv)
+	p, _ = s.Panel(ctx, 1)
+	for _, tv := range p.Targets {
+		if tv.Value == wa && (tv.TransientLeft != 2 || tv.Healthy()) {
+			t.Errorf("WhatsApp target after injecting: %+v", tv)
 		}
 	}
 }
