@@ -25,7 +25,6 @@ type Directory interface {
 // Accounts is the login and user-management service the console needs.
 type Accounts interface {
 	Login(ctx context.Context, email, password, ip string) (*models.User, error)
-	CreateUser(ctx context.Context, actor *models.User, in models.UserInput) (*models.User, error)
 	ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) error
 	SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) error
 	SetLocale(ctx context.Context, userID int64, locale string) error
@@ -50,6 +49,7 @@ type Deps struct {
 	CSRFKey   []byte
 	Directory Directory
 	Accounts  Accounts
+	Members   Members // invitations, password links, names, alert recipients
 	Users     TeamUsers
 	DB        Pinger
 	Registry  *prometheus.Registry
@@ -69,6 +69,7 @@ type Handler struct {
 	csrfKey  []byte
 	dir      Directory
 	accounts Accounts
+	members  Members
 	users    TeamUsers
 	db       Pinger
 	registry *prometheus.Registry
@@ -83,7 +84,7 @@ type Handler struct {
 func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
-		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
+		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
 		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox,
 	}
 	e := echo.New()

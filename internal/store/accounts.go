@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/apperr"
@@ -11,8 +12,11 @@ import (
 // ErrEmailTaken is returned when another account already uses the email.
 var ErrEmailTaken = apperr.Conflict("email", "error.email_taken")
 
-// CreateTeam inserts a team.
+// CreateTeam inserts a team; a team that names no alert roles gets the default ones.
 func (s *Store) CreateTeam(ctx context.Context, t *models.Team) error {
+	if t.AlertRoles == nil {
+		t.AlertRoles = slices.Clone(models.DefaultAlertRoles)
+	}
 	return s.q(ctx).Create(t).Error
 }
 
@@ -63,14 +67,6 @@ func (s *Store) TeamUsers(ctx context.Context, teamID int64) ([]models.User, err
 	var us []models.User
 	err := s.q(ctx).Where("team_id = ?", teamID).Order("disabled_at IS NOT NULL, lower(name), id").Find(&us).Error
 	return us, err
-}
-
-// TeamAdminEmails lists the emails of a team's enabled admins.
-func (s *Store) TeamAdminEmails(ctx context.Context, teamID int64) ([]string, error) {
-	var out []string
-	err := s.q(ctx).Model(&models.User{}).Where("team_id = ? AND role = ? AND disabled_at IS NULL", teamID, models.RoleAdmin).
-		Order("id").Pluck("email", &out).Error
-	return out, err
 }
 
 // CountActiveAdmins counts a team's enabled admins, locked for the rest of the transaction
