@@ -39,8 +39,10 @@ func linkHeaders(c echo.Context) {
 	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 }
 
-// linkPage shows the password form behind a link, or why the link no longer works.
-func (h *Handler) linkPage(c echo.Context, purpose models.TokenPurpose, status int, errs map[string]string, msg string) error {
+// linkPage shows the password form behind a link, with the problems of a failed submit (fe, or
+// ae from the service), or why the link no longer works. A visitor who has not picked a
+// language sees the one the link's owner reads.
+func (h *Handler) linkPage(c echo.Context, purpose models.TokenPurpose, status int, fe models.FieldErrors, ae *apperr.Error) error {
 	linkHeaders(c)
 	ctx := c.Request().Context()
 	u, err := h.members.LinkUser(ctx, purpose, c.Param("token"))
@@ -51,6 +53,14 @@ func (h *Handler) linkPage(c echo.Context, purpose models.TokenPurpose, status i
 	if err != nil {
 		return err
 	}
+	r := req(c)
+	if _, err := c.Cookie(langCookie); err != nil && r.User == nil {
+		r.Loc = h.i18n.For(u.EffectiveLocale(team))
+	}
+	errs, msg := fieldMessages(r.Loc, fe, passwordFields...)
+	if ae != nil {
+		errs, msg = formErrors(r.Loc, ae, passwordFields...)
+	}
 	f := auth.PasswordForm{Invite: purpose == models.TokenInvite, Action: c.Request().URL.Path, Name: u.Name, Email: u.Email,
 		TeamName: team.Name, Errors: errs, Error: msg, Retyped: status != http.StatusOK}
 	return render(c, status, auth.ChoosePassword(h.page(c, "password.title"), f))
@@ -60,11 +70,9 @@ func (h *Handler) linkPage(c echo.Context, purpose models.TokenPurpose, status i
 // in on a fresh session.
 func (h *Handler) linkSubmit(c echo.Context, purpose models.TokenPurpose, use func(token, password string) (*models.User, error), done string) error {
 	linkHeaders(c)
-	r := req(c)
 	f := bindPassword(c)
 	if fe := f.Validate(); len(fe) > 0 {
-		errs, msg := fieldMessages(r.Loc, fe, passwordFields...)
-		return h.linkPage(c, purpose, http.StatusUnprocessableEntity, errs, msg)
+		return h.linkPage(c, purpose, http.StatusUnprocessableEntity, fe, nil)
 	}
 	u, err := use(c.Param("token"), f.Password)
 	if err != nil {
@@ -75,13 +83,17 @@ func (h *Handler) linkSubmit(c echo.Context, purpose models.TokenPurpose, use fu
 		if !ok {
 			return err
 		}
-		errs, msg := formErrors(r.Loc, ae, passwordFields...)
-		return h.linkPage(c, purpose, ae.Status, errs, msg)
+		return h.linkPage(c, purpose, ae.Status, nil, ae)
 	}
 	if err := h.startSession(c, u); err != nil {
 		return err
 	}
-	h.flash(c, "success", r.Loc.T(done, "Name", u.Name))
+	// Signed in, the console speaks the member's language; so does the welcome.
+	team, err := h.dir.Team(c.Request().Context(), u.TeamID)
+	if err != nil {
+		return err
+	}
+	h.flash(c, "success", h.i18n.For(u.EffectiveLocale(team)).T(done, "Name", u.Name))
 	return redirect(c, "/")
 }
 

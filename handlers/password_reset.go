@@ -9,7 +9,7 @@ import (
 )
 
 func (h *Handler) passwordResetPage(c echo.Context) error {
-	return h.linkPage(c, models.TokenReset, http.StatusOK, nil, "")
+	return h.linkPage(c, models.TokenReset, http.StatusOK, nil, nil)
 }
 
 func (h *Handler) passwordReset(c echo.Context) error {

@@ -33,17 +33,25 @@ var guarded = []struct {
 	{"POST", "/channels/:id/disconnect", models.CapChannels},
 	{"GET", "/channels/:id/health", models.CapChannels},
 	{"GET", "/users", models.CapUsers},
-	{"GET", "/users/new", models.CapUsers},
-	{"POST", "/users", models.CapUsers},
+	{"GET", "/users/invite", models.CapUsers},
+	{"POST", "/users/invite", models.CapUsers},
+	{"GET", "/users/:id/edit", models.CapUsers},
+	{"POST", "/users/:id", models.CapUsers},
+	{"POST", "/users/:id/resend", models.CapUsers},
+	{"POST", "/users/:id/revoke", models.CapUsers},
 	{"POST", "/users/:id/role", models.CapUsers},
 	{"POST", "/users/:id/disable", models.CapUsers},
 	{"POST", "/users/:id/enable", models.CapUsers},
+	{"GET", "/settings/alerts", models.CapUsers},
+	{"POST", "/settings/alerts", models.CapUsers},
 }
 
 // public routes need no login (their own rules apply).
 var public = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /static/*": true,
 	"GET /login": true, "POST /login": true, "POST /logout": true, "POST /settings/language": true,
+	"GET /invite/:token": true, "POST /invite/:token": true, "GET /password/forgot": true, "POST /password/forgot": true,
+	"GET /password/reset/:token": true, "POST /password/reset/:token": true,
 }
 
 func TestRouteTableCovered(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 func (h *Handler) inviteAcceptPage(c echo.Context) error {
-	return h.linkPage(c, models.TokenInvite, http.StatusOK, nil, "")
+	return h.linkPage(c, models.TokenInvite, http.StatusOK, nil, nil)
 }
 
 func (h *Handler) inviteAccept(c echo.Context) error {

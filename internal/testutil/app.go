@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -37,11 +38,12 @@ const Password = "correct-horse-battery"
 // NewApp starts the server in sandbox mode on its own database.
 func NewApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 	t.Helper()
-	return newApp(t, true, mutate...)
+	return newApp(t, true, nil, mutate...)
 }
 
-// newApp builds the test app; run starts its background work (App.Run).
-func newApp(t testing.TB, run bool, mutate ...func(*config.Config)) *TestApp {
+// newApp builds the test app; run starts its background work (App.Run); now, when not nil, is
+// the time every service reads.
+func newApp(t testing.TB, run bool, now func() time.Time, mutate ...func(*config.Config)) *TestApp {
 	t.Helper()
 	dbURL := DatabaseURL(t)
 	srv := httptest.NewUnstartedServer(nil)
@@ -69,7 +71,7 @@ func newApp(t testing.TB, run bool, mutate ...func(*config.Config)) *TestApp {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := app.Build(cfg, stOwn, log, app.Options{BcryptCost: bcrypt.MinCost})
+	a, err := app.Build(cfg, stOwn, log, app.Options{BcryptCost: bcrypt.MinCost, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
