@@ -60,8 +60,14 @@ const (
 	MaxEmailLen = 254
 )
 
-// NormalizeEmail trims and lower-cases an email address.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail trims and lower-cases an email address. Text that is not UTF-8 is left as it
+// is, because lower-casing would quietly turn its bad bytes into U+FFFD and make it look valid.
+func NormalizeEmail(s string) string {
+	if !utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToLower(strings.TrimSpace(s))
+}
 
 // NormalizeName trims a person's name.
 func NormalizeName(s string) string { return strings.TrimSpace(s) }
