@@ -50,7 +50,7 @@ func TestInviteThenChoosePasswordSignsIn(t *testing.T) {
 	if !strings.Contains(list.Body, "已邀請（尚未接受）") || !strings.Contains(list.Body, "/users/"+itoa(u.ID)+"/resend") {
 		t.Error("the list does not show the pending invitation with resend")
 	}
-	// A pending member cannot sign in: they have no password yet.
+	// A pending member cannot sign in: nobody knows their password yet.
 	if r := a.Client().Submit("/login", "/login", url.Values{"email": {"amy@t.test"}, "password": {""}}); r.Status != http.StatusUnauthorized {
 		t.Fatalf("pending member signed in with an empty password: %d", r.Status)
 	}

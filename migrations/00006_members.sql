@@ -1,6 +1,8 @@
 -- +goose Up
--- An invited member has no password (password_hash = '') until they choose one through the
--- link in their invitation; invited_at is when the latest invitation was sent.
+-- An invited member is pending until they choose a password through the link in their
+-- invitation; meanwhile their hash is of a random secret nobody knows, so a login attempt takes
+-- as long as any other. invited_at is when the latest invitation was sent.
+ALTER TABLE users ADD COLUMN invite_pending boolean NOT NULL DEFAULT false;
 ALTER TABLE users ADD COLUMN invited_at timestamptz;
 
 -- Which roles receive channel-alert emails; the extra addresses stay in notification_emails.
@@ -36,3 +38,4 @@ DROP TABLE password_reset_requests;
 DROP TABLE user_tokens;
 ALTER TABLE teams DROP COLUMN alert_roles;
 ALTER TABLE users DROP COLUMN invited_at;
+ALTER TABLE users DROP COLUMN invite_pending;

@@ -16,25 +16,26 @@ func ValidLocale(l string) bool { return l == "zh-TW" || l == "en" }
 
 // User is a console account within one team.
 type User struct {
-	ID           int64
-	TeamID       int64
-	Email        string
-	Name         string
-	PasswordHash string
-	Role         Role
-	Locale       string // empty means the team's locale
-	DisabledAt   *time.Time
-	InvitedAt    *time.Time // when the latest invitation was sent
-	LastLoginAt  *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID            int64
+	TeamID        int64
+	Email         string
+	Name          string
+	PasswordHash  string
+	Role          Role
+	Locale        string // empty means the team's locale
+	DisabledAt    *time.Time
+	InvitePending bool       // invited, no password chosen yet
+	InvitedAt     *time.Time // when the latest invitation was sent
+	LastLoginAt   *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Disabled reports whether the account has been switched off.
 func (u *User) Disabled() bool { return u.DisabledAt != nil }
 
 // Pending reports whether the user was invited and has not chosen a password yet.
-func (u *User) Pending() bool { return u.PasswordHash == "" }
+func (u *User) Pending() bool { return u.InvitePending }
 
 // EffectiveLocale returns the user's own locale or, when unset, the team's.
 func (u *User) EffectiveLocale(team *Team) string {

@@ -35,9 +35,16 @@ func (s *Service) Invite(ctx context.Context, actor *models.User, in models.Invi
 	if !actor.Role.CanGrant(in.Role) {
 		return nil, ErrCannotGrant
 	}
+	// Until the member chooses a password, their hash is of a secret nobody knows, so signing in
+	// as them fails exactly like a wrong password, in the same time.
+	hash, err := s.HashPassword(unknowable())
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	u := &models.User{TeamID: actor.TeamID, Email: in.Email, Name: in.Name, Role: in.Role, Locale: in.Locale, InvitedAt: &now}
-	err := s.st.WithTx(ctx, func(tx *store.Store) error {
+	u := &models.User{TeamID: actor.TeamID, Email: in.Email, Name: in.Name, Role: in.Role, Locale: in.Locale,
+		PasswordHash: hash, InvitePending: true, InvitedAt: &now}
+	err = s.st.WithTx(ctx, func(tx *store.Store) error {
 		team, err := tx.Team(ctx, actor.TeamID)
 		if err != nil {
 			return err

@@ -54,6 +54,16 @@ func newLinkToken() (token, hash string) {
 	return token, hashLinkToken(token)
 }
 
+// unknowable is a random secret that is never shown to anyone: the password of a member who has
+// not chosen one yet.
+func unknowable() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 func hashLinkToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
@@ -151,7 +161,7 @@ func (s *Service) useLink(ctx context.Context, purpose models.TokenPurpose, toke
 		if err := tx.SetUserPassword(ctx, u.ID, hash); err != nil {
 			return err
 		}
-		u.PasswordHash = hash
+		u.PasswordHash, u.InvitePending = hash, false
 		if err := tx.MarkUserTokenUsed(ctx, t.ID, now); err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ func TestAlertGoesToAlertRolesAndExtraAddresses(t *testing.T) {
 	if err := e.app.Accounts.SetDisabled(ctx, e.admin, off.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	invited := &models.User{TeamID: e.team.ID, Email: "invited@bear.test", Name: "Invited", Role: models.RoleSupervisor}
+	invited := &models.User{TeamID: e.team.ID, Email: "invited@bear.test", Name: "Invited", Role: models.RoleSupervisor, PasswordHash: "unusable", InvitePending: true}
 	if err := e.app.Store.CreateUser(ctx, invited); err != nil {
 		t.Fatal(err)
 	}

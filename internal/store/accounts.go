@@ -95,10 +95,10 @@ func (s *Store) SetUserLocale(ctx context.Context, id int64, locale string) erro
 		Updates(map[string]any{"locale": locale, "updated_at": time.Now()}))
 }
 
-// SetUserPassword replaces a user's password hash.
+// SetUserPassword replaces a user's password hash; a member who chooses a password has joined.
 func (s *Store) SetUserPassword(ctx context.Context, id int64, hash string) error {
 	return affected(s.q(ctx).Model(&models.User{}).Where("id = ?", id).
-		Updates(map[string]any{"password_hash": hash, "updated_at": time.Now()}))
+		Updates(map[string]any{"password_hash": hash, "invite_pending": false, "updated_at": time.Now()}))
 }
 
 // TouchLogin records a successful login time.

@@ -63,7 +63,7 @@ func (s *Store) UpdateUserName(ctx context.Context, teamID, id int64, name strin
 
 // DeletePendingUser removes one of a team's invited users who has not accepted yet.
 func (s *Store) DeletePendingUser(ctx context.Context, teamID, id int64) error {
-	return affected(s.q(ctx).Where("team_id = ? AND id = ? AND password_hash = ''", teamID, id).Delete(&models.User{}))
+	return affected(s.q(ctx).Where("team_id = ? AND id = ? AND invite_pending", teamID, id).Delete(&models.User{}))
 }
 
 // TeamAlertEmails lists the emails of a team's enabled, joined users holding one of roles.
@@ -73,7 +73,7 @@ func (s *Store) TeamAlertEmails(ctx context.Context, teamID int64, roles []model
 		return out, nil
 	}
 	err := s.q(ctx).Model(&models.User{}).
-		Where("team_id = ? AND role IN ? AND disabled_at IS NULL AND password_hash <> ''", teamID, roles).
+		Where("team_id = ? AND role IN ? AND disabled_at IS NULL AND NOT invite_pending", teamID, roles).
 		Order("id").Pluck("email", &out).Error
 	return out, err
 }
