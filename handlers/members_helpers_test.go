@@ -40,6 +40,37 @@ func linkPath(t *testing.T, a *testutil.TestApp, m capture.Captured) string {
 	return u.Path
 }
 
+// settled waits until the outbox has nothing left to do, so a test can tell "nothing was sent"
+// from "not sent yet".
+func settled(t *testing.T, a *testutil.TestApp) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var open int
+		if err := a.SQL().QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL").Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox still has %d items to do", open)
+		}
+		a.Outbox.Notify()
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// emailsQueued counts the emails ever queued.
+func emailsQueued(t *testing.T, a *testutil.TestApp) int {
+	t.Helper()
+	var n int
+	if err := a.SQL().QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE kind = 'email'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // fingerprint sums up every row a member form could write, to prove a refused submit wrote nothing.
 func fingerprint(t *testing.T, a *testutil.TestApp) string {
 	t.Helper()

@@ -52,7 +52,7 @@ func (s *Service) Invite(ctx context.Context, actor *models.User, in models.Invi
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := s.issueLink(ctx, tx, u, team, actor, models.TokenInvite, now); err != nil {
+		if err := s.issueLink(ctx, tx, u, team, actor, models.TokenInvite, now, ""); err != nil {
 			return err
 		}
 		return tx.AddAudit(ctx, audit(actor, auditInvited, u, models.JSONMap{"role": string(u.Role)}))
@@ -83,7 +83,7 @@ func (s *Service) ResendInvite(ctx context.Context, actor *models.User, userID i
 			return err
 		}
 		now := s.now()
-		if err := s.issueLink(ctx, tx, u, team, actor, models.TokenInvite, now); err != nil {
+		if err := s.issueLink(ctx, tx, u, team, actor, models.TokenInvite, now, ""); err != nil {
 			return err
 		}
 		if err := tx.SetUserInvited(ctx, actor.TeamID, u.ID, now); err != nil {

@@ -182,9 +182,13 @@ func (s *Service) useLink(ctx context.Context, purpose models.TokenPurpose, toke
 	return u, nil
 }
 
+// errAnswered rolls back a link whose email was already queued under the same key.
+var errAnswered = errors.New("accounts: already answered")
+
 // issueLink revokes the user's older links of the purpose, stores a new one and queues its email
-// in tx, so the email goes out exactly when the link exists.
-func (s *Service) issueLink(ctx context.Context, tx *store.Store, u *models.User, team *models.Team, inviter *models.User, purpose models.TokenPurpose, now time.Time) error {
+// in tx, so the email goes out exactly when the link exists. key names the email in the outbox
+// (empty: one per link); when an email with key exists, errAnswered undoes the link.
+func (s *Service) issueLink(ctx context.Context, tx *store.Store, u *models.User, team *models.Team, inviter *models.User, purpose models.TokenPurpose, now time.Time, key string) error {
 	if s.mail.Compose == nil {
 		return errors.New("accounts: no email composer configured")
 	}
@@ -210,7 +214,13 @@ func (s *Service) issueLink(ctx context.Context, tx *store.Store, u *models.User
 		return fmt.Errorf("accounts: render %s email: %w", kind, err)
 	}
 	msg.To = []string{u.Email}
-	_, err = outbox.EnqueueEmail(ctx, tx, now, fmt.Sprintf("account.%s.%d", purpose, t.ID), u.TeamID, msg)
+	if key == "" {
+		key = fmt.Sprintf("account.%s.%d", purpose, t.ID)
+	}
+	created, err := outbox.EnqueueEmail(ctx, tx, now, key, u.TeamID, msg)
+	if err == nil && !created {
+		return errAnswered
+	}
 	return err
 }
 

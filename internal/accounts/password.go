@@ -2,10 +2,13 @@ package accounts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/apperr"
+	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
@@ -19,9 +22,18 @@ const (
 	MaxResetsPerAddress = 20
 )
 
-// RequestPasswordReset emails a reset link, valid for models.ResetLifetime, when email belongs
-// to an enabled account. The answer is the same whether or not it does; only a malformed email
-// is refused.
+// KindResetRequest is a forgot-password request waiting in the outbox to be answered.
+const KindResetRequest = "account.reset_request"
+
+// resetRequest is the payload of a KindResetRequest item.
+type resetRequest struct {
+	Email string `json:"email"`
+}
+
+// RequestPasswordReset accepts a forgot-password request. Every well-formed email is treated
+// alike here (counted, then queued unless over a limit), so neither the answer nor its timing
+// tells whether an account uses it; ResetRequestHandler decides later whether a link is sent.
+// Only a malformed email is refused.
 func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) error {
 	email = models.NormalizeEmail(email)
 	if key := models.EmailProblem(email); key != "" {
@@ -32,34 +44,58 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip string) er
 	if err != nil {
 		return err
 	}
-	if err := s.st.RecordPasswordResetRequest(ctx, email, ip, now); err != nil {
-		return err
-	}
-	if byEmail >= MaxResetsPerEmail || byIP >= MaxResetsPerAddress {
-		return nil
-	}
-	u, err := s.st.UserByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if u.Disabled() {
-		return nil
-	}
+	limited := byEmail >= MaxResetsPerEmail || byIP >= MaxResetsPerAddress
 	err = s.st.WithTx(ctx, func(tx *store.Store) error {
-		team, err := tx.Team(ctx, u.TeamID)
-		if err != nil {
+		if err := tx.RecordPasswordResetRequest(ctx, email, ip, now); err != nil {
 			return err
 		}
-		return s.issueLink(ctx, tx, u, team, nil, models.TokenReset, now)
+		if limited {
+			return nil
+		}
+		id, _ := newLinkToken()
+		_, err := outbox.Enqueue(ctx, tx, now, outbox.Entry{Kind: KindResetRequest, Key: KindResetRequest + "." + id, Payload: resetRequest{Email: email}})
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	s.notify()
+	if !limited {
+		s.notify()
+	}
 	return nil
+}
+
+// ResetRequestHandler answers queued forgot-password requests: an enabled account gets a reset
+// link, valid for models.ResetLifetime, by email; any other address gets nothing. A request
+// answered twice (a retry after a crash) sends one email.
+func (s *Service) ResetRequestHandler() outbox.Handler {
+	return func(ctx context.Context, it models.OutboxItem) error {
+		var req resetRequest
+		if err := json.Unmarshal([]byte(it.Payload), &req); err != nil {
+			return outbox.Permanent(fmt.Errorf("decode reset request: %w", err))
+		}
+		u, err := s.st.UserByEmail(ctx, req.Email)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if u.Disabled() {
+			return nil
+		}
+		err = s.st.WithTx(ctx, func(tx *store.Store) error {
+			team, err := tx.Team(ctx, u.TeamID)
+			if err != nil {
+				return err
+			}
+			return s.issueLink(ctx, tx, u, team, nil, models.TokenReset, s.now(), fmt.Sprintf("account.reset.request.%d", it.ID))
+		})
+		if errors.Is(err, errAnswered) {
+			return nil
+		}
+		return err
+	}
 }
 
 // ResetPassword sets a new password through a reset link, spends the link and ends every session

@@ -98,6 +98,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	}
 	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log})
 	deliveries.Handle(outbox.KindEmail, outbox.EmailHandler(mailer))
+	deliveries.Handle(accounts.KindResetRequest, acc.ResetRequestHandler())
 	acc.SetMail(accounts.Mail{Compose: accounts.NewComposer(bundle, emailviews.AccountEmail), BaseURL: cfg.BaseURL, Notify: deliveries.Notify})
 	monitor := health.New(health.Deps{Store: st, Credentials: chans, Line: lineClient, Outbox: deliveries, BaseURL: cfg.BaseURL, Log: log, Now: opt.Now,
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
