@@ -5,6 +5,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -58,6 +59,9 @@ type Deps struct {
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
+
+	// Now is the clock pages compare against (tests move it); nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -78,6 +82,7 @@ type Handler struct {
 	broken   BrokenChannels
 	health   HealthReports
 	sandbox  Sandbox
+	now      func() time.Time
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -85,7 +90,10 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, now: d.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	e := echo.New()
 	e.HideBanner = true

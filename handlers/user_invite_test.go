@@ -120,6 +120,9 @@ func TestExpiredInvitationRefused(t *testing.T) {
 	if p := a.Client().Get(link); p.Status != http.StatusOK {
 		t.Fatalf("a link a minute before expiry: %d", p.Status)
 	}
+	if strings.Contains(admin.Get("/users").Body, "邀請已過期") {
+		t.Fatal("the list calls a live invitation expired")
+	}
 	clock.Advance(2 * time.Minute)
 	c := a.Client()
 	p := c.Get(link)
@@ -131,6 +134,20 @@ func TestExpiredInvitationRefused(t *testing.T) {
 	}
 	if u, _ := a.Store.UserByEmail(context.Background(), "late@t.test"); !u.Pending() {
 		t.Fatal("an expired link set a password")
+	}
+	// The admin sees it expired (their own session is a week old too) and resends it.
+	admin = a.Client()
+	admin.Login("boss@t.test", testutil.Password)
+	u, _ := a.Store.UserByEmail(context.Background(), "late@t.test")
+	if list := admin.Get("/users"); !strings.Contains(list.Body, "邀請已過期") {
+		t.Fatal("the list does not show the expired invitation")
+	}
+	if r := admin.Submit("/users", "/users/"+itoa(u.ID)+"/resend", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("resend: %d", r.Status)
+	}
+	fresh := linkPath(t, a, waitMail(t, a, 2)[1])
+	if r := a.Client().Submit(fresh, fresh, url.Values{"password": {"a-new-secret-1"}, "password_confirm": {"a-new-secret-1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("the resent link: %d", r.Status)
 	}
 }
 

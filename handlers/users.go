@@ -17,7 +17,7 @@ func (h *Handler) userList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, users.List(h.page(c, "users.title"), users.NewListVM(r.Loc.Lang, list, r.User.ID)))
+	return render(c, http.StatusOK, users.List(h.page(c, "users.title"), users.NewListVM(r.Loc.Lang, list, r.User.ID, h.now())))
 }
 
 func (h *Handler) userRole(c echo.Context) error {

@@ -129,6 +129,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Broken:    st,
 		Health:    monitor,
 		Sandbox:   sbx.screens,
+		Now:       opt.Now,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,

@@ -17,6 +17,7 @@ type Row struct {
 	Disabled  bool
 	Pending   bool   // invited, no password chosen yet
 	InvitedAt string // when the latest invitation was sent, for pending members
+	Expired   bool   // the invitation's link has expired: resend it
 	LastLogin string
 	IsSelf    bool
 }
@@ -27,14 +28,15 @@ type ListVM struct {
 	Roles []string
 }
 
-// NewListVM builds the members page for viewer, with times in lang's convention.
-func NewListVM(lang string, list []models.User, viewerID int64) ListVM {
+// NewListVM builds the members page for viewer at now, with times in lang's convention.
+func NewListVM(lang string, list []models.User, viewerID int64, now time.Time) ListVM {
 	vm := ListVM{Roles: RoleNames()}
 	for _, u := range list {
 		row := Row{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), Disabled: u.Disabled(), Pending: u.Pending(), IsSelf: u.ID == viewerID}
 		row.LastLogin = formatTime(lang, u.LastLoginAt)
 		if row.Pending {
 			row.InvitedAt = formatTime(lang, u.InvitedAt)
+			row.Expired = u.InvitedAt != nil && !now.Before(u.InvitedAt.Add(models.InviteLifetime))
 		}
 		vm.Rows = append(vm.Rows, row)
 	}
