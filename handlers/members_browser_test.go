@@ -44,6 +44,11 @@ func TestBrowserInviteAndJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Screenshot(t, ctx, "members-invited")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(a.URL+"/users"), chromedp.WaitVisible(`.badge-warn`)); err != nil {
+		t.Fatal(err)
+	}
+	fits("the members list")
+	testutil.Screenshot(t, ctx, "members-list-phone")
 	link := linkPath(t, a, waitMail(t, a, 1)[0])
 
 	// The invitee, in another browser, at phone size.
