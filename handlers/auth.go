@@ -7,6 +7,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/websession"
+	"github.com/omnilink/omnilink/models"
 	"github.com/omnilink/omnilink/views/auth"
 )
 
@@ -20,6 +21,11 @@ func (h *Handler) loginPage(c echo.Context) error {
 func (h *Handler) login(c echo.Context) error {
 	r := req(c)
 	email, next := c.FormValue("email"), safeNext(c.FormValue("next"))
+	// Text no account can hold (NUL, bytes that are not UTF-8) never reaches the database.
+	if !models.CleanText(email) {
+		form := auth.LoginForm{Email: retyped(email), Next: next, Error: r.Loc.T("error.email_invalid")}
+		return render(c, http.StatusUnprocessableEntity, auth.Login(h.page(c, "login.title"), form))
+	}
 	u, err := h.accounts.Login(c.Request().Context(), email, c.FormValue("password"), c.RealIP())
 	if err != nil {
 		ae, ok := apperr.From(err)

@@ -188,20 +188,20 @@ func TestCSRFRequired(t *testing.T) {
 	a.User(team.ID, models.RoleAdmin, "boss@t.test")
 	c := a.Client()
 	c.Login("boss@t.test", testutil.Password)
-	form := url.Values{"email": {"new@t.test"}, "name": {"New"}, "role": {"agent"}, "password": {"long-enough-pw"}}
-	if r := c.Post("/users", form); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "表單已過期") {
+	form := url.Values{"email": {"new@t.test"}, "name": {"New"}, "role": {"agent"}, "locale": {"zh-TW"}}
+	if r := c.Post("/users/invite", form); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "表單已過期") {
 		t.Fatalf("missing token: %d", r.Status)
 	}
 	forged := url.Values{"_csrf": {"forged-token-value-that-is-long-enough"}}
 	for k, v := range form {
 		forged[k] = v
 	}
-	if r := c.Post("/users", forged); r.Status != http.StatusForbidden {
+	if r := c.Post("/users/invite", forged); r.Status != http.StatusForbidden {
 		t.Fatalf("forged token: %d", r.Status)
 	}
 	// A valid token from a page, but sent from another origin.
-	c.Get("/users/new")
-	req, _ := http.NewRequest(http.MethodPost, a.URL+"/users", strings.NewReader(url.Values{"_csrf": {c.CSRF()}, "email": {"new@t.test"}, "name": {"N"}, "role": {"agent"}, "password": {"long-enough-pw"}}.Encode()))
+	c.Get("/users/invite")
+	req, _ := http.NewRequest(http.MethodPost, a.URL+"/users/invite", strings.NewReader(url.Values{"_csrf": {c.CSRF()}, "email": {"new@t.test"}, "name": {"N"}, "role": {"agent"}, "locale": {"zh-TW"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	if r := c.Do(req); r.Status != http.StatusForbidden {

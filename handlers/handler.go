@@ -5,6 +5,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -25,7 +26,6 @@ type Directory interface {
 // Accounts is the login and user-management service the console needs.
 type Accounts interface {
 	Login(ctx context.Context, email, password, ip string) (*models.User, error)
-	CreateUser(ctx context.Context, actor *models.User, in models.UserInput) (*models.User, error)
 	ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) error
 	SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) error
 	SetLocale(ctx context.Context, userID int64, locale string) error
@@ -50,6 +50,7 @@ type Deps struct {
 	CSRFKey   []byte
 	Directory Directory
 	Accounts  Accounts
+	Members   Members // invitations, password links, names, alert recipients
 	Users     TeamUsers
 	DB        Pinger
 	Registry  *prometheus.Registry
@@ -59,6 +60,9 @@ type Deps struct {
 	Health    HealthReports  // channel health panels
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 	Teams     TeamSettings
+
+	// Now is the clock pages compare against (tests move it); nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -70,6 +74,7 @@ type Handler struct {
 	csrfKey  []byte
 	dir      Directory
 	accounts Accounts
+	members  Members
 	users    TeamUsers
 	db       Pinger
 	registry *prometheus.Registry
@@ -79,14 +84,18 @@ type Handler struct {
 	health   HealthReports
 	sandbox  Sandbox
 	teams    TeamSettings
+	now      func() time.Time
 }
 
 // New builds the Echo server with the middleware chain and every route.
 func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
-		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams,
+		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, now: d.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	e := echo.New()
 	e.HideBanner = true

@@ -33,19 +33,27 @@ var guarded = []struct {
 	{"POST", "/channels/:id/disconnect", models.CapChannels},
 	{"GET", "/channels/:id/health", models.CapChannels},
 	{"GET", "/users", models.CapUsers},
-	{"GET", "/users/new", models.CapUsers},
-	{"POST", "/users", models.CapUsers},
+	{"GET", "/users/invite", models.CapUsers},
+	{"POST", "/users/invite", models.CapUsers},
+	{"GET", "/users/:id/edit", models.CapUsers},
+	{"POST", "/users/:id", models.CapUsers},
+	{"POST", "/users/:id/resend", models.CapUsers},
+	{"POST", "/users/:id/revoke", models.CapUsers},
 	{"POST", "/users/:id/role", models.CapUsers},
 	{"POST", "/users/:id/disable", models.CapUsers},
 	{"POST", "/users/:id/enable", models.CapUsers},
 	{"GET", "/settings/team", models.CapTeamSettings},
 	{"POST", "/settings/team", models.CapTeamSettings},
+	{"GET", "/settings/alerts", models.CapTeamSettings},
+	{"POST", "/settings/alerts", models.CapTeamSettings},
 }
 
 // public routes need no login (their own rules apply).
 var public = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /static/*": true, "GET /favicon.ico": true,
 	"GET /login": true, "POST /login": true, "POST /logout": true, "POST /settings/language": true,
+	"GET /invite/:token": true, "POST /invite/:token": true, "GET /password/forgot": true, "POST /password/forgot": true,
+	"GET /password/reset/:token": true, "POST /password/reset/:token": true,
 }
 
 func TestRouteTableCovered(t *testing.T) {
@@ -145,7 +153,7 @@ func TestReadmeRoleTable(t *testing.T) {
 				{row.overview, "/", []string{"/"}},
 				{row.campaigns, "/campaigns", []string{"/campaigns"}},
 				{row.channels, "/channels", []string{"/channels", "/channels/line/new", "/channels/whatsapp/new", "/channels/oauth/dialog"}},
-				{row.member, "/users", []string{"/users", "/users/new"}},
+				{row.member, "/users", []string{"/users", "/users/invite"}},
 			}
 			home := c.Get("/")
 			for _, area := range areas {

@@ -30,6 +30,14 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/login", h.login, form)
 	e.POST("/logout", h.logout, form)
 	e.POST("/settings/language", h.setLanguage, form)
+	// Invitation and password links and the forgot-password form: public pages, whose forms
+	// carry CSRF tokens like every other.
+	e.GET("/invite/:token", h.inviteAcceptPage)
+	e.POST("/invite/:token", h.inviteAccept, form)
+	e.GET("/password/forgot", h.passwordForgotPage)
+	e.POST("/password/forgot", h.passwordForgot, form)
+	e.GET("/password/reset/:token", h.passwordResetPage)
+	e.POST("/password/reset/:token", h.passwordReset, form)
 
 	// Console pages, guarded by the permission table.
 	console := e.Group("", requireUser, form)
@@ -58,11 +66,17 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	users := console.Group("/users", requireCap(models.CapUsers))
 	users.GET("", h.userList)
-	users.GET("/new", h.userNew)
-	users.POST("", h.userCreate)
+	users.GET("/invite", h.userInvitePage)
+	users.POST("/invite", h.userInvite)
+	users.GET("/:id/edit", h.userEditPage)
+	users.POST("/:id", h.userEdit)
+	users.POST("/:id/resend", h.userInviteResend)
+	users.POST("/:id/revoke", h.userInviteRevoke)
 	users.POST("/:id/role", h.userRole)
 	users.POST("/:id/disable", h.userDisable)
 	users.POST("/:id/enable", h.userEnable)
+	console.GET("/settings/alerts", h.settingsAlertsPage, requireCap(models.CapTeamSettings))
+	console.POST("/settings/alerts", h.settingsAlerts, requireCap(models.CapTeamSettings))
 
 	teamSettings := console.Group("/settings/team", requireCap(models.CapTeamSettings))
 	teamSettings.GET("", h.teamSettingsPage)

@@ -237,7 +237,7 @@ func TestSandboxControlPanelBreaksTokensOverHTTP(t *testing.T) {
 	if sim := agent.Get("/sandbox/simulator"); sim.Status != http.StatusOK || strings.Contains(sim.Body, `href="/sandbox/mailbox"`) {
 		t.Errorf("an agent's simulator: %d (and no mailbox tab)", sim.Status)
 	}
-	if r := agent.Submit("/sandbox/simulator", "/sandbox/break", url.Values{"target": {"page:" + page.ExternalID}, "cause": {"expired"}}); r.Status != http.StatusForbidden {
+	if r := handMade(agent, "/sandbox/break", url.Values{"target": {"page:" + page.ExternalID}, "cause": {"expired"}}); r.Status != http.StatusForbidden {
 		t.Errorf("an agent broke a token: %d", r.Status)
 	}
 

@@ -23,7 +23,8 @@ type Team struct {
 	Name               string
 	Locale             string
 	PlanStatus         PlanStatus
-	NotificationEmails StringList `gorm:"type:jsonb"`
+	NotificationEmails StringList `gorm:"type:jsonb"` // extra addresses for channel alerts
+	AlertRoles         RoleList   `gorm:"type:jsonb"` // roles that receive channel alerts
 	TimeZone           TimeZone   `gorm:"default:Asia/Taipei"`
 	CreatedAt          time.Time
 	UpdatedAt          time.Time

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -22,7 +21,6 @@ const (
 	MaxPerAddress = 30
 	DefaultBCCost = 12
 	auditRole     = "user.role_changed"
-	auditCreate   = "user.created"
 	auditDisabled = "user.disabled"
 	auditEnabled  = "user.enabled"
 )
@@ -44,6 +42,7 @@ type Service struct {
 	now    func() time.Time
 	dummy  []byte
 	prefix string
+	mail   Mail
 }
 
 // New builds the service; cost is the bcrypt cost (tests use bcrypt.MinCost).
@@ -59,8 +58,12 @@ func New(st *store.Store, cost int, now func() time.Time) *Service {
 	return &Service{st: st, cost: cost, now: now, dummy: dummy}
 }
 
-// HashPassword hashes a password with the service's bcrypt cost.
+// HashPassword hashes a password with the service's bcrypt cost; a password outside the rules
+// (models.PasswordProblem) is refused as a field error, never handed to bcrypt.
 func (s *Service) HashPassword(p string) (string, error) {
+	if key := models.PasswordProblem(p); key != "" {
+		return "", apperr.Invalid("password", key)
+	}
 	h, err := bcrypt.GenerateFromPassword([]byte(p), s.cost)
 	return string(h), err
 }
@@ -95,36 +98,6 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*model
 		return nil, err
 	}
 	if err := s.st.TouchLogin(ctx, u.ID, now); err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
-// CreateUser adds a user to the actor's team.
-func (s *Service) CreateUser(ctx context.Context, actor *models.User, in models.UserInput) (*models.User, error) {
-	in.Email = models.NormalizeEmail(in.Email)
-	in.Name = strings.TrimSpace(in.Name)
-	if !actor.Role.Can(models.CapUsers) {
-		return nil, apperr.ErrForbidden
-	}
-	if errs := in.ValidateNewUser(); len(errs) > 0 {
-		return nil, apperr.Invalid(errs[0].Field, errs[0].Key)
-	}
-	if !actor.Role.CanGrant(in.Role) {
-		return nil, ErrCannotGrant
-	}
-	hash, err := s.HashPassword(in.Password)
-	if err != nil {
-		return nil, err
-	}
-	u := &models.User{TeamID: actor.TeamID, Email: in.Email, Name: in.Name, PasswordHash: hash, Role: in.Role}
-	err = s.st.WithTx(ctx, func(tx *store.Store) error {
-		if err := tx.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		return tx.AddAudit(ctx, audit(actor, auditCreate, u, models.JSONMap{"role": string(u.Role)}))
-	})
-	if err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -192,6 +165,10 @@ func (s *Service) SetDisabled(ctx context.Context, actor *models.User, userID in
 			at = &now
 			action = auditDisabled
 			if err := tx.DeleteUserSessions(ctx, userID); err != nil {
+				return err
+			}
+			// A switched-off account's invitation or reset link must not switch it back on.
+			if err := tx.RevokeUserTokens(ctx, userID, "", now); err != nil {
 				return err
 			}
 		}

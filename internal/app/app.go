@@ -98,6 +98,8 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	}
 	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log})
 	deliveries.Handle(outbox.KindEmail, outbox.EmailHandler(mailer))
+	deliveries.Handle(accounts.KindResetRequest, acc.ResetRequestHandler())
+	acc.SetMail(accounts.Mail{Compose: accounts.NewComposer(bundle, emailviews.AccountEmail), BaseURL: cfg.BaseURL, Notify: deliveries.Notify})
 	monitor := health.New(health.Deps{Store: st, Credentials: chans, Line: lineClient, Outbox: deliveries, BaseURL: cfg.BaseURL, Log: log, Now: opt.Now,
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient},
@@ -118,6 +120,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		CSRFKey:   csrfKey,
 		Directory: st,
 		Accounts:  acc,
+		Members:   acc,
 		Users:     st,
 		Teams:     st,
 		DB:        st,
@@ -127,6 +130,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Broken:    st,
 		Health:    monitor,
 		Sandbox:   sbx.screens,
+		Now:       opt.Now,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
@@ -160,6 +164,9 @@ func (a *App) Run(ctx context.Context) {
 				}
 				if err := a.Store.PruneLoginFailures(ctx, now.Add(-24*time.Hour)); err != nil {
 					a.Log.Warn("login failure cleanup failed", "error", err)
+				}
+				if err := a.Accounts.PruneResetRequests(ctx); err != nil {
+					a.Log.Warn("password reset request cleanup failed", "error", err)
 				}
 			}
 		}

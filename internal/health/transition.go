@@ -428,14 +428,16 @@ func (m *Monitor) episodeChannels(ctx context.Context, tx *store.Store, teamID i
 	return out, nil
 }
 
-// recipients are the team's admins and its notification addresses, deduplicated, valid only.
+// recipients are the team's alert settings: the enabled members holding one of its alert roles
+// (admins and supervisors unless changed in /settings/alerts) and its extra addresses,
+// deduplicated, valid only.
 func (m *Monitor) recipients(ctx context.Context, tx *store.Store, team *models.Team) ([]string, error) {
-	admins, err := tx.TeamAdminEmails(ctx, team.ID)
+	members, err := tx.TeamAlertEmails(ctx, team.ID, team.AlertRoles)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, a := range append(admins, team.NotificationEmails...) {
+	for _, a := range append(members, team.NotificationEmails...) {
 		addr, err := netmail.ParseAddress(strings.TrimSpace(a))
 		if err != nil {
 			continue

@@ -98,7 +98,7 @@ func TestFallbacks(t *testing.T) {
 	if got := b.For("fr").T("login.submit"); got != "登入" {
 		t.Fatalf("unknown language should fall back to zh-TW, got %q", got)
 	}
-	if got := b.For("en").T("users.created", "Name", "Amy"); got != "Member Amy created." {
+	if got := b.For("en").T("password.joined_flash", "Name", "Amy"); got != "Welcome, Amy! You are signed in." {
 		t.Fatalf("template args: %q", got)
 	}
 	if got := b.For("en").T("no.such_key"); got != "no.such_key" {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/apperr"
@@ -11,8 +12,11 @@ import (
 // ErrEmailTaken is returned when another account already uses the email.
 var ErrEmailTaken = apperr.Conflict("email", "error.email_taken")
 
-// CreateTeam inserts a team.
+// CreateTeam inserts a team; a team that names no alert roles gets the default ones.
 func (s *Store) CreateTeam(ctx context.Context, t *models.Team) error {
+	if t.AlertRoles == nil {
+		t.AlertRoles = slices.Clone(models.DefaultAlertRoles)
+	}
 	return s.q(ctx).Create(t).Error
 }
 
@@ -65,14 +69,6 @@ func (s *Store) TeamUsers(ctx context.Context, teamID int64) ([]models.User, err
 	return us, err
 }
 
-// TeamAdminEmails lists the emails of a team's enabled admins.
-func (s *Store) TeamAdminEmails(ctx context.Context, teamID int64) ([]string, error) {
-	var out []string
-	err := s.q(ctx).Model(&models.User{}).Where("team_id = ? AND role = ? AND disabled_at IS NULL", teamID, models.RoleAdmin).
-		Order("id").Pluck("email", &out).Error
-	return out, err
-}
-
 // CountActiveAdmins counts a team's enabled admins, locked for the rest of the transaction
 // so two concurrent demotions cannot both pass the last-admin check.
 func (s *Store) CountActiveAdmins(ctx context.Context, teamID int64) (int, error) {
@@ -99,10 +95,10 @@ func (s *Store) SetUserLocale(ctx context.Context, id int64, locale string) erro
 		Updates(map[string]any{"locale": locale, "updated_at": time.Now()}))
 }
 
-// SetUserPassword replaces a user's password hash.
+// SetUserPassword replaces a user's password hash; a member who chooses a password has joined.
 func (s *Store) SetUserPassword(ctx context.Context, id int64, hash string) error {
 	return affected(s.q(ctx).Model(&models.User{}).Where("id = ?", id).
-		Updates(map[string]any{"password_hash": hash, "updated_at": time.Now()}))
+		Updates(map[string]any{"password_hash": hash, "invite_pending": false, "updated_at": time.Now()}))
 }
 
 // TouchLogin records a successful login time.

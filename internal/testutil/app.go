@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/net/html"
@@ -37,11 +38,12 @@ const Password = "correct-horse-battery"
 // NewApp starts the server in sandbox mode on its own database.
 func NewApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 	t.Helper()
-	return newApp(t, true, mutate...)
+	return newApp(t, true, nil, mutate...)
 }
 
-// newApp builds the test app; run starts its background work (App.Run).
-func newApp(t testing.TB, run bool, mutate ...func(*config.Config)) *TestApp {
+// newApp builds the test app; run starts its background work (App.Run); now, when not nil, is
+// the time every service reads.
+func newApp(t testing.TB, run bool, now func() time.Time, mutate ...func(*config.Config)) *TestApp {
 	t.Helper()
 	dbURL := DatabaseURL(t)
 	srv := httptest.NewUnstartedServer(nil)
@@ -69,7 +71,7 @@ func newApp(t testing.TB, run bool, mutate ...func(*config.Config)) *TestApp {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := app.Build(cfg, stOwn, log, app.Options{BcryptCost: bcrypt.MinCost})
+	a, err := app.Build(cfg, stOwn, log, app.Options{BcryptCost: bcrypt.MinCost, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,25 +217,36 @@ func (c *Client) Post(path string, form url.Values) *Response {
 	return c.Do(req)
 }
 
-// Submit posts values to path with the CSRF token read from page (fetched first when not empty).
-//
-// Deprecated: it posts wherever the caller says, so a form that posts nowhere goes unnoticed;
-// use Get(page).Form(sel).Set(…).Submit().
-func (c *Client) Submit(page, path string, form url.Values) *Response {
+// Submit fetches page, finds the form on it that posts to path, fills in values and submits it
+// as a browser would (hidden fields and the CSRF token come from the served form). A page with no
+// such form, or a value for a field the form does not have, fails the test. Values a field does
+// not offer (an unlisted option) are sent anyway, as a tampered request would send them; use
+// Get(page).Form(sel).Set(…) where a test must stay within what the page offers.
+func (c *Client) Submit(page, path string, values url.Values) *Response {
 	c.t.Helper()
-	if page != "" {
-		if r := c.Get(page); r.Status != http.StatusOK {
-			c.t.Fatalf("GET %s before submit: %d", page, r.Status)
+	r := c.Get(page)
+	if r.Status != http.StatusOK {
+		c.t.Fatalf("GET %s before submit: %d", page, r.Status)
+	}
+	target, err := r.URL.Parse(path)
+	if err != nil {
+		c.t.Fatalf("submit to %q: %v", path, err)
+	}
+	for i := 0; i < r.Forms(); i++ {
+		f := r.Form(i)
+		if f.Method() != http.MethodPost || f.action.Path != target.Path {
+			continue
 		}
+		for k, v := range values {
+			if len(f.controls[k]) == 0 {
+				c.t.Fatalf("the form posting to %s on %s has no field %q (fields: %s)", path, page, k, strings.Join(f.fieldNames(), ", "))
+			}
+			f.Forge(k, v...)
+		}
+		return f.Submit()
 	}
-	if c.csrf == "" {
-		c.t.Fatalf("no CSRF token found on %s", page)
-	}
-	if form == nil {
-		form = url.Values{}
-	}
-	form.Set("_csrf", c.csrf)
-	return c.Post(path, form)
+	c.t.Fatalf("%s has no form that posts to %s", page, path)
+	return nil
 }
 
 // CSRF is the last token read from a page.

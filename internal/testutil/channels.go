@@ -15,7 +15,7 @@ import (
 // right after acknowledging deliveries leaves behind.
 func NewIdleApp(t testing.TB, mutate ...func(*config.Config)) *TestApp {
 	t.Helper()
-	return newApp(t, false, mutate...)
+	return newApp(t, false, nil, mutate...)
 }
 
 // Channel creates a live channel for a platform account straight in the database, its

@@ -1,4 +1,3 @@
-// Package settings renders the team's settings pages.
 package settings
 
 import (
