@@ -29,8 +29,6 @@ const dialogTTL = 30 * time.Minute
 var (
 	InstagramScopes = []string{"instagram_basic", "instagram_manage_messages", "pages_manage_metadata", "pages_read_engagement", "pages_show_list"}
 	FacebookScopes  = []string{"pages_messaging", "pages_manage_metadata", "pages_read_engagement", "pages_show_list"}
-	// PageWebhookFields are subscribed on every connected Page (and the Page linked to an Instagram account).
-	PageWebhookFields = []string{"messages", "messaging_postbacks", "message_reactions", "messaging_seen", "message_echoes"}
 	// messagingTasks: a Page role that may read and answer messages.
 	messagingTasks = []string{"MANAGE", "MODERATE", "MESSAGING"}
 )
@@ -355,7 +353,7 @@ func (s *Service) attach(ctx context.Context, ch *models.Channel, auth *models.M
 	if page.AccessToken == "" {
 		return ErrPlatformFailed
 	}
-	if err := s.meta.SubscribeApp(ctx, page.ID, page.AccessToken, PageWebhookFields); err != nil {
+	if err := s.meta.SubscribeApp(ctx, page.ID, page.AccessToken, meta.WebhookFields(meta.ObjectPage)); err != nil {
 		return ErrPlatformFailed.Wrap(err)
 	}
 	apps, err := s.meta.SubscribedApps(ctx, page.ID, page.AccessToken)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/models"
 )
@@ -253,7 +252,7 @@ func (m *Monitor) checkPage(ctx context.Context, p *probe, token string) {
 	// Meta drops the subscription after an hour of failed deliveries; subscribing again is the
 	// whole fix, so the monitor does it instead of asking a person to.
 	c, err = p.call(ctx, "subscribe", true, page, func(ctx context.Context) error {
-		return m.meta.SubscribeApp(ctx, page, token, channels.PageWebhookFields)
+		return m.meta.SubscribeApp(ctx, page, token, meta.WebhookFields(meta.ObjectPage))
 	})
 	switch c.Outcome {
 	case OutcomeOK:

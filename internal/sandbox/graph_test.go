@@ -592,6 +592,11 @@ func TestSubscribedApps(t *testing.T) {
 	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {user}, "subscribed_fields": {"messages"}}), 400, 210, 0)
 	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {pt}, "subscribed_fields": {"messages,bogus"}}), 400, 100, 0)
 	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {pt}}), 400, 100, 0)
+	// Instagram's read field is not a Page field: the real Page edge refuses it, and so do we.
+	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {pt}, "subscribed_fields": {"messages,messaging_seen"}}), 400, 100, 0)
+	if _, ok := e.w.Subscription(BearBakeryPageID); ok {
+		t.Fatal("a refused subscription was kept")
+	}
 
 	r = e.graph(http.MethodPost, path, url.Values{"access_token": {pt}, "subscribed_fields": {"messages,messaging_postbacks,message_echoes"}})
 	e.wantOK(r)
