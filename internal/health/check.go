@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -293,9 +294,18 @@ func (m *Monitor) checkWhatsApp(ctx context.Context, p *probe, token string) {
 	if !p.record("phone number", c, err) {
 		return
 	}
-	switch strings.ToUpper(pn.Status) {
-	case "BANNED", "DELETED":
-		p.fail(models.CauseAccountGone, "phone number status is "+pn.Status)
+	detail := "phone number status is " + strconv.Quote(pn.Status)
+	switch pn.State() {
+	case meta.NumberServing:
+	case meta.NumberLimited:
+		p.undecided(detail + " (rate limited)")
+	case meta.NumberNotConnected:
+		p.fail(models.CauseNumberNotConnected, detail)
+	case meta.NumberGone:
+		p.fail(models.CauseAccountGone, detail)
+	default:
+		// A status we cannot read proves nothing either way.
+		p.undecided(detail)
 	}
 }
 

@@ -121,6 +121,15 @@ func errorInBody(resp *http.Response, raw []byte, secrets []string) *GraphError 
 	return nil
 }
 
+// ErrUnexpectedAnswer matches (errors.Is) a successful answer whose body does not have the shape
+// the call documents: it proves nothing about the token or account, so callers must not read
+// it as either working or broken.
+var ErrUnexpectedAnswer = errors.New("meta: unexpected answer")
+
+func unexpected(what string) error {
+	return fmt.Errorf("%w: %s", ErrUnexpectedAnswer, what)
+}
+
 // tokenLike matches Meta access tokens (they start with "EA") so that one echoed in an
 // error message never reaches logs.
 var tokenLike = regexp.MustCompile(`EA[A-Za-z0-9]{30,}`)

@@ -267,6 +267,21 @@ func (w *World) Repair(t Target) error {
 	return w.saveLocked()
 }
 
+// SetPhoneNumberStatus sets the status Graph reports for a WhatsApp number (CONNECTED,
+// DISCONNECTED, PENDING, BANNED…, or any other string, as an unexpected answer); "" restores
+// CONNECTED.
+func (w *World) SetPhoneNumberStatus(phoneNumberID, status string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.st.whatsapp(phoneNumberID)
+	if n == nil {
+		return fmt.Errorf("%w: whatsapp number %s", ErrNotFound, phoneNumberID)
+	}
+	n.Status = status
+	w.changed()
+	return w.saveLocked()
+}
+
 // UnsubscribeApp removes the app from a Page's (or IG account's linked Page's, or WABA's)
 // webhook subscriptions, as Meta does after an hour of failed deliveries ("Webhooks Disabled").
 func (w *World) UnsubscribeApp(objectID string) error {

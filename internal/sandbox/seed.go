@@ -153,6 +153,7 @@ type WhatsAppNumber struct {
 	DisplayPhoneNumber string `json:"display_phone_number"` // "+886 2 2700 1234"
 	VerifiedName       string `json:"verified_name"`
 	QualityRating      string `json:"quality_rating"`
+	Status             string `json:"status,omitempty"` // the number's Cloud API status; empty = CONNECTED
 	AccessToken        string `json:"access_token"`
 	SystemUserID       string `json:"system_user_id"`
 }

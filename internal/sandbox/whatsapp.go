@@ -69,7 +69,10 @@ func phoneObject(n *WhatsAppNumber, fields []fieldSel) (map[string]any, *graphEr
 		case "throughput":
 			out["throughput"] = map[string]string{"level": "STANDARD"}
 		case "status":
-			out["status"] = "CONNECTED"
+			out["status"] = n.Status
+			if n.Status == "" {
+				out["status"] = "CONNECTED"
+			}
 		default:
 			return nil, errNoField(f.name, "WhatsAppBusinessPhoneNumber")
 		}

@@ -1,0 +1,109 @@
+package health_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/omnilink/omnilink/internal/sandbox"
+	"github.com/omnilink/omnilink/models"
+)
+
+// A number whose status says it cannot serve is broken, with a cause that names what to do; a
+// status we do not know proves nothing and leaves the verdict unknown, never healthy.
+func TestWhatsAppNumberStatusDecidesTheVerdict(t *testing.T) {
+	cases := []struct {
+		status string
+		want   models.HealthVerdict
+		cause  models.HealthCause
+	}{
+		{"CONNECTED", models.VerdictHealthy, ""},
+		{"FLAGGED", models.VerdictHealthy, ""},
+		{"DISCONNECTED", models.VerdictBroken, models.CauseNumberNotConnected},
+		{"PENDING", models.VerdictBroken, models.CauseNumberNotConnected},
+		{"UNVERIFIED", models.VerdictBroken, models.CauseNumberNotConnected},
+		{"BANNED", models.VerdictBroken, models.CauseAccountGone},
+		{"MIGRATED", models.VerdictBroken, models.CauseAccountGone},
+		{"RATE_LIMITED", models.VerdictUnknown, ""},
+		{"UNKNOWN", models.VerdictUnknown, ""},
+		{"SOMETHING_NEW", models.VerdictUnknown, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.status, func(t *testing.T) {
+			e := newEnv(t)
+			ch := e.channel(models.WhatsApp, sandbox.WhatsAppPhoneNumberID, "")
+			if err := e.world.SetPhoneNumberStatus(sandbox.WhatsAppPhoneNumberID, tc.status); err != nil {
+				t.Fatal(err)
+			}
+			r := resultFor(t, e.sweep(nil), ch)
+			if r.Verdict.State != tc.want || r.Verdict.Cause != tc.cause {
+				t.Fatalf("verdict = %s/%s (%s), want %s/%s", r.Verdict.State, r.Verdict.Cause, r.Verdict.Detail, tc.want, tc.cause)
+			}
+			if !strings.Contains(r.Verdict.Detail, tc.status) && tc.want != models.VerdictHealthy {
+				t.Fatalf("detail %q does not name the status", r.Verdict.Detail)
+			}
+		})
+	}
+}
+
+// An answer of the wrong shape (a 200 whose body is not what the call documents, or an HTML
+// error page from a proxy) says nothing about the channel: the verdict is unknown, no episode
+// opens and nobody is emailed.
+func TestUnexpectedAnswersLeaveTheVerdictUnknown(t *testing.T) {
+	html502 := func(rw http.ResponseWriter) {
+		rw.Header().Set("Content-Type", "text/html")
+		rw.WriteHeader(http.StatusBadGateway)
+		_, _ = rw.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
+	}
+	json200 := func(body string) func(http.ResponseWriter) {
+		return func(rw http.ResponseWriter) {
+			rw.Header().Set("Content-Type", "application/json")
+			_, _ = rw.Write([]byte(body))
+		}
+	}
+	cases := []struct {
+		name     string
+		platform models.Platform
+		path     string // the call answered in the platform's place
+		answer   func(http.ResponseWriter)
+	}{
+		{"debug_token without is_valid", models.Facebook, "/debug_token", json200(`{"data":{}}`)},
+		{"debug_token as a list", models.Facebook, "/debug_token", json200(`{"data":[]}`)},
+		{"debug_token HTML 502", models.Instagram, "/debug_token", html502},
+		{"page read of another shape", models.Facebook, "/" + sandbox.BearBakeryPageID, json200(`{}`)},
+		{"instagram read of another shape", models.Instagram, "/" + sandbox.BearBakeryIGID, json200(`{"id":17}`)},
+		{"subscribed_apps HTML 502", models.Facebook, "/subscribed_apps", html502},
+		{"whatsapp number without status", models.WhatsApp, "/" + sandbox.WhatsAppPhoneNumberID, json200(`{"id":"` + sandbox.WhatsAppPhoneNumberID + `"}`)},
+		{"line bot info of another shape", models.LINE, "/v2/bot/info", json200(`{"displayName":"x"}`)},
+		{"line bot info HTML 502", models.LINE, "/v2/bot/info", html502},
+	}
+	accounts := map[models.Platform]string{
+		models.Instagram: sandbox.BearBakeryIGID, models.Facebook: sandbox.BearBakeryPageID,
+		models.LINE: sandbox.LINEChannelID, models.WhatsApp: sandbox.WhatsAppPhoneNumberID,
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			ch := e.channel(tc.platform, accounts[tc.platform], "mei")
+			e.gateMu.Lock()
+			e.answer = func(rw http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasSuffix(r.URL.Path, tc.path) {
+					return false
+				}
+				tc.answer(rw)
+				return true
+			}
+			e.gateMu.Unlock()
+			r := resultFor(t, e.sweep(nil), ch)
+			if r.Verdict.State != models.VerdictUnknown {
+				t.Fatalf("verdict = %s/%s (%s), want unknown", r.Verdict.State, r.Verdict.Cause, r.Verdict.Detail)
+			}
+			if r.Transition.Opened || len(e.episodes(ch)) != 0 || len(e.mails()) != 0 {
+				t.Fatalf("an unexpected answer opened an episode or sent mail: %+v", r.Transition)
+			}
+			if got := e.reload(ch); got.Status != models.ChannelActive {
+				t.Fatalf("channel status %s", got.Status)
+			}
+		})
+	}
+}
