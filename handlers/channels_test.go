@@ -20,6 +20,8 @@ type platformApp struct {
 	world *sandbox.World
 	team  *models.Team
 	admin *testutil.Client
+	// grant, when set, is what the Facebook user ticks on the dialog instead of what was asked.
+	grant []string
 }
 
 func newPlatformApp(t *testing.T) *platformApp {
@@ -62,7 +64,11 @@ func (p *platformApp) facebookLogin(t *testing.T, c *testutil.Client, startPage,
 	if cancel {
 		back, err = p.world.Deny(q.Get("redirect_uri"), q.Get("state"))
 	} else {
-		back, err = p.world.Authorize(fbUser, p.world.DefaultGrant(fbUser, strings.Split(q.Get("scope"), ",")), q.Get("redirect_uri"), q.Get("state"))
+		scopes := strings.Split(q.Get("scope"), ",")
+		if p.grant != nil {
+			scopes = p.grant
+		}
+		back, err = p.world.Authorize(fbUser, p.world.DefaultGrant(fbUser, scopes), q.Get("redirect_uri"), q.Get("state"))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -157,20 +163,54 @@ func TestInstagramProblemsExplained(t *testing.T) {
 	}
 }
 
+// connect runs Facebook Login for purpose as fbUser and ticks account in the result dialog; it
+// returns the dialog as shown before connecting.
+func (p *platformApp) connect(t *testing.T, purpose, fbUser, account string) string {
+	t.Helper()
+	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/"+purpose, fbUser, false, nil)
+	d := p.admin.Get("/channels/oauth/dialog")
+	p.admin.Submit("", "/channels/oauth/"+between(d.Body, `action="/channels/oauth/`, `/connect"`)+"/connect", url.Values{"account": {account}})
+	return d.Body
+}
+
+// One Facebook user connects a team's Pages and Instagram accounts, whichever came first, and
+// the dialog names that user; a real cause (a declined permission) is shown before the rule.
 func TestInstagramMustUseTheFacebookPagesUser(t *testing.T) {
 	p := newPlatformApp(t)
 	// mei connects the team's Facebook Page…
-	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/facebook", sandbox.MeiUserID, false, nil)
-	d := p.admin.Get("/channels/oauth/dialog")
-	stateID := between(d.Body, `action="/channels/oauth/`, `/connect"`)
-	if r := p.admin.Submit("", "/channels/oauth/"+stateID+"/connect", url.Values{"account": {sandbox.BearBakeryPageID}}); r.Status != http.StatusSeeOther {
-		t.Fatal(r.Status)
+	p.connect(t, "facebook", sandbox.MeiUserID, sandbox.BearBakeryPageID)
+	if n := len(p.channels(t)); n != 1 {
+		t.Fatalf("channels: %d", n)
 	}
-	// …so Instagram connected by ann fails with the spec's message naming mei.
-	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/instagram", sandbox.AnnUserID, false, nil)
-	d = p.admin.Get("/channels/oauth/dialog")
-	if !strings.Contains(d.Body, "整合IG帳號失敗") || !strings.Contains(d.Body, "林美玲") {
-		t.Fatalf("same-user rule not applied:\n%s", d.Body)
+	// …so Instagram connected by jun (an editor of the same Page) fails with the spec's message naming mei.
+	d := p.connect(t, "instagram", sandbox.JunUserID, sandbox.BearBakeryIGID)
+	if !strings.Contains(d, "整合IG帳號失敗") || !strings.Contains(d, "林美玲") {
+		t.Fatalf("same-user rule not applied:\n%s", d)
+	}
+	if n := len(p.channels(t)); n != 1 {
+		t.Fatalf("Instagram was connected by another Facebook user: %d channels", n)
+	}
+	// ann declined a permission: that is what she must fix first, not who she is.
+	d = p.connect(t, "instagram", sandbox.AnnUserID, sandbox.AnnFloristIGID)
+	if !strings.Contains(d, "取消了必要的權限") || strings.Contains(d, "整合IG帳號失敗") {
+		t.Fatalf("the declined permission is hidden behind the same-user rule:\n%s", d)
+	}
+}
+
+func TestPageMustUseTheInstagramUser(t *testing.T) {
+	p := newPlatformApp(t)
+	p.connect(t, "instagram", sandbox.MeiUserID, sandbox.BearBakeryIGID)
+	d := p.connect(t, "facebook", sandbox.JunUserID, sandbox.JunHandmadePageID)
+	if !strings.Contains(d, "串接粉專失敗") || !strings.Contains(d, "林美玲") {
+		t.Fatalf("the same-user rule does not hold for a Page connected after Instagram:\n%s", d)
+	}
+	if n := len(p.channels(t)); n != 1 {
+		t.Fatalf("the Page was connected by another Facebook user: %d channels", n)
+	}
+	// mei herself may.
+	p.connect(t, "facebook", sandbox.MeiUserID, sandbox.BearBakeryPageID)
+	if n := len(p.channels(t)); n != 2 {
+		t.Fatalf("mei's Page: %d channels", n)
 	}
 }
 
@@ -376,24 +416,19 @@ func between(s, start, end string) string {
 	return s[:j]
 }
 
-func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
-	p := newPlatformApp(t)
-	ctx := context.Background()
-	for _, c := range []struct{ purpose, account string }{{"facebook", sandbox.BearBakeryPageID}, {"instagram", sandbox.BearBakeryIGID}} {
-		p.facebookLogin(t, p.admin, "/channels", "/channels/connect/"+c.purpose, sandbox.MeiUserID, false, nil)
-		d := p.admin.Get("/channels/oauth/dialog")
-		if r := p.admin.Submit("", "/channels/oauth/"+between(d.Body, `action="/channels/oauth/`, `/connect"`)+"/connect", url.Values{"account": {c.account}}); r.Status != http.StatusSeeOther {
-			t.Fatalf("connect %s: %d", c.purpose, r.Status)
-		}
-	}
+// breakBoth connects the Bear Bakery Page and its Instagram account (by mei) and marks both broken,
+// as a password change does; it returns them.
+func (p *platformApp) breakBoth(t *testing.T) (ig, fb models.Channel) {
+	t.Helper()
+	p.connect(t, "facebook", sandbox.MeiUserID, sandbox.BearBakeryPageID)
+	p.connect(t, "instagram", sandbox.MeiUserID, sandbox.BearBakeryIGID)
 	list := p.channels(t)
 	if len(list) != 2 {
 		t.Fatalf("channels: %d", len(list))
 	}
-	var ig, fb models.Channel
 	for _, ch := range list {
 		ch.Status, ch.StatusCause = models.ChannelInvalid, "password_changed"
-		if err := p.Store.SaveChannel(ctx, &ch); err != nil {
+		if err := p.Store.SaveChannel(context.Background(), &ch); err != nil {
 			t.Fatal(err)
 		}
 		if ch.Platform == models.Instagram {
@@ -402,12 +437,53 @@ func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
 			fb = ch
 		}
 	}
+	return ig, fb
+}
+
+// A Page and its Instagram account share one Page token; reauthorising one repairs the other only
+// when the new token is proven (debug_token scopes, Page tasks) to serve it.
+func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
+	p := newPlatformApp(t)
+	p.grant = sandbox.AppScopes() // every permission the app asks for, as "Opt in to all" gives
+	ig, fb := p.breakBoth(t)
 	path := "/channels/" + itoa(ig.ID) + "/reauthorize"
-	if cb := p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil); !strings.Contains(cb.Body, "重新授權成功") {
+	if cb := p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil); !strings.Contains(cb.Body, "重新授權成功") || strings.Contains(cb.Body, "請也重新授權它") {
 		t.Fatalf("reauthorise: %s", cb.Body)
 	}
-	after, _ := p.Store.Channel(ctx, p.team.ID, fb.ID)
+	after, _ := p.Store.Channel(context.Background(), p.team.ID, fb.ID)
 	if after.Status != models.ChannelActive || after.Credentials == fb.Credentials {
 		t.Fatalf("the Facebook Page sharing the token stayed broken: %+v", after)
+	}
+}
+
+func TestReauthorisingInstagramLeavesAPageItCannotServeBroken(t *testing.T) {
+	p := newPlatformApp(t)
+	ig, fb := p.breakBoth(t)
+	// The Instagram dialog asks for Instagram's permissions only: no pages_messaging.
+	path := "/channels/" + itoa(ig.ID) + "/reauthorize"
+	cb := p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil)
+	if !strings.Contains(cb.Body, "重新授權成功") || !strings.Contains(cb.Body, "請也重新授權它") || !strings.Contains(cb.Body, "pages_messaging") {
+		t.Fatalf("the result does not ask for the Page to be reauthorised too:\n%s", cb.Body)
+	}
+	after, _ := p.Store.Channel(context.Background(), p.team.ID, fb.ID)
+	if after.Status != models.ChannelInvalid || after.Credentials != fb.Credentials {
+		t.Fatalf("the Page was \"repaired\" with a token that cannot message: %+v", after)
+	}
+	if got, _ := p.Store.Channel(context.Background(), p.team.ID, ig.ID); got.Status != models.ChannelActive {
+		t.Fatalf("Instagram itself: %s", got.Status)
+	}
+	// And the other way round: the Page's permissions do not cover Instagram messaging.
+	p.admin.Submit("/channels", "/channels/oauth/"+between(p.admin.Get("/channels/oauth/dialog").Body, `action="/channels/oauth/`, `/dismiss"`)+"/dismiss", nil)
+	ig.Status = models.ChannelInvalid
+	if err := p.Store.SaveChannel(context.Background(), &ig); err != nil {
+		t.Fatal(err)
+	}
+	path = "/channels/" + itoa(fb.ID) + "/reauthorize"
+	cb = p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil)
+	if !strings.Contains(cb.Body, "重新授權成功") || !strings.Contains(cb.Body, "instagram_manage_messages") {
+		t.Fatalf("reauthorising the Page next to a broken Instagram account:\n%s", cb.Body)
+	}
+	if got, _ := p.Store.Channel(context.Background(), p.team.ID, ig.ID); got.Status != models.ChannelInvalid {
+		t.Fatalf("Instagram was \"repaired\" by a Page-only token: %s", got.Status)
 	}
 }

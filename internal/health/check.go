@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/models"
 )
@@ -23,15 +24,6 @@ type Verdict struct {
 	Resubscribed bool
 	// RetryAt, when set, is when an undecided check should run again (rate-limit pauses).
 	RetryAt time.Time
-}
-
-// requiredScopes are the permissions each Meta channel cannot work without: messaging and
-// webhook subscription for Pages, the Instagram messaging set for Instagram (through its Page),
-// messaging and number management for WhatsApp.
-var requiredScopes = map[models.Platform][]string{
-	models.Facebook:  {"pages_messaging", "pages_manage_metadata"},
-	models.Instagram: {"instagram_basic", "instagram_manage_messages", "pages_manage_metadata"},
-	models.WhatsApp:  {"whatsapp_business_messaging", "whatsapp_business_management"},
 }
 
 // probe accumulates one check's findings: the first broken cause wins, and undecided steps make
@@ -204,7 +196,7 @@ func (m *Monitor) debugToken(ctx context.Context, p *probe, token string) {
 	}
 	p.expiry(info.ExpiresAt)
 	p.expiry(info.DataAccessExpiresAt)
-	if miss := info.MissingScopes(requiredScopes[p.ch.Platform]...); len(miss) > 0 {
+	if miss := info.MissingScopes(channels.RequiredScopes[p.ch.Platform]...); len(miss) > 0 {
 		p.fail(models.CausePermissionRemoved, "debug_token: permissions no longer granted: "+strings.Join(miss, ", "))
 	}
 }

@@ -38,6 +38,7 @@ type DialogVM struct {
 	Candidates []CandidateVM
 	Missing    bool // a permission was declined: offer to edit settings
 	Reauth     bool
+	Notes      []string // about other channels, e.g. "reauthorise the Page too"
 }
 
 // CandidateVM is one account found through Facebook Login.
