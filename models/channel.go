@@ -160,7 +160,7 @@ type Candidate struct {
 	ProblemArg string   `json:"problem_arg,omitempty"`
 	// ProblemArgs are further arguments of Problem's message (the failed step, the platform's reason).
 	ProblemArgs Args `json:"problem_args,omitempty"`
-	Connected  bool     `json:"connected,omitempty"`
+	Connected   bool `json:"connected,omitempty"`
 }
 
 // MessageArgs are the arguments of the candidate's Problem message.
