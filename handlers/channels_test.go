@@ -212,6 +212,18 @@ func TestPageMustUseTheInstagramUser(t *testing.T) {
 	if n := len(p.channels(t)); n != 2 {
 		t.Fatalf("mei's Page: %d channels", n)
 	}
+	// When the Page breaks, the banner names the Facebook user to reauthorise with.
+	for _, ch := range p.channels(t) {
+		if ch.Platform == models.Facebook {
+			ch.Status, ch.StatusCause = models.ChannelInvalid, "password_changed"
+			if err := p.Store.SaveChannel(context.Background(), &ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if page := p.admin.Get("/channels"); !strings.Contains(page.Body, "請使用 Facebook 用戶「林美玲」重新授權") {
+		t.Fatalf("the banner does not name the Facebook user to use:\n%s", page.Body)
+	}
 }
 
 func TestFacebookCancelAndStateRules(t *testing.T) {

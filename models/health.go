@@ -189,6 +189,7 @@ type AlertChannel struct {
 	Name           string
 	Username       string
 	Cause          HealthCause // AlertBroken and AlertRecovered
+	FacebookUser   string      // Facebook and Instagram: the Facebook user to reauthorise with
 	Since          time.Time   // when the failure began
 	ExpiresAt      time.Time   // AlertExpiring only
 	ReauthorizeURL string

@@ -1,6 +1,7 @@
 package health_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -105,5 +106,33 @@ func TestUnexpectedAnswersLeaveTheVerdictUnknown(t *testing.T) {
 				t.Fatalf("channel status %s", got.Status)
 			}
 		})
+	}
+}
+
+// The alert for a broken Facebook or Instagram channel names the Facebook user to reauthorise
+// with, since reauthorising as anyone else fails the one-user rule.
+func TestBrokenAlertNamesTheFacebookUserToUse(t *testing.T) {
+	e := newEnv(t)
+	ch := e.instagram()
+	auth := &models.MetaAuthorization{TeamID: e.team.ID, FBUserID: sandbox.MeiUserID, FBUserName: "林美玲", AccessToken: "sealed"}
+	if err := e.app.Store.UpsertMetaAuthorization(context.Background(), auth); err != nil {
+		t.Fatal(err)
+	}
+	ch.AuthorizedBy = &auth.ID
+	if err := e.app.Store.SaveChannel(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	e.breakToken("fbuser:mei", sandbox.CausePasswordChanged)
+	if r := resultFor(t, e.sweep(nil), ch); r.Verdict.State != models.VerdictBroken {
+		t.Fatalf("verdict %+v", r.Verdict)
+	}
+	msgs := e.mails()
+	if len(msgs) != 1 {
+		t.Fatalf("%d emails", len(msgs))
+	}
+	for _, body := range []string{msgs[0].Text, msgs[0].HTML} {
+		if !strings.Contains(body, "請使用 Facebook 用戶「林美玲」重新授權") {
+			t.Fatalf("the alert does not name the Facebook user to use:\n%s", body)
+		}
 	}
 }
