@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/omnilink/omnilink/internal/channels"
+	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/models"
 )
@@ -135,4 +138,51 @@ func TestBrokenAlertNamesTheFacebookUserToUse(t *testing.T) {
 			t.Fatalf("the alert does not name the Facebook user to use:\n%s", body)
 		}
 	}
+}
+
+// LINE answers "access token expired" for every token it no longer accepts, so a revoked
+// long-lived token must not be reported as expired: expiry is decided by the expiry LINE
+// reported for the token, and each cause gets LINE's own fix.
+func TestLINERevokedAndExpiredTokensAreToldApart(t *testing.T) {
+	t.Run("revoked long-lived token", func(t *testing.T) {
+		e := newEnv(t)
+		ch := e.channel(models.LINE, sandbox.LINEChannelID, "")
+		e.sweep(nil)
+		e.breakToken("line:"+sandbox.LINEChannelID, sandbox.CausePasswordChanged)
+		e.clock.Advance(time.Hour)
+		r := resultFor(t, e.sweep(nil), ch)
+		if r.Verdict.State != models.VerdictBroken || r.Verdict.Cause != models.CauseTokenInvalid {
+			t.Fatalf("verdict = %s/%s (%s), want broken/token_invalid", r.Verdict.State, r.Verdict.Cause, r.Verdict.Detail)
+		}
+		msgs := e.mails()
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "長期權杖不會過期") || strings.Contains(msgs[0].Text, "已過期") {
+			t.Fatalf("the email does not explain a revoked LINE token:\n%v", msgs)
+		}
+	})
+	t.Run("expired short-lived token", func(t *testing.T) {
+		e := newEnv(t)
+		acct, _ := e.world.LINEAccount(sandbox.LINEChannelID)
+		tok, err := e.world.IssueLINEChannelToken(sandbox.LINEChannelID, 30*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := channels.New(channels.Deps{Store: e.app.Store, Box: e.app.Box, Line: line.New(line.Config{APIURL: e.api.URL + "/line"}), Now: e.clock.Now})
+		ch, err := svc.ConnectLine(context.Background(), e.admin, channels.LineInput{
+			ChannelID: acct.ChannelID, ChannelSecret: acct.ChannelSecret, AccessToken: tok}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.TokenExpiresAt == nil {
+			t.Fatal("connecting did not keep the token's expiry")
+		}
+		e.clock.Advance(31 * 24 * time.Hour)
+		r := resultFor(t, e.sweep(nil), ch)
+		if r.Verdict.State != models.VerdictBroken || r.Verdict.Cause != models.CauseTokenExpired {
+			t.Fatalf("verdict = %s/%s (%s), want broken/token_expired", r.Verdict.State, r.Verdict.Cause, r.Verdict.Detail)
+		}
+		msgs := e.mails()
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "有期限的 Channel access token") {
+			t.Fatalf("the email does not explain an expired LINE token:\n%v", msgs)
+		}
+	})
 }

@@ -304,8 +304,20 @@ func (m *Monitor) checkWhatsApp(ctx context.Context, p *probe, token string) {
 // lineUserID is the shape of a LINE bot user id, which a LINE channel's external id holds.
 func lineUserID(s string) bool { return len(s) == 33 && s[0] == 'U' }
 
+// lineRefusalCause names why LINE refuses a channel token. LINE answers a plain 401 and "access
+// token expired" for every token it no longer accepts, so the answer cannot say; what we know
+// can: a token is expired only when the expiry LINE reported for it (stored at connect and at
+// every check) has passed. Long-lived channel tokens never expire, so a refused one was
+// reissued or revoked.
+func lineRefusalCause(ch *models.Channel, now time.Time) models.HealthCause {
+	if ch.TokenExpiresAt != nil && !now.Before(*ch.TokenExpiresAt) {
+		return models.CauseTokenExpired
+	}
+	return models.CauseTokenInvalid
+}
+
 // checkLINE checks a LINE official account: bot info with the channel token, then the token's
-// expiry (which also tells an expired token from a revoked one).
+// verify answer (for its expiry).
 func (m *Monitor) checkLINE(ctx context.Context, p *probe, token string) {
 	var botUser string
 	c, err := p.call(ctx, "bot info", false, "", func(ctx context.Context) error {
@@ -329,14 +341,11 @@ func (m *Monitor) checkLINE(ctx context.Context, p *probe, token string) {
 	switch {
 	case vc.Outcome == OutcomeOK:
 		p.expiry(expiresAt)
-	case vc.Outcome == OutcomeBroken && p.broken:
-		if vc.Cause == models.CauseTokenExpired {
-			// "expired" says more than bot info's plain 401.
-			p.cause = models.CauseTokenExpired
-			p.details = append(p.details, describe("verify token", verr))
-		}
 	case vc.Outcome == OutcomeBroken:
 		p.record("verify token", vc, verr)
 	}
 	// Other verify failures are left out: bot info already decided.
+	if p.broken && (p.cause == models.CauseTokenInvalid || p.cause == models.CauseTokenExpired) {
+		p.cause = lineRefusalCause(p.ch, m.now())
+	}
 }

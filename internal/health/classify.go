@@ -81,8 +81,6 @@ func classifyLINE(c line.Classification) Classification {
 		return Classification{Outcome: OutcomeOK}
 	case line.ClassAuthBroken:
 		switch c.Cause {
-		case line.CauseExpired:
-			return Classification{Outcome: OutcomeBroken, Cause: models.CauseTokenExpired}
 		case line.CausePermissionRemoved:
 			return Classification{Outcome: OutcomeBroken, Cause: models.CausePermissionRemoved}
 		}

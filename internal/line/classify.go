@@ -44,7 +44,7 @@ type Cause int
 const (
 	CauseNone              Cause = iota // no finer cause known
 	CauseInvalidToken                   // 401: the channel token is wrong or revoked
-	CauseExpired                        // a verify endpoint said the token expired
+	CauseRefused                        // a verify endpoint refused the token: expired or revoked, LINE does not say which
 	CausePermissionRemoved              // 403: no permission, or the plan does not allow it
 	CauseRateLimited                    // 429: too many requests, retry soon
 	CauseMonthlyQuota                   // 429: the monthly message quota is used up
@@ -57,7 +57,7 @@ const (
 var causeNames = map[Cause]string{
 	CauseNone:              "none",
 	CauseInvalidToken:      "invalid_token",
-	CauseExpired:           "expired",
+	CauseRefused:           "refused",
 	CausePermissionRemoved: "permission_removed",
 	CauseRateLimited:       "rate_limited",
 	CauseMonthlyQuota:      "monthly_quota",
@@ -137,11 +137,12 @@ func classifyAPI(e *APIError) Classification {
 		return Classification{Class: ClassTransient, Cause: CauseServerError}
 	case e.Status == http.StatusNotFound:
 		return Classification{Class: ClassOther, Cause: CauseNotFound}
-	// The token-verify endpoints answer 400 with an OAuth error for bad tokens.
-	case e.Status == http.StatusBadRequest && e.Code != "" && strings.Contains(msg, "expired"):
-		return Classification{Class: ClassAuthBroken, Cause: CauseExpired}
-	case e.Status == http.StatusBadRequest && e.Code != "" && strings.Contains(msg, "invalid") && strings.Contains(msg, "token"):
-		return Classification{Class: ClassAuthBroken, Cause: CauseInvalidToken}
+	// The token-verify endpoints answer 400 with an OAuth error for bad tokens, and "access token
+	// expired" for any token they no longer accept, revoked ones included, so the message cannot
+	// tell expired from revoked: callers decide from what they know of the token.
+	case e.Status == http.StatusBadRequest && e.Code != "" && (strings.Contains(msg, "expired") ||
+		(strings.Contains(msg, "invalid") && strings.Contains(msg, "token"))):
+		return Classification{Class: ClassAuthBroken, Cause: CauseRefused}
 	}
 	return Classification{Class: ClassOther}
 }

@@ -163,7 +163,7 @@ func TestVerifyChannelToken(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "invalid_request" || ae.Message != "access token expired" {
 		t.Fatalf("err = %#v", err)
 	}
-	if Classify(err) != (Classification{ClassAuthBroken, CauseExpired}) {
+	if Classify(err) != (Classification{ClassAuthBroken, CauseRefused}) {
 		t.Fatalf("classified %v", Classify(err))
 	}
 	noSecret(t, err, "old-token-value")
@@ -195,7 +195,7 @@ func TestVerifyAccessToken(t *testing.T) {
 		t.Fatalf("expires_in 0 must be an expired token, got %v", err)
 	}
 	_, err = c.VerifyAccessToken(context.Background(), "stale-access-token")
-	if Classify(err) != (Classification{ClassAuthBroken, CauseExpired}) {
+	if Classify(err) != (Classification{ClassAuthBroken, CauseRefused}) {
 		t.Fatalf("classified %v", Classify(err))
 	}
 	noSecret(t, err, "stale-access-token")
@@ -518,7 +518,7 @@ func TestClassifyMisc(t *testing.T) {
 	if Classify(&url.Error{Op: "Get", URL: "x", Err: errors.New("boom")}).Class != ClassTransient {
 		t.Fatal("url.Error")
 	}
-	if Classify(&APIError{Status: 400, Code: "invalid_request", Message: "invalid access token"}) != (Classification{ClassAuthBroken, CauseInvalidToken}) {
+	if Classify(&APIError{Status: 400, Code: "invalid_request", Message: "invalid access token"}) != (Classification{ClassAuthBroken, CauseRefused}) {
 		t.Fatal("invalid token on verify")
 	}
 	if Classify(&APIError{Status: 400, Message: "The access token expired"}).Class != ClassOther {

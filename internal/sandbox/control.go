@@ -267,6 +267,21 @@ func (w *World) Repair(t Target) error {
 	return w.saveLocked()
 }
 
+// IssueLINEChannelToken issues another channel access token for a LINE channel that expires
+// after ttl, as LINE's short-lived and v2.1 channel tokens do (the seeded token is long-lived).
+func (w *World) IssueLINEChannelToken(channelID string, ttl time.Duration) (string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.st.lineAccount(channelID)
+	if a == nil {
+		return "", fmt.Errorf("%w: LINE channel %s", ErrNotFound, channelID)
+	}
+	now := w.now()
+	t := w.st.newToken(&token{Kind: kindLINEChannel, AccountID: a.ChannelID, Scopes: []string{"P"}, IssuedAt: now, ExpiresAt: now.Add(ttl)})
+	w.changed()
+	return t.Value, w.saveLocked()
+}
+
 // SetPhoneNumberStatus sets the status Graph reports for a WhatsApp number (CONNECTED,
 // DISCONNECTED, PENDING, BANNED…, or any other string, as an unexpected answer); "" restores
 // CONNECTED.
