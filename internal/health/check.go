@@ -24,6 +24,9 @@ type Verdict struct {
 	Resubscribed bool
 	// RetryAt, when set, is when an undecided check should run again (rate-limit pauses).
 	RetryAt time.Time
+	// Unopenable says the stored credentials could not be opened (another OMNILINK_SECRET_KEY):
+	// our settings are at fault, not the platform.
+	Unopenable bool
 }
 
 // probe accumulates one check's findings: the first broken cause wins, and undecided steps make
@@ -136,7 +139,9 @@ func (m *Monitor) check(ctx context.Context, ch *models.Channel) Verdict {
 		// A key problem on our side would otherwise "break" every channel of every team at once.
 		m.log.Error("health check cannot open channel credentials", "channel_id", ch.ID, "error", err)
 		p.undecided("stored credentials cannot be opened (check OMNILINK_SECRET_KEY)")
-		return p.verdict()
+		v := p.verdict()
+		v.Unopenable = true
+		return v
 	}
 	if creds.AccessToken == "" {
 		p.fail(models.CauseTokenInvalid, "no access token stored")
