@@ -499,3 +499,27 @@ func TestReauthorisingInstagramLeavesAPageItCannotServeBroken(t *testing.T) {
 		t.Fatalf("Instagram was \"repaired\" by a Page-only token: %s", got.Status)
 	}
 }
+
+// A connect that Facebook refuses for good says what failed and why, in words, and not "try
+// again later"; Facebook's own trouble does say so.
+func TestConnectFailureSaysWhatFailedAndWhy(t *testing.T) {
+	p := newPlatformApp(t)
+	p.facebookLogin(t, p.admin, "/channels", "/channels/connect/facebook", sandbox.MeiUserID, false, nil)
+	d := p.admin.Get("/channels/oauth/dialog")
+	if err := p.world.RevokePermission(sandbox.Target{Kind: sandbox.TargetPage, ID: sandbox.BearBakeryPageID}, "pages_manage_metadata"); err != nil {
+		t.Fatal(err)
+	}
+	p.admin.Submit("", "/channels/oauth/"+between(d.Body, `action="/channels/oauth/`, `/connect"`)+"/connect", url.Values{"account": {sandbox.BearBakeryPageID}})
+	page := p.admin.Get("/channels")
+	for _, want := range []string{"無法串接「小熊烘焙坊 Bear Bakery」", "為粉專訂閱 Webhook時 Facebook 拒絕了", "pages_manage_metadata", "請由粉專的管理員進行授權"} {
+		if !strings.Contains(page.Body, want) {
+			t.Fatalf("the result lacks %q:\n%s", want, page.Body)
+		}
+	}
+	if strings.Contains(page.Body, "稍後再試") {
+		t.Fatal("a permanent refusal says to try again later")
+	}
+	if n := len(p.channels(t)); n != 0 {
+		t.Fatalf("%d channels", n)
+	}
+}
