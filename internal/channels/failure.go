@@ -10,6 +10,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/platform"
 	"github.com/omnilink/omnilink/models"
 )
 
@@ -44,13 +45,13 @@ func (s *Service) platformFailure(ctx context.Context, step string, err error, a
 	c := meta.Classify(err)
 	key := FailedRefused
 	switch {
-	case c.Class == meta.ClassTransient:
+	case c.Class == platform.ClassTransient:
 		key = FailedTransient
-	case c.Class == meta.ClassAuthBroken && c.Cause == meta.CausePermissionRemoved:
+	case c.Class == platform.ClassAuthBroken && c.Cause == platform.CausePermissionRemoved:
 		key = FailedPermission
-	case c.Class == meta.ClassAuthBroken && c.Cause == meta.CauseAccountGone:
+	case c.Class == platform.ClassAuthBroken && c.Cause == platform.CauseAccountGone:
 		key = FailedAccount
-	case c.Class == meta.ClassAuthBroken:
+	case c.Class == platform.ClassAuthBroken:
 		key = FailedToken
 	case errors.Is(err, meta.ErrUnexpectedAnswer):
 		key = FailedTransient // a garbled answer is the platform's trouble, not the user's

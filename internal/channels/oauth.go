@@ -15,6 +15,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/platform"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
@@ -402,7 +403,7 @@ func (s *Service) repairSiblings(ctx context.Context, repaired *models.Channel, 
 // it must be valid, carry ch's required scopes (granular ones must name the account), and the
 // user's Page tasks must allow messaging; an Instagram account must be the one linked to page.
 func serves(info meta.TokenInfo, page meta.Page, ch *models.Channel, now time.Time) string {
-	if c := info.Classify(now); c.Class != meta.ClassNone {
+	if c := info.Classify(now); c.Class != platform.ClassNone {
 		return c.String()
 	}
 	if miss := info.MissingScopes(RequiredScopes[ch.Platform]...); len(miss) > 0 {

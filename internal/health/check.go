@@ -196,7 +196,7 @@ func (m *Monitor) debugToken(ctx context.Context, p *probe, token string) {
 		if info.Error != nil {
 			d = describe("debug_token", info.Error)
 		}
-		p.fail(metaCause(tc.Cause), d)
+		p.fail(healthCause(tc.Cause), d)
 		return
 	}
 	p.expiry(info.ExpiresAt)
