@@ -32,7 +32,7 @@ func TestNamesAreStable(t *testing.T) {
 		{Class: ClassAuthBroken, Cause: CausePasswordChanged}: "auth_broken/password_changed",
 		{Class: ClassAuthBroken, Cause: CauseRefused}:         "auth_broken/refused",
 		{Class: ClassTransient, Cause: CauseMonthlyQuota}:     "transient/monthly_quota",
-		{Class: ClassOther}:                                   "other",
+		{Class: ClassOther}: "other",
 	} {
 		if c.String() != want {
 			t.Errorf("%v = %q, want %q", c, c.String(), want)
