@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/testutil"
 	"github.com/omnilink/omnilink/models"
@@ -521,5 +522,64 @@ func TestConnectFailureSaysWhatFailedAndWhy(t *testing.T) {
 	}
 	if n := len(p.channels(t)); n != 0 {
 		t.Fatalf("%d channels", n)
+	}
+}
+
+// Against the strict Graph stand-in, a Page and an Instagram account connect, reauthorise in place,
+// and survive "Webhooks Disabled": the health check subscribes the Page again with Messenger's
+// own fields, and customers' messages are delivered again.
+func TestPageAndInstagramSurviveWebhooksDisabled(t *testing.T) {
+	p := newPlatformApp(t)
+	ctx := context.Background()
+	p.grant = sandbox.AppScopes()
+	ig, fb := p.breakBoth(t)
+	for _, ch := range []models.Channel{fb, ig} {
+		path := "/channels/" + itoa(ch.ID) + "/reauthorize"
+		if cb := p.facebookLogin(t, p.admin, path, path, sandbox.MeiUserID, false, nil); !strings.Contains(cb.Body, "重新授權成功") {
+			t.Fatalf("reauthorise %s: %s", ch.Platform, cb.Body)
+		}
+		p.admin.Submit("/channels", "/channels/oauth/"+between(p.admin.Get("/channels/oauth/dialog").Body, `action="/channels/oauth/`, `/dismiss"`)+"/dismiss", nil)
+	}
+	if n := len(p.channels(t)); n != 2 {
+		t.Fatalf("reauthorising made new channels: %d", n)
+	}
+	for _, ch := range p.channels(t) {
+		if ch.Status != models.ChannelActive {
+			t.Fatalf("%s not repaired: %s", ch.Platform, ch.Status)
+		}
+	}
+	if err := p.world.UnsubscribeApp(sandbox.BearBakeryPageID); err != nil {
+		t.Fatal(err)
+	}
+	igsid, _ := p.world.CustomerID("xiaoming", sandbox.PlatformInstagram, sandbox.BearBakeryIGID)
+	if _, _, err := p.world.SimulateInbound(sandbox.PlatformInstagram, sandbox.BearBakeryIGID, igsid, "hi"); err == nil {
+		t.Fatal("the stand-in delivers while webhooks are disabled")
+	}
+	for _, ch := range []models.Channel{ig, fb} {
+		res, err := p.Health.CheckChannel(ctx, p.team.ID, ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict.State != models.VerdictHealthy {
+			t.Fatalf("%s after webhooks disabled: %+v", ch.Platform, res.Verdict)
+		}
+	}
+	fields, ok := p.world.Subscription(sandbox.BearBakeryPageID)
+	if !ok || strings.Join(fields, ",") != strings.Join(meta.WebhookFields(meta.ObjectPage), ",") {
+		t.Fatalf("re-subscribed with %v", fields)
+	}
+	for _, c := range []struct {
+		p       sandbox.Platform
+		account string
+	}{{sandbox.PlatformInstagram, sandbox.BearBakeryIGID}, {sandbox.PlatformFacebook, sandbox.BearBakeryPageID}} {
+		cust, _ := p.world.CustomerID("xiaoming", c.p, c.account)
+		body, _, err := p.world.SimulateInbound(c.p, c.account, cust, "還有草莓蛋糕嗎？")
+		if err != nil {
+			t.Fatalf("%s after the re-subscribe: %v", c.p, err)
+		}
+		status, err := sandbox.Deliver(ctx, http.DefaultClient, p.URL+"/webhooks/meta", body, sandbox.SignMeta(p.world.AppSecret(), body))
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("%s delivery: %d %v", c.p, status, err)
+		}
 	}
 }

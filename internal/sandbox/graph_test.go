@@ -580,6 +580,9 @@ func TestTransientFailures(t *testing.T) {
 
 func TestSubscribedApps(t *testing.T) {
 	e := newEnv(t)
+	if err := e.w.UnsubscribeApp(BearBakeryPageID); err != nil {
+		t.Fatal(err)
+	}
 	user := e.login("mei")
 	pt := e.pageToken(user, BearBakeryPageID)
 	path := "/" + BearBakeryPageID + "/subscribed_apps"
