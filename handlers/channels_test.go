@@ -276,7 +276,7 @@ func TestReauthoriseInPlace(t *testing.T) {
 	path := "/channels/" + itoa(ch.ID) + "/reauthorize"
 	// kai cannot see the account: the channel stays exactly as it was.
 	cb := p.facebookLogin(t, p.admin, path, path, sandbox.KaiUserID, false, nil)
-	if !strings.Contains(cb.Body, "看不到要重新授權的帳號") {
+	if !strings.Contains(cb.Body, "看不到要重新授權的帳號") || !strings.Contains(cb.Body, "（林美玲）") {
 		t.Fatalf("reauthorise by the wrong user not explained:\n%s", cb.Body)
 	}
 	after, _ := p.Store.Channel(ctx, p.team.ID, ch.ID)

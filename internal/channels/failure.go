@@ -30,11 +30,12 @@ const (
 
 // Failure message keys, one per kind of platform refusal; each says what to do.
 const (
-	FailedTransient  = "channels.failed_transient"  // the platform is struggling: try again later
-	FailedToken      = "channels.failed_token"      // the Facebook authorisation itself is not valid: log in again
-	FailedPermission = "channels.failed_permission" // a permission or Page role is missing
-	FailedAccount    = "channels.failed_account"    // the Page or account is gone or out of reach
-	FailedRefused    = "channels.failed_refused"    // any other refusal: fix what the platform says
+	FailedTransient   = "channels.failed_transient"     // the platform is struggling: try again later
+	FailedToken       = "channels.failed_token"         // the Facebook authorisation itself is not valid: log in again
+	FailedPermission  = "channels.failed_permission"    // a permission or Page role is missing
+	FailedAccount     = "channels.failed_account"       // the Page or account is gone or out of reach
+	FailedRefused     = "channels.failed_refused"       // any other refusal: fix what the platform says
+	FailedNoPageToken = "channels.failed_no_page_token" // the Page came without a token: the user no longer manages it
 )
 
 // platformFailure turns a failed platform call at step into an error whose message says what

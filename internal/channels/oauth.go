@@ -326,6 +326,9 @@ func (s *Service) reauthorize(ctx context.Context, st *models.OAuthState, auth *
 	}
 	if cand == nil {
 		st.Outcome, st.OutcomeCode = "failed", CodeReauthNotFound
+		if users, err := s.st.TeamFacebookUsersToUse(ctx, st.TeamID); err == nil && users[ch.ID] != "" {
+			st.OutcomeArgs = models.Args{"User": users[ch.ID]}
+		}
 		return
 	}
 	if cand.Problem != "" {
@@ -436,7 +439,9 @@ func pageOf(pages []meta.Page, id string) meta.Page {
 // subscription, and marks it active. Nothing is written unless all of that succeeds.
 func (s *Service) attach(ctx context.Context, ch *models.Channel, auth *models.MetaAuthorization, page meta.Page) error {
 	if page.AccessToken == "" {
-		return s.platformFailure(ctx, StepPageToken, &meta.GraphError{Code: 10, Message: "no Page access token was returned for " + page.ID}, "team_id", ch.TeamID, "page_id", page.ID)
+		// The Page is no longer among the user's accounts, or came without a token.
+		s.log.WarnContext(ctx, "facebook call failed", "step", "page_token", "team_id", ch.TeamID, "platform", string(ch.Platform), "account_id", ch.ExternalID)
+		return &apperr.Error{Status: http.StatusUnprocessableEntity, Key: FailedNoPageToken, Args: map[string]any{"Step": StepPageToken}}
 	}
 	if err := s.meta.SubscribeApp(ctx, page.ID, page.AccessToken, meta.WebhookFields(meta.ObjectPage)); err != nil {
 		return s.platformFailure(ctx, StepSubscribe, err, "team_id", ch.TeamID, "page_id", page.ID)
