@@ -225,6 +225,21 @@ func TestPageMustUseTheInstagramUser(t *testing.T) {
 	if page := p.admin.Get("/channels"); !strings.Contains(page.Body, "請使用 Facebook 用戶「林美玲」重新授權") {
 		t.Fatalf("the banner does not name the Facebook user to use:\n%s", page.Body)
 	}
+	// Reauthorising the Page as jun (who can see it) still meets the rule, and leaves it as it was.
+	var fb models.Channel
+	for _, ch := range p.channels(t) {
+		if ch.Platform == models.Facebook {
+			fb = ch
+		}
+	}
+	path := "/channels/" + itoa(fb.ID) + "/reauthorize"
+	cb := p.facebookLogin(t, p.admin, path, path, sandbox.JunUserID, false, nil)
+	if !strings.Contains(cb.Body, "重新授權未完成") || !strings.Contains(cb.Body, "林美玲") {
+		t.Fatalf("reauthorising as another Facebook user:\n%s", cb.Body)
+	}
+	if after, _ := p.Store.Channel(context.Background(), p.team.ID, fb.ID); after.Status != models.ChannelInvalid || after.Credentials != fb.Credentials {
+		t.Fatalf("the Page was reauthorised by another Facebook user: %+v", after)
+	}
 }
 
 func TestFacebookCancelAndStateRules(t *testing.T) {
