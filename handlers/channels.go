@@ -121,16 +121,16 @@ func dialogVM(loc *i18n.Localizer, st *models.OAuthState) *channels.DialogVM {
 		return d
 	}
 	if st.OutcomeCode != "" && st.OutcomeCode != chsvc.CodeAuthorized {
-		d.Message = resultText(loc, st.OutcomeCode, st.OutcomeArgs)
+		d.Message = channels.ResultText(loc, st.OutcomeCode, st.OutcomeArgs)
 	}
-	d.Notes = noteTexts(loc, st.Notes)
+	d.Notes = channels.NoteTexts(loc, st.Notes)
 	for _, cand := range st.Candidates {
 		vm := channels.CandidateVM{ID: cand.ID, Name: cand.Name, Username: cand.Username, PictureURL: cand.PictureURL, Connected: cand.Connected}
 		if cand.PageName != cand.Name {
 			vm.PageName = cand.PageName
 		}
 		if cand.Problem != "" {
-			vm.Problem = resultText(loc, cand.Problem, cand.MessageArgs())
+			vm.Problem = channels.ResultText(loc, cand.Problem, cand.MessageArgs())
 			vm.Checklist = checklist(loc, cand.Problem)
 			if cand.Problem == chsvc.ProblemScopes {
 				d.Missing = true
@@ -192,7 +192,7 @@ func (h *Handler) oauthCallback(c echo.Context) error {
 		return render(c, ae.Status, channels.Callback(p, r.Loc.T("channels.callback_failed"), r.Loc.TMap(ae.Key, ae.Args), false))
 	}
 	ok := st.Outcome == "authorized" || st.Outcome == "reauthorized"
-	msg := strings.Join(append([]string{resultText(r.Loc, st.OutcomeCode, st.OutcomeArgs)}, noteTexts(r.Loc, st.Notes)...), " ")
+	msg := strings.Join(append([]string{channels.ResultText(r.Loc, st.OutcomeCode, st.OutcomeArgs)}, channels.NoteTexts(r.Loc, st.Notes)...), " ")
 	title := r.Loc.T("channels.callback_title")
 	if !ok {
 		title = r.Loc.T("channels.callback_failed")
@@ -235,7 +235,7 @@ func (h *Handler) oauthConnect(c echo.Context) error {
 		h.flash(c, "success", r.Loc.T("channels.connected_flash", "Name", ok.Name))
 	}
 	for _, bad := range res.Failed {
-		h.flash(c, "error", r.Loc.T("channels.connect_failed_flash", "Name", bad.Name, "Reason", resultText(r.Loc, bad.Problem, bad.MessageArgs())))
+		h.flash(c, "error", r.Loc.T("channels.connect_failed_flash", "Name", bad.Name, "Reason", channels.ResultText(r.Loc, bad.Problem, bad.MessageArgs())))
 	}
 	return redirect(c, "/channels")
 }
@@ -380,40 +380,6 @@ func (h *Handler) channelDetail(c echo.Context) error {
 		}
 	}
 	return render(c, http.StatusOK, channels.Detail(h.page(c, "channels.title"), d))
-}
-
-// resultText renders a stored result message with its arguments. Arguments that name other
-// messages (the failed step, a candidate's problem, a platform refusal, a platform) are rendered
-// first, so the person reads what failed and why in their own language.
-func resultText(loc *i18n.Localizer, key string, args models.Args) string {
-	m := args.Map()
-	if step := args["Step"]; step != "" {
-		m["Step"] = loc.T(step)
-	}
-	if p := args["Platform"]; p != "" {
-		m["Platform"] = loc.T("health.platform." + p)
-	}
-	for _, nested := range []string{"Problem", "Failure"} {
-		if k := args[nested]; k != "" {
-			inner := models.Args{}
-			for a, v := range args {
-				if a != nested {
-					inner[a] = v
-				}
-			}
-			m["Reason"] = resultText(loc, k, inner)
-		}
-	}
-	return loc.TMap(key, m)
-}
-
-// noteTexts renders a result's notes about other channels.
-func noteTexts(loc *i18n.Localizer, notes models.Notes) []string {
-	out := make([]string, 0, len(notes))
-	for _, n := range notes {
-		out = append(out, resultText(loc, n.Key, n.Args))
-	}
-	return out
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }

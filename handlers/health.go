@@ -43,10 +43,11 @@ func (h *Handler) brokenBanners(c echo.Context, p *layout.Page) {
 	}
 	var users map[int64]string
 	for _, ch := range chs {
-		if ch.Platform.ViaFacebookLogin() && users == nil {
+		if ch.Platform.ViaFacebookLogin() {
 			if users, err = h.broken.TeamFacebookUsersToUse(c.Request().Context(), r.Team.ID); err != nil {
 				h.log.Warn("broken channel banner lookup failed", "team_id", r.Team.ID, "error", err)
 			}
+			break
 		}
 	}
 	p.Banners = append(p.Banners, healthviews.Banners(p, chs, users)...)

@@ -2,6 +2,11 @@
 // result dialog, LINE and WhatsApp forms, and a channel's setup details.
 package channels
 
+import (
+	"github.com/omnilink/omnilink/internal/i18n"
+	"github.com/omnilink/omnilink/models"
+)
+
 // Row is one connected channel in the list.
 type Row struct {
 	ID           int64
@@ -88,4 +93,38 @@ type DetailVM struct {
 	WABAID         string
 	PageID         string
 	Checklist      []string
+}
+
+// ResultText renders a stored result message with its arguments. Arguments that name other
+// messages (the failed step, a candidate's problem, a platform refusal, a platform) are rendered
+// first, so the person reads what failed and why in their own language.
+func ResultText(loc *i18n.Localizer, key string, args models.Args) string {
+	m := args.Map()
+	if step := args["Step"]; step != "" {
+		m["Step"] = loc.T(step)
+	}
+	if p := args["Platform"]; p != "" {
+		m["Platform"] = loc.T("health.platform." + p)
+	}
+	for _, nested := range []string{"Problem", "Failure"} {
+		if k := args[nested]; k != "" {
+			inner := models.Args{}
+			for a, v := range args {
+				if a != nested {
+					inner[a] = v
+				}
+			}
+			m["Reason"] = ResultText(loc, k, inner)
+		}
+	}
+	return loc.TMap(key, m)
+}
+
+// NoteTexts renders a result's notes about other channels.
+func NoteTexts(loc *i18n.Localizer, notes models.Notes) []string {
+	out := make([]string, 0, len(notes))
+	for _, n := range notes {
+		out = append(out, ResultText(loc, n.Key, n.Args))
+	}
+	return out
 }
