@@ -313,6 +313,29 @@ func (w *World) UnsubscribeApp(objectID string) error {
 	return w.saveLocked()
 }
 
+// SubscribeApp subscribes the app to a Page's (or IG account's linked Page's, or WABA's)
+// webhooks with fields, as connecting does through subscribed_apps; tests and tools that create
+// channels without the connect flow use it.
+func (w *World) SubscribeApp(objectID string, fields ...string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if a := w.st.instagram(objectID); a != nil {
+		objectID = a.PageID
+	}
+	if n := w.st.whatsapp(objectID); n != nil {
+		objectID = n.WABAID
+	}
+	if w.st.page(objectID) == nil && len(w.st.waba(objectID)) == 0 {
+		return fmt.Errorf("%w: page %s", ErrNotFound, objectID)
+	}
+	if len(fields) == 0 {
+		fields = []string{"messages"}
+	}
+	w.st.Subscriptions[objectID] = slices.Clone(fields)
+	w.changed()
+	return w.saveLocked()
+}
+
 // Subscription returns the webhook fields the app is subscribed to on a Page or WABA, and
 // whether the app is installed there at all.
 func (w *World) Subscription(objectID string) ([]string, bool) {
