@@ -7,6 +7,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	chsvc "github.com/omnilink/omnilink/internal/channels"
+	"github.com/omnilink/omnilink/views/channels"
 )
 
 // oauthConnect connects the accounts ticked in the Facebook Login dialog. When nothing can be
@@ -52,7 +53,7 @@ func (h *Handler) oauthConnect(c echo.Context) error {
 		}
 	}
 	for _, bad := range res.Failed {
-		h.flash(c, "error", r.Loc.T("channels.connect_failed_flash", "Name", bad.Name, "Reason", r.Loc.T(bad.Problem, "User", bad.ProblemArg, "Page", bad.PageName)))
+		h.flash(c, "error", r.Loc.T("channels.connect_failed_flash", "Name", bad.Name, "Reason", channels.ResultText(r.Loc, bad.Problem, bad.MessageArgs())))
 	}
 	return redirect(c, "/channels")
 }

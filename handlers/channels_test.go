@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/testutil"
 	"github.com/omnilink/omnilink/models"
@@ -20,6 +21,8 @@ type platformApp struct {
 	world *sandbox.World
 	team  *models.Team
 	admin *testutil.Client
+	// grant, when set, is what the Facebook user ticks on the dialog instead of what was asked.
+	grant []string
 }
 
 func newPlatformApp(t *testing.T) *platformApp {
@@ -63,7 +66,11 @@ func (p *platformApp) facebookLogin(t *testing.T, c *testutil.Client, page, butt
 	if cancel {
 		back, err = p.world.Deny(q.Get("redirect_uri"), q.Get("state"))
 	} else {
-		back, err = p.world.Authorize(fbUser, p.world.DefaultGrant(fbUser, strings.Split(q.Get("scope"), ",")), q.Get("redirect_uri"), q.Get("state"))
+		scopes := strings.Split(q.Get("scope"), ",")
+		if p.grant != nil {
+			scopes = p.grant
+		}
+		back, err = p.world.Authorize(fbUser, p.world.DefaultGrant(fbUser, scopes), q.Get("redirect_uri"), q.Get("state"))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -230,18 +237,84 @@ func TestClosingTheDialogDoesNotBringBackAnOlderOne(t *testing.T) {
 	}
 }
 
+// connect runs Facebook Login for purpose as fbUser and ticks account in the result dialog; it
+// returns the dialog as shown before connecting.
+func (p *platformApp) connect(t *testing.T, purpose, fbUser, account string) string {
+	t.Helper()
+	p.facebookLogin(t, p.admin, "/channels", "#connect-"+purpose, fbUser, false)
+	d := p.admin.Get("/channels/oauth/dialog")
+	// A browser can tick only an account the dialog offers; one with a problem is shown disabled.
+	if strings.Contains(d.Body, `value="`+account+`" checked`) || strings.Contains(d.Body, `name="account" value="`+account+`">`) {
+		p.connectChosen(t, p.admin, account)
+	}
+	return d.Body
+}
+
+// One Facebook user connects a team's Pages and Instagram accounts, whichever came first, and
+// the dialog names that user; a real cause (a declined permission) is shown before the rule.
 func TestInstagramMustUseTheFacebookPagesUser(t *testing.T) {
 	p := newPlatformApp(t)
 	// mei connects the team's Facebook Page…
-	p.facebookLogin(t, p.admin, "/channels", "#connect-facebook", sandbox.MeiUserID, false)
-	if r := p.connectChosen(t, p.admin, sandbox.BearBakeryPageID); r.Status != http.StatusSeeOther {
-		t.Fatal(r.Status)
+	p.connect(t, "facebook", sandbox.MeiUserID, sandbox.BearBakeryPageID)
+	if n := len(p.channels(t)); n != 1 {
+		t.Fatalf("channels: %d", n)
 	}
-	// …so Instagram connected by ann fails with the spec's message naming mei.
-	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.AnnUserID, false)
-	d := p.admin.Get("/channels/oauth/dialog")
-	if !strings.Contains(d.Body, "整合IG帳號失敗") || !strings.Contains(d.Body, "林美玲") {
-		t.Fatalf("same-user rule not applied:\n%s", d.Body)
+	// …so Instagram connected by jun (an editor of the same Page) fails with the spec's message naming mei.
+	d := p.connect(t, "instagram", sandbox.JunUserID, sandbox.BearBakeryIGID)
+	if !strings.Contains(d, "整合IG帳號失敗") || !strings.Contains(d, "林美玲") {
+		t.Fatalf("same-user rule not applied:\n%s", d)
+	}
+	if n := len(p.channels(t)); n != 1 {
+		t.Fatalf("Instagram was connected by another Facebook user: %d channels", n)
+	}
+	// ann declined a permission: that is what she must fix first, not who she is.
+	d = p.connect(t, "instagram", sandbox.AnnUserID, sandbox.AnnFloristIGID)
+	if !strings.Contains(d, "取消了必要的權限") || strings.Contains(d, "整合IG帳號失敗") {
+		t.Fatalf("the declined permission is hidden behind the same-user rule:\n%s", d)
+	}
+}
+
+func TestPageMustUseTheInstagramUser(t *testing.T) {
+	p := newPlatformApp(t)
+	p.connect(t, "instagram", sandbox.MeiUserID, sandbox.BearBakeryIGID)
+	d := p.connect(t, "facebook", sandbox.JunUserID, sandbox.JunHandmadePageID)
+	if !strings.Contains(d, "串接粉專失敗") || !strings.Contains(d, "林美玲") {
+		t.Fatalf("the same-user rule does not hold for a Page connected after Instagram:\n%s", d)
+	}
+	if n := len(p.channels(t)); n != 1 {
+		t.Fatalf("the Page was connected by another Facebook user: %d channels", n)
+	}
+	// mei herself may.
+	p.connect(t, "facebook", sandbox.MeiUserID, sandbox.BearBakeryPageID)
+	if n := len(p.channels(t)); n != 2 {
+		t.Fatalf("mei's Page: %d channels", n)
+	}
+	// When the Page breaks, the banner names the Facebook user to reauthorise with.
+	for _, ch := range p.channels(t) {
+		if ch.Platform == models.Facebook {
+			ch.Status, ch.StatusCause = models.ChannelInvalid, "password_changed"
+			if err := p.Store.SaveChannel(context.Background(), &ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if page := p.admin.Get("/channels"); !strings.Contains(page.Body, "請使用 Facebook 用戶「林美玲」重新授權") {
+		t.Fatalf("the banner does not name the Facebook user to use:\n%s", page.Body)
+	}
+	// Reauthorising the Page as jun (who can see it) still meets the rule, and leaves it as it was.
+	var fb models.Channel
+	for _, ch := range p.channels(t) {
+		if ch.Platform == models.Facebook {
+			fb = ch
+		}
+	}
+	path := "/channels/" + itoa(fb.ID) + "/reauthorize"
+	cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.JunUserID, false)
+	if !strings.Contains(cb.Body, "重新授權未完成") || !strings.Contains(cb.Body, "林美玲") {
+		t.Fatalf("reauthorising as another Facebook user:\n%s", cb.Body)
+	}
+	if after, _ := p.Store.Channel(context.Background(), p.team.ID, fb.ID); after.Status != models.ChannelInvalid || after.Credentials != fb.Credentials {
+		t.Fatalf("the Page was reauthorised by another Facebook user: %+v", after)
 	}
 }
 
@@ -297,7 +370,7 @@ func TestReauthoriseInPlace(t *testing.T) {
 	path := "/channels/" + itoa(ch.ID) + "/reauthorize"
 	// kai cannot see the account: the channel stays exactly as it was.
 	cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.KaiUserID, false)
-	if !strings.Contains(cb.Body, "看不到要重新授權的帳號") {
+	if !strings.Contains(cb.Body, "看不到要重新授權的帳號") || !strings.Contains(cb.Body, "（林美玲）") {
 		t.Fatalf("reauthorise by the wrong user not explained:\n%s", cb.Body)
 	}
 	after, _ := p.Store.Channel(ctx, p.team.ID, ch.ID)
@@ -543,23 +616,19 @@ func between(s, start, end string) string {
 	return s[:j]
 }
 
-func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
-	p := newPlatformApp(t)
-	ctx := context.Background()
-	for _, c := range []struct{ purpose, account string }{{"facebook", sandbox.BearBakeryPageID}, {"instagram", sandbox.BearBakeryIGID}} {
-		p.facebookLogin(t, p.admin, "/channels", "#connect-"+c.purpose, sandbox.MeiUserID, false)
-		if r := p.connectChosen(t, p.admin, c.account); r.Status != http.StatusSeeOther {
-			t.Fatalf("connect %s: %d", c.purpose, r.Status)
-		}
-	}
+// breakBoth connects the Bear Bakery Page and its Instagram account (by mei) and marks both broken,
+// as a password change does; it returns them.
+func (p *platformApp) breakBoth(t *testing.T) (ig, fb models.Channel) {
+	t.Helper()
+	p.connect(t, "facebook", sandbox.MeiUserID, sandbox.BearBakeryPageID)
+	p.connect(t, "instagram", sandbox.MeiUserID, sandbox.BearBakeryIGID)
 	list := p.channels(t)
 	if len(list) != 2 {
 		t.Fatalf("channels: %d", len(list))
 	}
-	var ig, fb models.Channel
 	for _, ch := range list {
 		ch.Status, ch.StatusCause = models.ChannelInvalid, "password_changed"
-		if err := p.Store.SaveChannel(ctx, &ch); err != nil {
+		if err := p.Store.SaveChannel(context.Background(), &ch); err != nil {
 			t.Fatal(err)
 		}
 		if ch.Platform == models.Instagram {
@@ -568,11 +637,20 @@ func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
 			fb = ch
 		}
 	}
+	return ig, fb
+}
+
+// A Page and its Instagram account share one Page token; reauthorising one repairs the other only
+// when the new token is proven (debug_token scopes, Page tasks) to serve it.
+func TestReauthorisingOneChannelRepairsItsPageSibling(t *testing.T) {
+	p := newPlatformApp(t)
+	p.grant = sandbox.AppScopes() // every permission the app asks for, as "Opt in to all" gives
+	ig, fb := p.breakBoth(t)
 	path := "/channels/" + itoa(ig.ID) + "/reauthorize"
-	if cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false); !strings.Contains(cb.Body, "重新授權成功") {
+	if cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false); !strings.Contains(cb.Body, "重新授權成功") || strings.Contains(cb.Body, "請也重新授權它") {
 		t.Fatalf("reauthorise: %s", cb.Body)
 	}
-	after, _ := p.Store.Channel(ctx, p.team.ID, fb.ID)
+	after, _ := p.Store.Channel(context.Background(), p.team.ID, fb.ID)
 	if after.Status != models.ChannelActive || after.Credentials == fb.Credentials {
 		t.Fatalf("the Facebook Page sharing the token stayed broken: %+v", after)
 	}
@@ -663,5 +741,120 @@ func TestChannelPagesInEnglish(t *testing.T) {
 	p.facebookLogin(t, p.admin, "/channels", "#connect-instagram", sandbox.KaiUserID, false)
 	if d := p.admin.Get("/channels"); !strings.Contains(d.Body, "Choose the Instagram accounts to connect") {
 		t.Fatal("the English dialog lacks its title")
+	}
+}
+
+func TestReauthorisingInstagramLeavesAPageItCannotServeBroken(t *testing.T) {
+	p := newPlatformApp(t)
+	ig, fb := p.breakBoth(t)
+	// The Instagram dialog asks for Instagram's permissions only: no pages_messaging.
+	path := "/channels/" + itoa(ig.ID) + "/reauthorize"
+	cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false)
+	if !strings.Contains(cb.Body, "重新授權成功") || !strings.Contains(cb.Body, "請也重新授權它") || !strings.Contains(cb.Body, "pages_messaging") {
+		t.Fatalf("the result does not ask for the Page to be reauthorised too:\n%s", cb.Body)
+	}
+	after, _ := p.Store.Channel(context.Background(), p.team.ID, fb.ID)
+	if after.Status != models.ChannelInvalid || after.Credentials != fb.Credentials {
+		t.Fatalf("the Page was \"repaired\" with a token that cannot message: %+v", after)
+	}
+	if got, _ := p.Store.Channel(context.Background(), p.team.ID, ig.ID); got.Status != models.ChannelActive {
+		t.Fatalf("Instagram itself: %s", got.Status)
+	}
+	// And the other way round: the Page's permissions do not cover Instagram messaging.
+	p.admin.Submit("/channels", "/channels/oauth/"+between(p.admin.Get("/channels/oauth/dialog").Body, `action="/channels/oauth/`, `/dismiss"`)+"/dismiss", nil)
+	ig.Status = models.ChannelInvalid
+	if err := p.Store.SaveChannel(context.Background(), &ig); err != nil {
+		t.Fatal(err)
+	}
+	path = "/channels/" + itoa(fb.ID) + "/reauthorize"
+	cb = p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false)
+	if !strings.Contains(cb.Body, "重新授權成功") || !strings.Contains(cb.Body, "instagram_manage_messages") {
+		t.Fatalf("reauthorising the Page next to a broken Instagram account:\n%s", cb.Body)
+	}
+	if got, _ := p.Store.Channel(context.Background(), p.team.ID, ig.ID); got.Status != models.ChannelInvalid {
+		t.Fatalf("Instagram was \"repaired\" by a Page-only token: %s", got.Status)
+	}
+}
+
+// A connect that Facebook refuses for good says what failed and why, in words, and not "try
+// again later"; Facebook's own trouble does say so.
+func TestConnectFailureSaysWhatFailedAndWhy(t *testing.T) {
+	p := newPlatformApp(t)
+	p.facebookLogin(t, p.admin, "/channels", "#connect-facebook", sandbox.MeiUserID, false)
+	p.admin.Get("/channels/oauth/dialog")
+	if err := p.world.RevokePermission(sandbox.Target{Kind: sandbox.TargetPage, ID: sandbox.BearBakeryPageID}, "pages_manage_metadata"); err != nil {
+		t.Fatal(err)
+	}
+	p.connectChosen(t, p.admin, sandbox.BearBakeryPageID)
+	page := p.admin.Get("/channels")
+	for _, want := range []string{"無法串接「小熊烘焙坊 Bear Bakery」", "為粉專訂閱 Webhook時 Facebook 拒絕了", "pages_manage_metadata", "請由粉專的管理員進行授權"} {
+		if !strings.Contains(page.Body, want) {
+			t.Fatalf("the result lacks %q:\n%s", want, page.Body)
+		}
+	}
+	if strings.Contains(page.Body, "稍後再試") {
+		t.Fatal("a permanent refusal says to try again later")
+	}
+	if n := len(p.channels(t)); n != 0 {
+		t.Fatalf("%d channels", n)
+	}
+}
+
+// Against the strict Graph stand-in, a Page and an Instagram account connect, reauthorise in place,
+// and survive "Webhooks Disabled": the health check subscribes the Page again with Messenger's
+// own fields, and customers' messages are delivered again.
+func TestPageAndInstagramSurviveWebhooksDisabled(t *testing.T) {
+	p := newPlatformApp(t)
+	ctx := context.Background()
+	p.grant = sandbox.AppScopes()
+	ig, fb := p.breakBoth(t)
+	for _, ch := range []models.Channel{fb, ig} {
+		path := "/channels/" + itoa(ch.ID) + "/reauthorize"
+		if cb := p.facebookLogin(t, p.admin, path, "#reauthorize-start", sandbox.MeiUserID, false); !strings.Contains(cb.Body, "重新授權成功") {
+			t.Fatalf("reauthorise %s: %s", ch.Platform, cb.Body)
+		}
+		p.admin.Submit("/channels", "/channels/oauth/"+between(p.admin.Get("/channels/oauth/dialog").Body, `action="/channels/oauth/`, `/dismiss"`)+"/dismiss", nil)
+	}
+	if n := len(p.channels(t)); n != 2 {
+		t.Fatalf("reauthorising made new channels: %d", n)
+	}
+	for _, ch := range p.channels(t) {
+		if ch.Status != models.ChannelActive {
+			t.Fatalf("%s not repaired: %s", ch.Platform, ch.Status)
+		}
+	}
+	if err := p.world.UnsubscribeApp(sandbox.BearBakeryPageID); err != nil {
+		t.Fatal(err)
+	}
+	igsid, _ := p.world.CustomerID("xiaoming", sandbox.PlatformInstagram, sandbox.BearBakeryIGID)
+	if _, _, err := p.world.SimulateInbound(sandbox.PlatformInstagram, sandbox.BearBakeryIGID, igsid, "hi"); err == nil {
+		t.Fatal("the stand-in delivers while webhooks are disabled")
+	}
+	for _, ch := range []models.Channel{ig, fb} {
+		res, err := p.Health.CheckChannel(ctx, p.team.ID, ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict.State != models.VerdictHealthy {
+			t.Fatalf("%s after webhooks disabled: %+v", ch.Platform, res.Verdict)
+		}
+	}
+	fields, ok := p.world.Subscription(sandbox.BearBakeryPageID)
+	if !ok || strings.Join(fields, ",") != strings.Join(meta.WebhookFields(meta.ObjectPage), ",") {
+		t.Fatalf("re-subscribed with %v", fields)
+	}
+	for _, c := range []struct {
+		p       sandbox.Platform
+		account string
+	}{{sandbox.PlatformInstagram, sandbox.BearBakeryIGID}, {sandbox.PlatformFacebook, sandbox.BearBakeryPageID}} {
+		cust, _ := p.world.CustomerID("xiaoming", c.p, c.account)
+		body, _, err := p.world.SimulateInbound(c.p, c.account, cust, "還有草莓蛋糕嗎？")
+		if err != nil {
+			t.Fatalf("%s after the re-subscribe: %v", c.p, err)
+		}
+		status, err := sandbox.Deliver(ctx, http.DefaultClient, p.URL+"/webhooks/meta", body, sandbox.SignMeta(p.world.AppSecret(), body))
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("%s delivery: %d %v", c.p, status, err)
+		}
 	}
 }

@@ -17,6 +17,9 @@ import (
 // BrokenChannels lists a team's channels that need repair, for the banner on every console page.
 type BrokenChannels interface {
 	TeamBrokenChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
+	// TeamFacebookUsersToUse names, per Facebook or Instagram channel, the Facebook user who must
+	// reauthorise it.
+	TeamFacebookUsersToUse(ctx context.Context, teamID int64) (map[int64]string, error)
 }
 
 // HealthReports reads channels' health for their status panels (one channel, or a whole team's
@@ -38,7 +41,16 @@ func (h *Handler) brokenBanners(c echo.Context, p *layout.Page) {
 		h.log.Warn("broken channel banner lookup failed", "team_id", r.Team.ID, "error", err)
 		return
 	}
-	p.Banners = append(p.Banners, healthviews.Banners(p, chs)...)
+	var users map[int64]string
+	for _, ch := range chs {
+		if ch.Platform.ViaFacebookLogin() {
+			if users, err = h.broken.TeamFacebookUsersToUse(c.Request().Context(), r.Team.ID); err != nil {
+				h.log.Warn("broken channel banner lookup failed", "team_id", r.Team.ID, "error", err)
+			}
+			break
+		}
+	}
+	p.Banners = append(p.Banners, healthviews.Banners(p, chs, users)...)
 }
 
 // channelHealth renders one channel's health panel as an htmx fragment.

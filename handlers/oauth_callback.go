@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,5 +33,6 @@ func (h *Handler) oauthCallback(c echo.Context) error {
 		titleKey = "channels.callback_failed"
 	}
 	p := h.page(c, titleKey)
-	return render(c, http.StatusOK, channels.Callback(p, p.Title, r.Loc.T(st.OutcomeCode), ok))
+	msg := strings.Join(append([]string{channels.ResultText(r.Loc, st.OutcomeCode, st.OutcomeArgs)}, channels.NoteTexts(r.Loc, st.Notes)...), " ")
+	return render(c, http.StatusOK, channels.Callback(p, p.Title, msg, ok))
 }

@@ -137,8 +137,10 @@ type OAuthState struct {
 	UsedAt          *time.Time
 	Outcome         string
 	OutcomeCode     string
+	OutcomeArgs     Args `gorm:"type:jsonb"` // arguments of OutcomeCode's message
 	AuthorizationID *int64
 	Candidates      Candidates `gorm:"type:jsonb"`
+	Notes           Notes      `gorm:"type:jsonb"` // about other channels, e.g. a sibling left broken
 	ClosedAt        *time.Time
 }
 
@@ -156,7 +158,18 @@ type Candidate struct {
 	PageName   string   `json:"page_name"`
 	Problem    string   `json:"problem,omitempty"` // i18n key; empty when connectable
 	ProblemArg string   `json:"problem_arg,omitempty"`
-	Connected  bool     `json:"connected,omitempty"`
+	// ProblemArgs are further arguments of Problem's message (the failed step, the platform's reason).
+	ProblemArgs Args `json:"problem_args,omitempty"`
+	Connected   bool `json:"connected,omitempty"`
+}
+
+// MessageArgs are the arguments of the candidate's Problem message.
+func (c Candidate) MessageArgs() Args {
+	out := Args{"User": c.ProblemArg, "Page": c.PageName, "Name": c.Name}
+	for k, v := range c.ProblemArgs {
+		out[k] = v
+	}
+	return out
 }
 
 // Candidates is a JSON list of Candidate.

@@ -27,12 +27,14 @@ const (
 	CauseAccountGone         HealthCause = "account_gone"         // the Page, account or number no longer exists or is out of reach
 	CauseWebhookUnsubscribed HealthCause = "webhook_unsubscribed" // the platform stopped sending us its webhooks
 	CauseTokenInvalid        HealthCause = "token_invalid"        // the token was revoked, logged out or replaced
+	CauseNumberNotConnected  HealthCause = "number_not_connected" // the WhatsApp number is disconnected, pending or unverified
 )
 
 // HealthCauses lists every cause, for translations and documentation.
 var HealthCauses = []HealthCause{
 	CausePasswordChanged, CauseCheckpoint, CauseTokenExpired, CauseAppRemoved,
 	CausePermissionRemoved, CauseAccountGone, CauseWebhookUnsubscribed, CauseTokenInvalid,
+	CauseNumberNotConnected,
 }
 
 // Known reports whether c is one of HealthCauses.
@@ -188,6 +190,7 @@ type AlertChannel struct {
 	Name           string
 	Username       string
 	Cause          HealthCause // AlertBroken and AlertRecovered
+	FacebookUser   string      // Facebook and Instagram: the Facebook user to reauthorise with
 	Since          time.Time   // when the failure began
 	ExpiresAt      time.Time   // AlertExpiring only
 	ReauthorizeURL string

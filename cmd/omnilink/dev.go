@@ -23,12 +23,8 @@ func devEnvironment(ctx context.Context) (cleanup func(), err error) {
 	if err := os.MkdirAll("var", 0o755); err != nil {
 		return cleanup, err
 	}
-	if os.Getenv("OMNILINK_SECRET_KEY") == "" {
-		key, err := devSecret(filepath.Join("var", "secret.key"))
-		if err != nil {
-			return cleanup, err
-		}
-		os.Setenv("OMNILINK_SECRET_KEY", key)
+	if err := useDevSecret(true); err != nil {
+		return cleanup, err
 	}
 	if os.Getenv("DATABASE_URL") != "" {
 		return cleanup, nil
@@ -47,6 +43,28 @@ func devEnvironment(ctx context.Context) (cleanup func(), err error) {
 			fmt.Fprintln(os.Stderr, "stopping the private database:", err)
 		}
 	}, nil
+}
+
+// devSecretPath is where make run keeps its generated OMNILINK_SECRET_KEY.
+var devSecretPath = filepath.Join("var", "secret.key")
+
+// useDevSecret sets OMNILINK_SECRET_KEY from ./var/secret.key when it is unset, whatever
+// DATABASE_URL says, since make run does the same. Only create (make run itself) makes a new
+// key: any other command with a fresh key could not open the tokens sealed with the old one.
+func useDevSecret(create bool) error {
+	if os.Getenv("OMNILINK_SECRET_KEY") != "" {
+		return nil
+	}
+	if !create {
+		if _, err := os.Stat(devSecretPath); err != nil {
+			return nil
+		}
+	}
+	key, err := devSecret(devSecretPath)
+	if err != nil {
+		return err
+	}
+	return os.Setenv("OMNILINK_SECRET_KEY", key)
 }
 
 func devSecret(path string) (string, error) {

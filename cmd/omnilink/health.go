@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -42,12 +43,12 @@ func healthCmd() error {
 	if err != nil {
 		return err
 	}
-	printHealth(rep)
+	printHealth(os.Stdout, rep, cfg.Sandbox())
 	return nil
 }
 
-func printHealth(rep health.SweepReport) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+func printHealth(out io.Writer, rep health.SweepReport, sandbox bool) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tTEAM\tPLATFORM\tCHANNEL\tVERDICT\tCAUSE\tCHANGE\tDETAIL")
 	sort.Slice(rep.Results, func(i, j int) bool { return rep.Results[i].Channel.ID < rep.Results[j].Channel.ID })
 	for _, r := range rep.Results {
@@ -59,14 +60,26 @@ func printHealth(rep health.SweepReport) {
 			r.Verdict.State, r.Verdict.Cause, change(r.Transition), oneLine(r.Verdict.Detail, 90))
 	}
 	_ = w.Flush()
-	fmt.Printf("\n%d checked in %s: %d healthy, %d broken, %d unknown; %d episodes opened, %d closed; %d emails queued (%d platform calls)\n",
+	fmt.Fprintf(out, "\n%d checked in %s: %d healthy, %d broken, %d unknown; %d episodes opened, %d closed; %d emails queued (%d platform calls)\n",
 		rep.Checked, rep.Finished.Sub(rep.Started).Round(time.Millisecond), rep.Healthy, rep.Broken, rep.Unknown,
 		rep.Opened, rep.Closed, rep.AlertsQueued, rep.Calls)
 	if rep.AlertsQueued > 0 {
-		fmt.Println("emails are delivered by the running server's outbox (omnilink serve / make run)")
+		fmt.Fprintln(out, "emails are delivered by the running server's outbox (omnilink serve / make run)")
 	}
-	if rep.Checked > 0 && rep.Unknown == rep.Checked {
-		fmt.Println("no platform could be asked; in sandbox mode the platforms are served by the running server (make run)")
+	sealed := 0
+	for _, r := range rep.Results {
+		if r.Verdict.Unopenable {
+			sealed++
+		}
+	}
+	switch {
+	case sealed > 0:
+		// Our own settings are at fault, not a platform or the server.
+		fmt.Fprintf(out, "%d channels' stored credentials cannot be opened with this OMNILINK_SECRET_KEY: run with the server's key (make run keeps it in %s)\n", sealed, devSecretPath)
+	case rep.Checked > 0 && rep.Unknown == rep.Checked && sandbox:
+		fmt.Fprintln(out, "no platform could be asked; in sandbox mode the platforms are served by the running server (make run)")
+	case rep.Checked > 0 && rep.Unknown == rep.Checked:
+		fmt.Fprintln(out, "no platform could be asked; see the DETAIL column for what each answered")
 	}
 }
 
@@ -116,11 +129,15 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// healthDevEnvironment lets `go run ./cmd/omnilink health` work next to `make run` with no
-// configuration: it reuses the private database under ./var (left running for the server) and
-// its secret key. With DATABASE_URL set, or no ./var, it changes nothing.
+// healthDevEnvironment lets `go run ./cmd/omnilink health` work next to `make run` with the
+// same settings as the server: the secret key make run keeps in ./var/secret.key (used whenever
+// OMNILINK_SECRET_KEY is unset, with or without DATABASE_URL, as make run does) and, with
+// DATABASE_URL unset, the private database under ./var (left running for the server).
 func healthDevEnvironment(ctx context.Context) (func(), error) {
 	noop := func() {}
+	if err := useDevSecret(false); err != nil {
+		return noop, err
+	}
 	if os.Getenv("DATABASE_URL") != "" {
 		return noop, nil
 	}
@@ -133,13 +150,6 @@ func healthDevEnvironment(ctx context.Context) (func(), error) {
 		return devEnvironment(ctx)
 	}
 	_ = conn.Close()
-	if os.Getenv("OMNILINK_SECRET_KEY") == "" {
-		key, err := devSecret(filepath.Join("var", "secret.key"))
-		if err != nil {
-			return noop, err
-		}
-		os.Setenv("OMNILINK_SECRET_KEY", key)
-	}
 	os.Setenv("DATABASE_URL", fmt.Sprintf("postgres://omnilink@127.0.0.1:%d/omnilink?sslmode=disable", devPort))
 	return noop, nil
 }

@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/omnilink/omnilink/internal/health"
 	"github.com/omnilink/omnilink/internal/seed"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/testutil"
+	"github.com/omnilink/omnilink/models"
 )
 
 func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
@@ -55,5 +59,50 @@ func TestCommandsRefuseMissingConfiguration(t *testing.T) {
 	t.Setenv("OMNILINK_SECRET_KEY", "")
 	if err := seedCmd(); err == nil {
 		t.Fatal("seed without configuration")
+	}
+}
+
+// `omnilink health` next to `make run` uses the server's settings: the key make run keeps in
+// ./var/secret.key counts whether or not DATABASE_URL is set, as it does for make run.
+func TestHealthUsesTheServersSecretKey(t *testing.T) {
+	url := testutil.BlankDatabaseURL(t)
+	t.Chdir(t.TempDir())
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	key := base64.StdEncoding.EncodeToString(raw)
+	if err := os.MkdirAll("var", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("var", "secret.key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("OMNILINK_SECRET_KEY", "")
+	if err := healthCmd(); err != nil {
+		t.Fatalf("health next to make run with DATABASE_URL set: %v", err)
+	}
+	if got := os.Getenv("OMNILINK_SECRET_KEY"); got != key {
+		t.Fatal("health did not use the key make run keeps")
+	}
+}
+
+// When the checks could not open the stored credentials, the closing line says so and names the
+// key, instead of blaming the server or the platforms.
+func TestHealthClosingLineNamesTheRealCause(t *testing.T) {
+	unknown := health.Verdict{State: models.VerdictUnknown, Detail: "stored credentials cannot be opened (check OMNILINK_SECRET_KEY)", Unopenable: true}
+	rep := health.SweepReport{Checked: 2, Unknown: 2, Results: []health.Result{
+		{Channel: models.Channel{ID: 1, Platform: models.LINE}, Verdict: unknown},
+		{Channel: models.Channel{ID: 2, Platform: models.Facebook}, Verdict: unknown},
+	}}
+	var b strings.Builder
+	printHealth(&b, rep, true)
+	if out := b.String(); !strings.Contains(out, "2 channels' stored credentials cannot be opened with this OMNILINK_SECRET_KEY") || strings.Contains(out, "running server") {
+		t.Fatalf("closing line:\n%s", out)
+	}
+	rep.Results[0].Verdict.Unopenable, rep.Results[1].Verdict.Unopenable = false, false
+	b.Reset()
+	printHealth(&b, rep, true)
+	if out := b.String(); !strings.Contains(out, "served by the running server") {
+		t.Fatalf("sandbox closing line:\n%s", out)
 	}
 }

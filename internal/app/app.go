@@ -85,7 +85,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	metaClient := meta.New(meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 		DialogURL: cfg.MetaDialogURL, GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient})
 	lineClient := line.New(line.Config{APIURL: cfg.LineAPIURL, HTTPClient: httpClient})
-	chans := channels.New(channels.Deps{Store: st, Box: box, Meta: metaClient, Line: lineClient, Now: opt.Now,
+	chans := channels.New(channels.Deps{Store: st, Box: box, Meta: metaClient, Line: lineClient, Now: opt.Now, Log: log,
 		OAuth: channels.OAuthConfig{RedirectURI: cfg.BaseURL + "/oauth/meta/callback", ConfigID: cfg.MetaLoginConfigID}})
 	sbx, err := buildSandbox(cfg, st, log, opt.Now)
 	if err != nil {

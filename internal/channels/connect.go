@@ -58,7 +58,7 @@ func (s *Service) Connect(ctx context.Context, actor *models.User, stateID strin
 	// Page tokens are never stored with the dialog: read them again with the user token.
 	pages, err := s.meta.Accounts(ctx, token)
 	if err != nil {
-		return res, ErrPlatformFailed.Wrap(err)
+		return res, s.platformFailure(ctx, StepAccounts, err, "team_id", actor.TeamID)
 	}
 	for _, c := range st.Candidates {
 		if c.ID == "" || !slices.Contains(accountIDs, c.ID) {
@@ -73,7 +73,7 @@ func (s *Service) Connect(ctx context.Context, actor *models.User, stateID strin
 			if !ok {
 				return res, err
 			}
-			c.Problem = ae.Key
+			c.Problem, c.ProblemArgs = ae.Key, failureArgs(ae)
 			res.Failed = append(res.Failed, c)
 			continue
 		}

@@ -107,6 +107,12 @@ func (s *Service) ConnectLine(ctx context.Context, actor *models.User, in LineIn
 		return nil, err
 	}
 	ch.DisplayName, ch.Username, ch.PictureURL = bot.DisplayName, bot.BasicID, bot.PictureURL
+	// The expiry LINE reports is what later tells an expired token from a revoked one.
+	ch.TokenExpiresAt = nil
+	if info.ExpiresIn > 0 {
+		exp := s.now().Add(info.ExpiresIn).UTC()
+		ch.TokenExpiresAt = &exp
+	}
 	ch.Settings = models.ChannelSettings{LineChannelID: in.ChannelID, LoginChannelID: in.LoginChannelID, LiffID: in.LiffID, BasicID: bot.BasicID}
 	if err := s.sealCredentials(ch, models.Credentials{AccessToken: in.AccessToken, ChannelSecret: in.ChannelSecret}); err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/platform"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
@@ -29,8 +30,6 @@ const dialogTTL = 30 * time.Minute
 var (
 	InstagramScopes = []string{"instagram_basic", "instagram_manage_messages", "pages_manage_metadata", "pages_read_engagement", "pages_show_list"}
 	FacebookScopes  = []string{"pages_messaging", "pages_manage_metadata", "pages_read_engagement", "pages_show_list"}
-	// PageWebhookFields are subscribed on every connected Page (and the Page linked to an Instagram account).
-	PageWebhookFields = []string{"messages", "messaging_postbacks", "message_reactions", "messaging_seen", "message_echoes"}
 	// messagingTasks: a Page role that may read and answer messages.
 	messagingTasks = []string{"MANAGE", "MODERATE", "MESSAGING"}
 )
@@ -53,19 +52,26 @@ var (
 
 // Outcome codes stored on an OAuth state (i18n keys).
 const (
-	CodeDenied          = "channels.outcome_denied"
-	CodeFacebookError   = "channels.outcome_facebook_error"
-	CodeExchangeFailed  = "channels.outcome_exchange_failed"
-	CodeReauthNotFound  = "channels.outcome_reauth_not_visible"
-	CodeReauthProblem   = "channels.outcome_reauth_problem"
-	CodeReauthorized    = "channels.outcome_reauthorized"
-	CodeAuthorized      = "channels.outcome_authorized"
-	ProblemNoInstagram  = "channels.problem_no_instagram"
-	ProblemCreator      = "channels.problem_creator"
-	ProblemTasks        = "channels.problem_tasks"
-	ProblemScopes       = "channels.problem_scopes"
-	ProblemOtherUser    = "channels.problem_other_user"
-	ProblemTakenByOther = "channels.problem_taken"
+	CodeDenied         = "channels.outcome_denied"
+	CodeFacebookError  = "channels.outcome_facebook_error"
+	CodeExchangeFailed = "channels.outcome_exchange_failed"
+	CodeReauthNotFound = "channels.outcome_reauth_not_visible"
+	CodeReauthProblem  = "channels.outcome_reauth_problem"
+	CodeReauthFailed   = "channels.outcome_reauth_failed"
+	CodeReauthorized   = "channels.outcome_reauthorized"
+	CodeAuthorized     = "channels.outcome_authorized"
+	ProblemNoInstagram = "channels.problem_no_instagram"
+	ProblemCreator     = "channels.problem_creator"
+	ProblemTasks       = "channels.problem_tasks"
+	ProblemScopes      = "channels.problem_scopes"
+	ProblemOtherUser   = "channels.problem_other_user"
+	// ProblemOtherUserPage is the same-user rule met from the other side: a Page connected by
+	// another Facebook user than the team's Instagram accounts.
+	ProblemOtherUserPage = "channels.problem_other_user_page"
+	ProblemTakenByOther  = "channels.problem_taken"
+	// NoteReauthorizeSibling: a channel on the same Page stays broken because the new token
+	// is not proven to serve it; reauthorise it too.
+	NoteReauthorizeSibling = "channels.note_reauthorize_sibling"
 )
 
 // Start is a begun Facebook Login: the dialog URL to open and the id the console polls.
@@ -149,33 +155,33 @@ func (s *Service) CompleteOAuth(ctx context.Context, actor *models.User, session
 
 // authorize exchanges the code and fills st's outcome and candidates.
 func (s *Service) authorize(ctx context.Context, st *models.OAuthState, code string) {
-	fail := func(code string, err error) {
-		slog.WarnContext(ctx, "facebook login failed", "team_id", st.TeamID, "stage", code, "error", err)
-		st.Outcome, st.OutcomeCode = "failed", CodeExchangeFailed
+	fail := func(step string, err error) {
+		ae := s.platformFailure(ctx, step, err, "team_id", st.TeamID)
+		st.Outcome, st.OutcomeCode, st.OutcomeArgs = "failed", ae.Key, failureArgs(ae)
 	}
 	short, err := s.meta.ExchangeCode(ctx, code, s.oauth.RedirectURI)
 	if err != nil {
-		fail("exchange", err)
+		fail(StepExchange, err)
 		return
 	}
 	long, err := s.meta.ExchangeLongLived(ctx, short.AccessToken)
 	if err != nil {
-		fail("long-lived", err)
+		fail(StepExchange, err)
 		return
 	}
 	me, err := s.meta.Me(ctx, long.AccessToken)
 	if err != nil {
-		fail("me", err)
+		fail(StepProfile, err)
 		return
 	}
 	perms, err := s.meta.Permissions(ctx, long.AccessToken)
 	if err != nil {
-		fail("permissions", err)
+		fail(StepProfile, err)
 		return
 	}
 	pages, err := s.meta.Accounts(ctx, long.AccessToken)
 	if err != nil {
-		fail("accounts", err)
+		fail(StepAccounts, err)
 		return
 	}
 	auth := &models.MetaAuthorization{TeamID: st.TeamID, FBUserID: me.ID, FBUserName: me.Name,
@@ -185,13 +191,15 @@ func (s *Service) authorize(ctx context.Context, st *models.OAuthState, code str
 		auth.ExpiresAt = &long.ExpiresAt
 	}
 	if err := s.st.UpsertMetaAuthorization(ctx, auth); err != nil {
-		fail("store", err)
+		s.log.ErrorContext(ctx, "storing the Facebook authorisation failed", "team_id", st.TeamID, "error", err)
+		st.Outcome, st.OutcomeCode = "failed", CodeExchangeFailed
 		return
 	}
 	st.AuthorizationID = &auth.ID
-	cands, err := s.candidates(ctx, st.TeamID, st.Purpose, me.ID, perms, pages)
+	cands, err := s.candidates(ctx, st.TeamID, st.Purpose, me.ID, perms, pages, st.ChannelID)
 	if err != nil {
-		fail("candidates", err)
+		s.log.ErrorContext(ctx, "listing Facebook Login candidates failed", "team_id", st.TeamID, "error", err)
+		st.Outcome, st.OutcomeCode = "failed", CodeExchangeFailed
 		return
 	}
 	st.Candidates = cands
@@ -201,24 +209,34 @@ func (s *Service) authorize(ctx context.Context, st *models.OAuthState, code str
 	}
 }
 
+// otherPlatform is the Facebook Login platform that shares the same-user rule with p.
+func otherPlatform(p models.Platform) models.Platform {
+	if p == models.Instagram {
+		return models.Facebook
+	}
+	return models.Instagram
+}
+
 // candidates lists the accounts Facebook Login made available, each with the reason it cannot
-// be connected (the spec's checklist), if any.
-func (s *Service) candidates(ctx context.Context, teamID int64, purpose models.Platform, fbUserID string, perms meta.Permissions, pages []meta.Page) (models.Candidates, error) {
+// be connected (the spec's checklist), if any. The first real cause is shown: the account
+// itself, then a declined permission, then the Page role, and only then the same-user rule.
+func (s *Service) candidates(ctx context.Context, teamID int64, purpose models.Platform, fbUserID string, perms meta.Permissions, pages []meta.Page, reauth *int64) (models.Candidates, error) {
 	missing := missingScopes(purpose, perms)
-	// Spec rule: once a Page of this team is connected by Facebook user X, Instagram must be connected by X too.
+	// Spec rule: one Facebook user connects a team's Pages and its Instagram accounts, whichever
+	// came first. When reauthorising, channels that are broken too do not bind the choice.
+	authorizers, err := s.st.TeamMetaAuthorizers(ctx, teamID, otherPlatform(purpose), reauth != nil)
+	if err != nil {
+		return nil, err
+	}
 	var otherUser string
-	if purpose == models.Instagram {
-		authorizers, err := s.st.TeamFacebookAuthorizers(ctx, teamID)
-		if err != nil {
-			return nil, err
-		}
-		if len(authorizers) > 0 && !slices.ContainsFunc(authorizers, func(a models.MetaAuthorization) bool { return a.FBUserID == fbUserID }) {
-			names := make([]string, len(authorizers))
-			for i, a := range authorizers {
-				names[i] = a.FBUserName
+	if len(authorizers) > 0 && !slices.ContainsFunc(authorizers, func(a models.MetaAuthorization) bool { return a.FBUserID == fbUserID }) {
+		var names []string
+		for _, a := range authorizers {
+			if !slices.Contains(names, a.FBUserName) {
+				names = append(names, a.FBUserName)
 			}
-			otherUser = strings.Join(names, "、")
 		}
+		otherUser = strings.Join(names, "、")
 	}
 	var out models.Candidates
 	for _, p := range pages {
@@ -237,13 +255,17 @@ func (s *Service) candidates(ctx context.Context, teamID int64, purpose models.P
 		}
 		if c.Problem == "" {
 			switch {
-			case otherUser != "":
-				c.Problem = ProblemOtherUser
-				c.ProblemArg = otherUser
 			case len(missing) > 0:
 				c.Problem = ProblemScopes
+				c.ProblemArgs = models.Args{"Scopes": strings.Join(missing, ", ")}
 			case !hasAnyTask(p.Tasks, messagingTasks):
 				c.Problem = ProblemTasks
+			case otherUser != "":
+				c.Problem = ProblemOtherUser
+				if purpose == models.Facebook {
+					c.Problem = ProblemOtherUserPage
+				}
+				c.ProblemArg = otherUser
 			}
 		}
 		if c.ID != "" {
@@ -304,40 +326,104 @@ func (s *Service) reauthorize(ctx context.Context, st *models.OAuthState, auth *
 	}
 	if cand == nil {
 		st.Outcome, st.OutcomeCode = "failed", CodeReauthNotFound
+		if users, err := s.st.TeamFacebookUsersToUse(ctx, st.TeamID); err == nil && users[ch.ID] != "" {
+			st.OutcomeArgs = models.Args{"User": users[ch.ID]}
+		}
 		return
 	}
-	if cand.Problem != "" && cand.Problem != ProblemOtherUser {
+	if cand.Problem != "" {
 		st.Outcome, st.OutcomeCode = "failed", CodeReauthProblem
+		st.OutcomeArgs = models.Args{"Problem": cand.Problem, "User": cand.ProblemArg, "Page": cand.PageName}
+		for k, v := range cand.ProblemArgs {
+			st.OutcomeArgs[k] = v
+		}
 		return
 	}
 	page := pageOf(pages, cand.PageID)
 	if err := s.attach(ctx, ch, auth, page); err != nil {
-		slog.WarnContext(ctx, "reauthorise failed", "channel_id", ch.ID, "error", err)
-		st.Outcome, st.OutcomeCode = "failed", CodeReauthProblem
+		st.Outcome, st.OutcomeCode = "failed", CodeReauthFailed
+		if ae, ok := apperr.From(err); ok {
+			st.OutcomeArgs = failureArgs(ae)
+			st.OutcomeArgs["Failure"] = ae.Key
+		}
 		return
 	}
 	st.Outcome, st.OutcomeCode = "reauthorized", CodeReauthorized
-	s.repairSiblings(ctx, ch, auth, page)
+	st.Notes = s.repairSiblings(ctx, ch, auth, page)
 }
 
-// repairSiblings gives the new Page token to the team's other broken channels on the same Page
-// (a Page and the Instagram account linked to it share one token, so they break together).
-func (s *Service) repairSiblings(ctx context.Context, repaired *models.Channel, auth *models.MetaAuthorization, page meta.Page) {
+// RequiredScopes are the permissions each Meta channel cannot work without: messaging and
+// webhook subscription for Pages, the Instagram messaging set for Instagram (through its Page),
+// messaging and number management for WhatsApp. The health check asks debug_token for them.
+var RequiredScopes = map[models.Platform][]string{
+	models.Facebook:  {"pages_messaging", "pages_manage_metadata"},
+	models.Instagram: {"instagram_basic", "instagram_manage_messages", "pages_manage_metadata"},
+	models.WhatsApp:  {"whatsapp_business_messaging", "whatsapp_business_management"},
+}
+
+// repairSiblings looks at the team's other broken channels on the same Page (a Page and the
+// Instagram account linked to it share one Page token, so they break together). A sibling gets
+// the new token only when debug_token and the Page's tasks prove the token serves it; otherwise
+// it stays broken, and the returned notes ask for it to be reauthorised too.
+func (s *Service) repairSiblings(ctx context.Context, repaired *models.Channel, auth *models.MetaAuthorization, page meta.Page) models.Notes {
 	list, err := s.st.TeamBrokenChannels(ctx, repaired.TeamID)
 	if err != nil {
-		slog.WarnContext(ctx, "list channels sharing the Page", "team_id", repaired.TeamID, "error", err)
-		return
+		s.log.WarnContext(ctx, "list channels sharing the Page", "team_id", repaired.TeamID, "error", err)
+		return nil
 	}
+	var notes models.Notes
+	var info *meta.TokenInfo
 	for i := range list {
 		sib := &list[i]
 		samePage := (sib.Platform == models.Facebook && sib.ExternalID == page.ID) || (sib.Platform == models.Instagram && sib.Settings.PageID == page.ID)
 		if sib.ID == repaired.ID || !samePage {
 			continue
 		}
+		note := models.Note{Key: NoteReauthorizeSibling, Args: models.Args{"Platform": string(sib.Platform), "Name": sib.DisplayName, "ID": fmt.Sprint(sib.ID)}}
+		if info == nil {
+			ti, err := s.meta.DebugToken(ctx, page.AccessToken)
+			if err != nil {
+				s.platformFailure(ctx, StepTokenCheck, err, "team_id", sib.TeamID, "channel_id", sib.ID)
+				notes = append(notes, note)
+				continue
+			}
+			info = &ti
+		}
+		if why := serves(*info, page, sib, s.now()); why != "" {
+			note.Args["Missing"] = why
+			notes = append(notes, note)
+			continue
+		}
 		if err := s.attach(ctx, sib, auth, page); err != nil {
-			slog.WarnContext(ctx, "repair channel sharing the Page", "channel_id", sib.ID, "error", err)
+			s.log.WarnContext(ctx, "repair channel sharing the Page", "channel_id", sib.ID, "error", err)
+			notes = append(notes, note)
 		}
 	}
+	return notes
+}
+
+// serves says why token (described by info, read for page) cannot serve ch, or "" when it can:
+// it must be valid, carry ch's required scopes (granular ones must name the account), and the
+// user's Page tasks must allow messaging; an Instagram account must be the one linked to page.
+func serves(info meta.TokenInfo, page meta.Page, ch *models.Channel, now time.Time) string {
+	if c := info.Classify(now); c.Class != platform.ClassNone {
+		return c.String()
+	}
+	if miss := info.MissingScopes(RequiredScopes[ch.Platform]...); len(miss) > 0 {
+		return strings.Join(miss, ", ")
+	}
+	for _, g := range info.GranularScopes {
+		if slices.Contains(RequiredScopes[ch.Platform], g.Scope) && len(g.TargetIDs) > 0 && !slices.Contains(g.TargetIDs, ch.ExternalID) {
+			return g.Scope + " (" + ch.ExternalID + ")"
+		}
+	}
+	if !hasAnyTask(page.Tasks, messagingTasks) {
+		return "MESSAGING"
+	}
+	if ch.Platform == models.Instagram && (page.Instagram == nil || page.Instagram.ID != ch.ExternalID) {
+		return "instagram_business_account"
+	}
+	return ""
 }
 
 func pageOf(pages []meta.Page, id string) meta.Page {
@@ -353,17 +439,19 @@ func pageOf(pages []meta.Page, id string) meta.Page {
 // subscription, and marks it active. Nothing is written unless all of that succeeds.
 func (s *Service) attach(ctx context.Context, ch *models.Channel, auth *models.MetaAuthorization, page meta.Page) error {
 	if page.AccessToken == "" {
-		return ErrPlatformFailed
+		// The Page is no longer among the user's accounts, or came without a token.
+		s.log.WarnContext(ctx, "facebook call failed", "step", "page_token", "team_id", ch.TeamID, "platform", string(ch.Platform), "account_id", ch.ExternalID)
+		return &apperr.Error{Status: http.StatusUnprocessableEntity, Key: FailedNoPageToken, Args: map[string]any{"Step": StepPageToken}}
 	}
-	if err := s.meta.SubscribeApp(ctx, page.ID, page.AccessToken, PageWebhookFields); err != nil {
-		return ErrPlatformFailed.Wrap(err)
+	if err := s.meta.SubscribeApp(ctx, page.ID, page.AccessToken, meta.WebhookFields(meta.ObjectPage)); err != nil {
+		return s.platformFailure(ctx, StepSubscribe, err, "team_id", ch.TeamID, "page_id", page.ID)
 	}
 	apps, err := s.meta.SubscribedApps(ctx, page.ID, page.AccessToken)
 	if err != nil {
-		return ErrPlatformFailed.Wrap(err)
+		return s.platformFailure(ctx, StepConfirm, err, "team_id", ch.TeamID, "page_id", page.ID)
 	}
 	if len(apps) == 0 {
-		return ErrPlatformFailed.Wrap(errors.New("subscription not visible after subscribing"))
+		return s.platformFailure(ctx, StepConfirm, fmt.Errorf("%w: subscription not visible after subscribing", meta.ErrUnexpectedAnswer), "team_id", ch.TeamID, "page_id", page.ID)
 	}
 	if err := s.sealCredentials(ch, models.Credentials{AccessToken: page.AccessToken}); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/crypto"
@@ -24,6 +25,7 @@ type Service struct {
 	now    func() time.Time
 	oauth  OAuthConfig
 	events EventSink
+	log    *slog.Logger
 }
 
 // OAuthConfig is how Facebook Login is asked for.
@@ -46,6 +48,7 @@ type Deps struct {
 	Now    func() time.Time
 	OAuth  OAuthConfig
 	Events EventSink
+	Log    *slog.Logger // platform refusals, one JSON line each; nil = slog.Default()
 }
 
 // New builds the service.
@@ -53,7 +56,10 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{st: d.Store, box: d.Box, meta: d.Meta, line: d.Line, now: d.Now, oauth: d.OAuth, events: d.Events}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Service{st: d.Store, box: d.Box, meta: d.Meta, line: d.Line, now: d.Now, oauth: d.OAuth, events: d.Events, log: d.Log}
 }
 
 // SetEvents attaches the listener for repairs after construction (the health monitor is built later).

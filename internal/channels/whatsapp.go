@@ -44,7 +44,7 @@ func (s *Service) ConnectWhatsApp(ctx context.Context, actor *models.User, in Wh
 				return nil, apperr.Invalid("phone_number_id", "channels.wa_error_phone_unknown")
 			}
 		}
-		return nil, ErrPlatformFailed.Wrap(err)
+		return nil, s.platformFailure(ctx, StepPhoneNumber, err, "team_id", actor.TeamID)
 	}
 	// Without the app subscribed to the business account, Meta sends none of its webhooks.
 	if err := s.meta.SubscribeWABA(ctx, in.WABAID, in.AccessToken); err != nil {
@@ -52,7 +52,7 @@ func (s *Service) ConnectWhatsApp(ctx context.Context, actor *models.User, in Wh
 		if errors.As(err, &ge) && ge.Code == 100 {
 			return nil, apperr.Invalid("waba_id", "channels.wa_error_waba_unknown")
 		}
-		return nil, ErrPlatformFailed.Wrap(err)
+		return nil, s.platformFailure(ctx, StepSubscribeWABA, err, "team_id", actor.TeamID)
 	}
 	ch, err := s.existingOrNew(ctx, actor, models.WhatsApp, in.PhoneNumberID, existingID)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,15 +24,9 @@ type Verdict struct {
 	Resubscribed bool
 	// RetryAt, when set, is when an undecided check should run again (rate-limit pauses).
 	RetryAt time.Time
-}
-
-// requiredScopes are the permissions each Meta channel cannot work without: messaging and
-// webhook subscription for Pages, the Instagram messaging set for Instagram (through its Page),
-// messaging and number management for WhatsApp.
-var requiredScopes = map[models.Platform][]string{
-	models.Facebook:  {"pages_messaging", "pages_manage_metadata"},
-	models.Instagram: {"instagram_basic", "instagram_manage_messages", "pages_manage_metadata"},
-	models.WhatsApp:  {"whatsapp_business_messaging", "whatsapp_business_management"},
+	// Unopenable says the stored credentials could not be opened (another OMNILINK_SECRET_KEY):
+	// our settings are at fault, not the platform.
+	Unopenable bool
 }
 
 // probe accumulates one check's findings: the first broken cause wins, and undecided steps make
@@ -144,7 +139,9 @@ func (m *Monitor) check(ctx context.Context, ch *models.Channel) Verdict {
 		// A key problem on our side would otherwise "break" every channel of every team at once.
 		m.log.Error("health check cannot open channel credentials", "channel_id", ch.ID, "error", err)
 		p.undecided("stored credentials cannot be opened (check OMNILINK_SECRET_KEY)")
-		return p.verdict()
+		v := p.verdict()
+		v.Unopenable = true
+		return v
 	}
 	if creds.AccessToken == "" {
 		p.fail(models.CauseTokenInvalid, "no access token stored")
@@ -199,12 +196,12 @@ func (m *Monitor) debugToken(ctx context.Context, p *probe, token string) {
 		if info.Error != nil {
 			d = describe("debug_token", info.Error)
 		}
-		p.fail(metaCause(tc.Cause), d)
+		p.fail(healthCause(tc.Cause), d)
 		return
 	}
 	p.expiry(info.ExpiresAt)
 	p.expiry(info.DataAccessExpiresAt)
-	if miss := info.MissingScopes(requiredScopes[p.ch.Platform]...); len(miss) > 0 {
+	if miss := info.MissingScopes(channels.RequiredScopes[p.ch.Platform]...); len(miss) > 0 {
 		p.fail(models.CausePermissionRemoved, "debug_token: permissions no longer granted: "+strings.Join(miss, ", "))
 	}
 }
@@ -253,7 +250,7 @@ func (m *Monitor) checkPage(ctx context.Context, p *probe, token string) {
 	// Meta drops the subscription after an hour of failed deliveries; subscribing again is the
 	// whole fix, so the monitor does it instead of asking a person to.
 	c, err = p.call(ctx, "subscribe", true, page, func(ctx context.Context) error {
-		return m.meta.SubscribeApp(ctx, page, token, channels.PageWebhookFields)
+		return m.meta.SubscribeApp(ctx, page, token, meta.WebhookFields(meta.ObjectPage))
 	})
 	switch c.Outcome {
 	case OutcomeOK:
@@ -294,17 +291,38 @@ func (m *Monitor) checkWhatsApp(ctx context.Context, p *probe, token string) {
 	if !p.record("phone number", c, err) {
 		return
 	}
-	switch strings.ToUpper(pn.Status) {
-	case "BANNED", "DELETED":
-		p.fail(models.CauseAccountGone, "phone number status is "+pn.Status)
+	detail := "phone number status is " + strconv.Quote(pn.Status)
+	switch pn.State() {
+	case meta.NumberServing:
+	case meta.NumberLimited:
+		p.undecided(detail + " (rate limited)")
+	case meta.NumberNotConnected:
+		p.fail(models.CauseNumberNotConnected, detail)
+	case meta.NumberGone:
+		p.fail(models.CauseAccountGone, detail)
+	default:
+		// A status we cannot read proves nothing either way.
+		p.undecided(detail)
 	}
 }
 
 // lineUserID is the shape of a LINE bot user id, which a LINE channel's external id holds.
 func lineUserID(s string) bool { return len(s) == 33 && s[0] == 'U' }
 
+// lineRefusalCause names why LINE refuses a channel token. LINE answers a plain 401 and "access
+// token expired" for every token it no longer accepts, so the answer cannot say; what we know
+// can: a token is expired only when the expiry LINE reported for it (stored at connect and at
+// every check) has passed. Long-lived channel tokens never expire, so a refused one was
+// reissued or revoked.
+func lineRefusalCause(ch *models.Channel, now time.Time) models.HealthCause {
+	if ch.TokenExpiresAt != nil && !now.Before(*ch.TokenExpiresAt) {
+		return models.CauseTokenExpired
+	}
+	return models.CauseTokenInvalid
+}
+
 // checkLINE checks a LINE official account: bot info with the channel token, then the token's
-// expiry (which also tells an expired token from a revoked one).
+// verify answer (for its expiry).
 func (m *Monitor) checkLINE(ctx context.Context, p *probe, token string) {
 	var botUser string
 	c, err := p.call(ctx, "bot info", false, "", func(ctx context.Context) error {
@@ -328,14 +346,11 @@ func (m *Monitor) checkLINE(ctx context.Context, p *probe, token string) {
 	switch {
 	case vc.Outcome == OutcomeOK:
 		p.expiry(expiresAt)
-	case vc.Outcome == OutcomeBroken && p.broken:
-		if vc.Cause == models.CauseTokenExpired {
-			// "expired" says more than bot info's plain 401.
-			p.cause = models.CauseTokenExpired
-			p.details = append(p.details, describe("verify token", verr))
-		}
 	case vc.Outcome == OutcomeBroken:
 		p.record("verify token", vc, verr)
 	}
 	// Other verify failures are left out: bot info already decided.
+	if p.broken && (p.cause == models.CauseTokenInvalid || p.cause == models.CauseTokenExpired) {
+		p.cause = lineRefusalCause(p.ch, m.now())
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/platform"
 	"github.com/omnilink/omnilink/models"
 )
 
@@ -29,71 +30,53 @@ type Classification struct {
 	Cause   models.HealthCause // set for OutcomeBroken
 }
 
-// Classify sorts a platform call's error for a channel on platform p.
+// Classify sorts a platform call's error for a channel on platform p: the platform's client
+// sorts it into the shared taxonomy, which has one meaning for the channel's health.
 func Classify(p models.Platform, err error) Classification {
 	if err == nil {
 		return Classification{Outcome: OutcomeOK}
 	}
 	if p == models.LINE {
-		return classifyLINE(line.Classify(err))
+		return fromPlatform(line.Classify(err))
 	}
-	return classifyMeta(meta.Classify(err))
+	return fromPlatform(meta.Classify(err))
 }
 
-func classifyMeta(c meta.Classification) Classification {
+func fromPlatform(c platform.Classification) Classification {
 	switch c.Class {
-	case meta.ClassNone:
+	case platform.ClassNone:
 		return Classification{Outcome: OutcomeOK}
-	case meta.ClassAuthBroken:
-		return Classification{Outcome: OutcomeBroken, Cause: metaCause(c.Cause)}
-	case meta.ClassTransient:
-		if c.Cause == meta.CauseRateLimited {
+	case platform.ClassAuthBroken:
+		return Classification{Outcome: OutcomeBroken, Cause: healthCause(c.Cause)}
+	case platform.ClassTransient:
+		if c.Cause == platform.CauseRateLimited || c.Cause == platform.CauseMonthlyQuota {
 			return Classification{Outcome: OutcomeRateLimited}
 		}
 		return Classification{Outcome: OutcomeTransient}
-	case meta.ClassMessagingWindow, meta.ClassRecipientUnavailable:
+	case platform.ClassMessagingWindow, platform.ClassRecipientUnavailable:
 		return Classification{Outcome: OutcomeIrrelevant}
 	}
 	return Classification{Outcome: OutcomeOther}
 }
 
-func metaCause(c meta.Cause) models.HealthCause {
+// healthCause names a broken channel's cause. A token refused without saying why (LINE's verify)
+// reads as invalid here; the LINE check then decides expired or revoked from what it knows.
+func healthCause(c platform.Cause) models.HealthCause {
 	switch c {
-	case meta.CausePasswordChanged:
+	case platform.CausePasswordChanged:
 		return models.CausePasswordChanged
-	case meta.CauseCheckpoint:
+	case platform.CauseCheckpoint:
 		return models.CauseCheckpoint
-	case meta.CauseExpired:
+	case platform.CauseExpired:
 		return models.CauseTokenExpired
-	case meta.CauseAppRemoved:
+	case platform.CauseAppRemoved:
 		return models.CauseAppRemoved
-	case meta.CausePermissionRemoved:
+	case platform.CausePermissionRemoved:
 		return models.CausePermissionRemoved
-	case meta.CauseAccountGone:
+	case platform.CauseAccountGone:
 		return models.CauseAccountGone
 	}
 	return models.CauseTokenInvalid
-}
-
-func classifyLINE(c line.Classification) Classification {
-	switch c.Class {
-	case line.ClassNone:
-		return Classification{Outcome: OutcomeOK}
-	case line.ClassAuthBroken:
-		switch c.Cause {
-		case line.CauseExpired:
-			return Classification{Outcome: OutcomeBroken, Cause: models.CauseTokenExpired}
-		case line.CausePermissionRemoved:
-			return Classification{Outcome: OutcomeBroken, Cause: models.CausePermissionRemoved}
-		}
-		return Classification{Outcome: OutcomeBroken, Cause: models.CauseTokenInvalid}
-	case line.ClassTransient:
-		if c.Cause == line.CauseRateLimited || c.Cause == line.CauseMonthlyQuota {
-			return Classification{Outcome: OutcomeRateLimited}
-		}
-		return Classification{Outcome: OutcomeTransient}
-	}
-	return Classification{Outcome: OutcomeOther}
 }
 
 // describe renders an error for the detail column: platform codes and messages (already

@@ -44,7 +44,7 @@ func TestClassify(t *testing.T) {
 		{"bad field is not broken", models.Facebook, graph(400, 100, 0), OutcomeOther, ""},
 		{"line 401", models.LINE, &line.APIError{Status: 401, Message: "Authentication failed."}, OutcomeBroken, models.CauseTokenInvalid},
 		{"line 403", models.LINE, &line.APIError{Status: 403}, OutcomeBroken, models.CausePermissionRemoved},
-		{"line expired", models.LINE, &line.APIError{Status: 400, Code: "invalid_request", Message: "access token expired"}, OutcomeBroken, models.CauseTokenExpired},
+		{"line refused by verify", models.LINE, &line.APIError{Status: 400, Code: "invalid_request", Message: "access token expired"}, OutcomeBroken, models.CauseTokenInvalid},
 		{"line 429", models.LINE, &line.APIError{Status: 429}, OutcomeRateLimited, ""},
 		{"line 500", models.LINE, &line.APIError{Status: 500}, OutcomeTransient, ""},
 	}

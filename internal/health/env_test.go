@@ -81,6 +81,9 @@ type env struct {
 	// gate, when set, runs before every sandbox API request (to hold a sweep mid-flight).
 	gateMu sync.Mutex
 	gate   func(*http.Request)
+	// answer, when set and returning true, has answered the request in the sandbox's place (a
+	// platform answering something unexpected).
+	answer func(http.ResponseWriter, *http.Request) bool
 }
 
 type envOption func(*health.Options)
@@ -96,10 +99,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	api := w.APIHandler()
 	e.api = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		e.gateMu.Lock()
-		g := e.gate
+		g, ans := e.gate, e.answer
 		e.gateMu.Unlock()
 		if g != nil {
 			g(r)
+		}
+		if ans != nil && ans(rw, r) {
+			return
 		}
 		api.ServeHTTP(rw, r)
 	}))

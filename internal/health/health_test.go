@@ -36,7 +36,6 @@ func TestEachBreakCauseOpensOneEpisodeAndOneEmail(t *testing.T) {
 		{"instagram app removed", models.Instagram, "fbuser:mei", sandbox.CauseAppRemoved, models.CauseAppRemoved},
 		{"facebook permission removed", models.Facebook, "page:" + sandbox.BearBakeryPageID, sandbox.CausePermissionRemoved, models.CausePermissionRemoved},
 		{"line token revoked", models.LINE, "line:" + sandbox.LINEChannelID, sandbox.CauseTokenRevoked, models.CauseTokenInvalid},
-		{"line token expired", models.LINE, "line:" + sandbox.LINEChannelID, sandbox.CauseExpired, models.CauseTokenExpired},
 		{"whatsapp token expired", models.WhatsApp, "whatsapp:" + sandbox.WhatsAppPhoneNumberID, sandbox.CauseExpired, models.CauseTokenExpired},
 		{"whatsapp permission removed", models.WhatsApp, "whatsapp:" + sandbox.WhatsAppPhoneNumberID, sandbox.CausePermissionRemoved, models.CausePermissionRemoved},
 	}

@@ -324,10 +324,16 @@ func (m *Monitor) notifyBroken(ctx context.Context, tx *store.Store, team *model
 		return err
 	}
 	a := m.alertData(models.AlertBroken, team, now)
+	users, err := tx.TeamFacebookUsersToUse(ctx, team.ID)
+	if err != nil {
+		return err
+	}
 	var ids []int64
 	for _, e := range eps {
 		ch := chs[e.ChannelID]
-		a.Channels = append(a.Channels, m.alertChannel(ch, e.Cause, e.OpenedAt))
+		ac := m.alertChannel(ch, e.Cause, e.OpenedAt)
+		ac.FacebookUser = users[ch.ID]
+		a.Channels = append(a.Channels, ac)
 		ids = append(ids, e.ChannelID)
 	}
 	key := fmt.Sprintf("health.broken.%d.%d", team.ID, eps[0].ID)

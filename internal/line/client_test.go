@@ -130,7 +130,7 @@ func TestBotInfo(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != 401 || ae.RequestID != "req-1" || !strings.HasPrefix(ae.Message, "Authentication failed") {
 		t.Fatalf("err = %#v", err)
 	}
-	if Classify(err) != (Classification{ClassAuthBroken, CauseInvalidToken}) {
+	if Classify(err) != (Classification{Class: ClassAuthBroken, Cause: CauseInvalidToken}) {
 		t.Fatalf("401 classified %v", Classify(err))
 	}
 	noSecret(t, err)
@@ -163,7 +163,7 @@ func TestVerifyChannelToken(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "invalid_request" || ae.Message != "access token expired" {
 		t.Fatalf("err = %#v", err)
 	}
-	if Classify(err) != (Classification{ClassAuthBroken, CauseExpired}) {
+	if Classify(err) != (Classification{Class: ClassAuthBroken, Cause: CauseRefused}) {
 		t.Fatalf("classified %v", Classify(err))
 	}
 	noSecret(t, err, "old-token-value")
@@ -195,7 +195,7 @@ func TestVerifyAccessToken(t *testing.T) {
 		t.Fatalf("expires_in 0 must be an expired token, got %v", err)
 	}
 	_, err = c.VerifyAccessToken(context.Background(), "stale-access-token")
-	if Classify(err) != (Classification{ClassAuthBroken, CauseExpired}) {
+	if Classify(err) != (Classification{Class: ClassAuthBroken, Cause: CauseRefused}) {
 		t.Fatalf("classified %v", Classify(err))
 	}
 	noSecret(t, err, "stale-access-token")
@@ -266,11 +266,11 @@ func TestPushErrors(t *testing.T) {
 		want   Classification
 	}{
 		{400, `{"message":"The request body has 1 error(s)","details":[{"message":"May not be empty","property":"messages[0].text"}]}`, Classification{Class: ClassOther}},
-		{403, `{"message":"Access to this API is not available for your account"}`, Classification{ClassAuthBroken, CausePermissionRemoved}},
-		{429, `{"message":"Too Many Requests"}`, Classification{ClassTransient, CauseRateLimited}},
-		{429, `{"message":"You have reached your monthly limit."}`, Classification{ClassTransient, CauseMonthlyQuota}},
-		{500, `{"message":"Internal server error"}`, Classification{ClassTransient, CauseServerError}},
-		{503, `<html>down</html>`, Classification{ClassTransient, CauseServerError}},
+		{403, `{"message":"Access to this API is not available for your account"}`, Classification{Class: ClassAuthBroken, Cause: CausePermissionRemoved}},
+		{429, `{"message":"Too Many Requests"}`, Classification{Class: ClassTransient, Cause: CauseRateLimited}},
+		{429, `{"message":"You have reached your monthly limit."}`, Classification{Class: ClassTransient, Cause: CauseMonthlyQuota}},
+		{500, `{"message":"Internal server error"}`, Classification{Class: ClassTransient, Cause: CauseServerError}},
+		{503, `<html>down</html>`, Classification{Class: ClassTransient, Cause: CauseServerError}},
 		{409, `{"message":"The retry key is already accepted"}`, Classification{Class: ClassOther}},
 		{410, ``, Classification{Class: ClassOther}},
 	}
@@ -335,7 +335,7 @@ func TestProfile(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("404 must match ErrNotFound: %v", err)
 	}
-	if Classify(err) != (Classification{ClassOther, CauseNotFound}) {
+	if Classify(err) != (Classification{Class: ClassOther, Cause: CauseNotFound}) {
 		t.Fatalf("classified %v", Classify(err))
 	}
 	f.json("GET /v2/bot/profile/Ux", 500, `{}`)
@@ -451,7 +451,7 @@ func TestVerifyIDToken(t *testing.T) {
 				t.Errorf("%s: also matches %s", in, other.Reason)
 			}
 		}
-		if Classify(err) != (Classification{ClassOther, CauseIDToken}) {
+		if Classify(err) != (Classification{Class: ClassOther, Cause: CauseIDToken}) {
 			t.Errorf("%s: classified %v", in, Classify(err))
 		}
 		noSecret(t, err, in)
@@ -469,7 +469,7 @@ func TestVerifyIDToken(t *testing.T) {
 		t.Fatal("garbage answer must fail")
 	}
 	_, err = c.VerifyIDToken(ctx, "server", "1234567890")
-	if Classify(err) != (Classification{ClassTransient, CauseServerError}) {
+	if Classify(err) != (Classification{Class: ClassTransient, Cause: CauseServerError}) {
 		t.Fatalf("502 classified %v", Classify(err))
 	}
 }
@@ -482,7 +482,7 @@ func TestTransportErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "query-token-value") || strings.Contains(err.Error(), "?") {
 		t.Fatalf("transport error leaks the query: %v", err)
 	}
-	if Classify(err) != (Classification{ClassTransient, CauseNetwork}) {
+	if Classify(err) != (Classification{Class: ClassTransient, Cause: CauseNetwork}) {
 		t.Fatalf("refused classified %v", Classify(err))
 	}
 
@@ -497,7 +497,7 @@ func TestTransportErrors(t *testing.T) {
 	}
 	sc := New(Config{APIURL: slow.srv.URL + prefix, HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 	_, err = sc.BotInfo(context.Background(), testToken)
-	if Classify(err) != (Classification{ClassTransient, CauseNetwork}) {
+	if Classify(err) != (Classification{Class: ClassTransient, Cause: CauseNetwork}) {
 		t.Fatalf("timeout classified %v (%v)", Classify(err), err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
@@ -518,13 +518,13 @@ func TestClassifyMisc(t *testing.T) {
 	if Classify(&url.Error{Op: "Get", URL: "x", Err: errors.New("boom")}).Class != ClassTransient {
 		t.Fatal("url.Error")
 	}
-	if Classify(&APIError{Status: 400, Code: "invalid_request", Message: "invalid access token"}) != (Classification{ClassAuthBroken, CauseInvalidToken}) {
+	if Classify(&APIError{Status: 400, Code: "invalid_request", Message: "invalid access token"}) != (Classification{Class: ClassAuthBroken, Cause: CauseRefused}) {
 		t.Fatal("invalid token on verify")
 	}
 	if Classify(&APIError{Status: 400, Message: "The access token expired"}).Class != ClassOther {
 		t.Fatal("a 400 without an OAuth code is a bad request, not a broken token")
 	}
-	if s := (Classification{ClassTransient, CauseMonthlyQuota}).String(); s != "transient/monthly_quota" {
+	if s := (Classification{Class: ClassTransient, Cause: CauseMonthlyQuota}).String(); s != "transient/monthly_quota" {
 		t.Fatalf("String = %q", s)
 	}
 	if Class(42).String() != "class(42)" || Cause(42).String() != "cause(42)" || ClassNone.String() != "none" {

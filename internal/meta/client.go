@@ -198,7 +198,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("meta: decode %s %s answer: %w", cl.method, redactURL(req.URL), err)
+		return fmt.Errorf("%w: decode %s %s answer: %v", ErrUnexpectedAnswer, cl.method, redactURL(req.URL), err)
 	}
 	return nil
 }

@@ -360,7 +360,7 @@ func TestAccountsError(t *testing.T) {
 	f := newFakeGraph(t)
 	f.json("GET me/accounts", 400, `{"error":{"message":"Error validating access token: The user has not authorized application 1111.","type":"OAuthException","code":190,"error_subcode":458,"fbtrace_id":"X"}}`)
 	_, err := f.client().Accounts(context.Background(), testToken)
-	if c := Classify(err); c != (Classification{ClassAuthBroken, CauseAppRemoved}) {
+	if c := Classify(err); c != (Classification{Class: ClassAuthBroken, Cause: CauseAppRemoved}) {
 		t.Fatalf("classification = %v (%v)", c, err)
 	}
 }
@@ -416,7 +416,7 @@ func TestDebugToken(t *testing.T) {
 	if bad.IsValid || bad.Error == nil || bad.Error.Code != 190 || bad.Error.Subcode != 460 {
 		t.Fatalf("bad = %+v", bad)
 	}
-	if c := bad.Classify(fixedNow); c != (Classification{ClassAuthBroken, CausePasswordChanged}) {
+	if c := bad.Classify(fixedNow); c != (Classification{Class: ClassAuthBroken, Cause: CausePasswordChanged}) {
 		t.Fatalf("bad classified %v", c)
 	}
 
@@ -427,10 +427,10 @@ func TestDebugToken(t *testing.T) {
 	if !exp.ExpiresAt.Equal(time.Unix(1782000000, 0)) {
 		t.Fatalf("string expires_at not read: %v", exp.ExpiresAt)
 	}
-	if c := exp.Classify(time.Unix(1782000000, 0)); c != (Classification{ClassAuthBroken, CauseExpired}) {
+	if c := exp.Classify(time.Unix(1782000000, 0)); c != (Classification{Class: ClassAuthBroken, Cause: CauseExpired}) {
 		t.Fatalf("expired classified %v", c)
 	}
-	if c := (TokenInfo{}).Classify(fixedNow); c != (Classification{ClassAuthBroken, CauseInvalidToken}) {
+	if c := (TokenInfo{}).Classify(fixedNow); c != (Classification{Class: ClassAuthBroken, Cause: CauseInvalidToken}) {
 		t.Fatalf("invalid without error classified %v", c)
 	}
 
@@ -463,7 +463,7 @@ func TestSubscribeApp(t *testing.T) {
 		t.Fatal("success:false must fail")
 	}
 	f.json("POST p1/subscribed_apps", 403, `{"error":{"message":"(#200) The user must be an administrator","type":"OAuthException","code":200}}`)
-	if c := Classify(c.SubscribeApp(ctx, "p1", "PT1", fields)); c != (Classification{ClassAuthBroken, CausePermissionRemoved}) {
+	if c := Classify(c.SubscribeApp(ctx, "p1", "PT1", fields)); c != (Classification{Class: ClassAuthBroken, Cause: CausePermissionRemoved}) {
 		t.Fatalf("classified %v", c)
 	}
 	if err := c.SubscribeApp(ctx, "p1", "PT1", nil); err == nil {
@@ -616,7 +616,7 @@ func TestSendMessageErrors(t *testing.T) {
 	}{
 		{`{"error":{"message":"(#10) This message is sent outside of allowed window.","type":"OAuthException","code":10,"error_subcode":2018278,"fbtrace_id":"A"}}`, Classification{Class: ClassMessagingWindow}},
 		{`{"error":{"message":"(#551) This person isn't available right now.","type":"OAuthException","code":551,"error_subcode":1545041}}`, Classification{Class: ClassRecipientUnavailable}},
-		{`{"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","type":"OAuthException","code":613}}`, Classification{ClassTransient, CauseRateLimited}},
+		{`{"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","type":"OAuthException","code":613}}`, Classification{Class: ClassTransient, Cause: CauseRateLimited}},
 	}
 	for _, tc := range cases {
 		f.json("POST p1/messages", 400, tc.body)
@@ -730,8 +730,8 @@ func TestErrorParsing(t *testing.T) {
 }
 
 func TestClassifyTable(t *testing.T) {
-	ac := func(c Cause) Classification { return Classification{ClassAuthBroken, c} }
-	tr := func(c Cause) Classification { return Classification{ClassTransient, c} }
+	ac := func(c Cause) Classification { return Classification{Class: ClassAuthBroken, Cause: c} }
+	tr := func(c Cause) Classification { return Classification{Class: ClassTransient, Cause: c} }
 	cases := []struct {
 		e    GraphError
 		want Classification
@@ -818,7 +818,7 @@ func TestTransportErrors(t *testing.T) {
 	if strings.Contains(err.Error(), "appsecret_proof") || strings.Contains(err.Error(), "?") {
 		t.Fatalf("query string leaked into error: %v", err)
 	}
-	if got := Classify(err); got != (Classification{ClassTransient, CauseNetwork}) {
+	if got := Classify(err); got != (Classification{Class: ClassTransient, Cause: CauseNetwork}) {
 		t.Fatalf("refused classified %v", got)
 	}
 
@@ -834,7 +834,7 @@ func TestTransportErrors(t *testing.T) {
 	})
 	sc := slow.client(func(cfg *Config) { cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond} })
 	_, err = sc.Me(context.Background(), testToken)
-	if got := Classify(err); got != (Classification{ClassTransient, CauseNetwork}) {
+	if got := Classify(err); got != (Classification{Class: ClassTransient, Cause: CauseNetwork}) {
 		t.Fatalf("timeout classified %v (%v)", got, err)
 	}
 	assertNoSecrets(t, err)
@@ -899,7 +899,7 @@ func TestOnUsageCallback(t *testing.T) {
 		cfg.OnUsage = func(u Usage) { mu.Lock(); got = append(got, u); mu.Unlock() }
 	})
 	_, err := c.Me(context.Background(), testToken)
-	if Classify(err) != (Classification{ClassTransient, CauseRateLimited}) {
+	if Classify(err) != (Classification{Class: ClassTransient, Cause: CauseRateLimited}) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := c.PageInfo(context.Background(), "p1", "t"); err != nil {

@@ -1,16 +1,14 @@
 package meta
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/omnilink/omnilink/internal/platform"
 )
 
 // GraphError is the error object Graph returns, plus the HTTP status it came with.
@@ -121,6 +119,15 @@ func errorInBody(resp *http.Response, raw []byte, secrets []string) *GraphError 
 	return nil
 }
 
+// ErrUnexpectedAnswer matches (errors.Is) a successful answer whose body does not have the shape
+// the call documents: it proves nothing about the token or account, so callers must not read
+// it as either working or broken.
+var ErrUnexpectedAnswer = errors.New("meta: unexpected answer")
+
+func unexpected(what string) error {
+	return fmt.Errorf("%w: %s", ErrUnexpectedAnswer, what)
+}
+
 // tokenLike matches Meta access tokens (they start with "EA") so that one echoed in an
 // error message never reaches logs.
 var tokenLike = regexp.MustCompile(`EA[A-Za-z0-9]{30,}`)
@@ -134,91 +141,36 @@ func scrub(s string, secrets []string) string {
 	return tokenLike.ReplaceAllString(s, "[redacted]")
 }
 
-// Class is the broad outcome of a failed call, which decides what a caller does next.
-type Class int
-
-// Classes returned by Classify.
-const (
-	ClassNone                 Class = iota // no error
-	ClassAuthBroken                        // the token or permission is gone: re-authorise
-	ClassTransient                         // retry later with back-off
-	ClassMessagingWindow                   // the 24-hour window is closed for this recipient
-	ClassRecipientUnavailable              // the recipient cannot be messaged now
-	ClassOther                             // anything else: a bug or bad input
+// Class, Cause and Classification are the failure taxonomy shared with package line; they live
+// in package platform and are named here so rules read naturally.
+type (
+	Class          = platform.Class
+	Cause          = platform.Cause
+	Classification = platform.Classification
 )
 
-var classNames = map[Class]string{
-	ClassNone:                 "none",
-	ClassAuthBroken:           "auth_broken",
-	ClassTransient:            "transient",
-	ClassMessagingWindow:      "messaging_window",
-	ClassRecipientUnavailable: "recipient_unavailable",
-	ClassOther:                "other",
-}
-
-// String returns a stable snake_case name suitable for storage.
-func (c Class) String() string {
-	if n, ok := classNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("class(%d)", int(c))
-}
-
-// Cause refines a Class, chiefly to explain to a user why a connection broke.
-type Cause int
-
-// Causes returned by Classify.
+// The taxonomy's values used by Graph's rules.
 const (
-	CauseNone              Cause = iota // no finer cause known
-	CausePasswordChanged                // 190/460
-	CauseCheckpoint                     // 190/459, 190/464: the user must act on facebook.com
-	CauseExpired                        // 190/463 or an "expired" 190
-	CauseAppRemoved                     // 190/458
-	CauseLoggedOut                      // 190/467
-	CauseInvalidToken                   // 190, 102
-	CausePermissionRemoved              // 10, 200-299
-	CauseAccountGone                    // 100/33: the object no longer exists or is out of reach
-	CauseRateLimited                    // throttling codes and HTTP 429
-	CauseServerError                    // codes 1, 2 and HTTP 5xx
-	CauseNetwork                        // transport failures and timeouts
+	ClassNone                 = platform.ClassNone
+	ClassAuthBroken           = platform.ClassAuthBroken
+	ClassTransient            = platform.ClassTransient
+	ClassMessagingWindow      = platform.ClassMessagingWindow
+	ClassRecipientUnavailable = platform.ClassRecipientUnavailable
+	ClassOther                = platform.ClassOther
+
+	CauseNone              = platform.CauseNone
+	CausePasswordChanged   = platform.CausePasswordChanged
+	CauseCheckpoint        = platform.CauseCheckpoint
+	CauseExpired           = platform.CauseExpired
+	CauseAppRemoved        = platform.CauseAppRemoved
+	CauseLoggedOut         = platform.CauseLoggedOut
+	CauseInvalidToken      = platform.CauseInvalidToken
+	CausePermissionRemoved = platform.CausePermissionRemoved
+	CauseAccountGone       = platform.CauseAccountGone
+	CauseRateLimited       = platform.CauseRateLimited
+	CauseServerError       = platform.CauseServerError
+	CauseNetwork           = platform.CauseNetwork
 )
-
-var causeNames = map[Cause]string{
-	CauseNone:              "none",
-	CausePasswordChanged:   "password_changed",
-	CauseCheckpoint:        "checkpoint",
-	CauseExpired:           "expired",
-	CauseAppRemoved:        "app_removed",
-	CauseLoggedOut:         "logged_out",
-	CauseInvalidToken:      "invalid_token",
-	CausePermissionRemoved: "permission_removed",
-	CauseAccountGone:       "account_gone",
-	CauseRateLimited:       "rate_limited",
-	CauseServerError:       "server_error",
-	CauseNetwork:           "network",
-}
-
-// String returns a stable snake_case name suitable for storage.
-func (c Cause) String() string {
-	if n, ok := causeNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("cause(%d)", int(c))
-}
-
-// Classification is the result of Classify.
-type Classification struct {
-	Class Class
-	Cause Cause
-}
-
-// String returns "class" or "class/cause".
-func (c Classification) String() string {
-	if c.Cause == CauseNone {
-		return c.Class.String()
-	}
-	return c.Class.String() + "/" + c.Cause.String()
-}
 
 // anySubcode in a rule matches every subcode; subcode 0 means "none given".
 const anySubcode = -1
@@ -298,14 +250,8 @@ func Classify(err error) Classification {
 	if errors.As(err, &ge) {
 		return classifyGraph(ge)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return Classification{Class: ClassTransient, Cause: CauseNetwork}
-	}
-	var ne net.Error
-	var ue *url.Error
-	if errors.As(err, &ne) || errors.As(err, &ue) {
-		return Classification{Class: ClassTransient, Cause: CauseNetwork}
+	if c, ok := platform.Transport(err); ok {
+		return c
 	}
 	return Classification{Class: ClassOther}
 }

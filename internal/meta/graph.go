@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -259,7 +260,7 @@ type debugData struct {
 	AppID               string          `json:"app_id"`
 	Type                string          `json:"type"`
 	Application         string          `json:"application"`
-	IsValid             bool            `json:"is_valid"`
+	IsValid             *bool           `json:"is_valid"`
 	ExpiresAt           flexInt         `json:"expires_at"`
 	DataAccessExpiresAt flexInt         `json:"data_access_expires_at"`
 	IssuedAt            flexInt         `json:"issued_at"`
@@ -287,12 +288,14 @@ func (c *Client) DebugToken(ctx context.Context, inputToken string) (TokenInfo, 
 	if err != nil {
 		return TokenInfo{}, err
 	}
-	if a.Data == nil {
-		return TokenInfo{}, errors.New("meta: debug_token answered without data")
+	if a.Data == nil || a.Data.IsValid == nil {
+		// Without is_valid the answer says nothing about the token; reading it as "invalid"
+		// would break a working channel on a malformed answer.
+		return TokenInfo{}, unexpected("debug_token answered without data.is_valid")
 	}
 	d := a.Data
 	info := TokenInfo{
-		IsValid:             d.IsValid,
+		IsValid:             *d.IsValid,
 		Type:                d.Type,
 		AppID:               d.AppID,
 		Application:         d.Application,
@@ -399,6 +402,9 @@ type PageInfo struct {
 func (c *Client) PageInfo(ctx context.Context, pageID, token string) (PageInfo, error) {
 	var p PageInfo
 	err := c.getObject(ctx, pageID, token, false, "id,name", &p)
+	if err == nil && p.ID != pageID {
+		err = unexpected("the Page read answered for id " + strconv.Quote(p.ID))
+	}
 	return p, err
 }
 
@@ -406,6 +412,9 @@ func (c *Client) PageInfo(ctx context.Context, pageID, token string) (PageInfo, 
 func (c *Client) InstagramInfo(ctx context.Context, igID, token string) (IGAccount, error) {
 	var a IGAccount
 	err := c.getObject(ctx, igID, token, false, "id,username,name,profile_picture_url", &a)
+	if err == nil && a.ID != igID {
+		err = unexpected("the Instagram account read answered for id " + strconv.Quote(a.ID))
+	}
 	return a, err
 }
 
@@ -420,6 +429,40 @@ type PhoneNumber struct {
 	Status                 string
 	PlatformType           string
 	ThroughputLevel        string
+}
+
+// NumberState is what a WhatsApp phone number's status means for serving messages.
+type NumberState int
+
+// States of a WhatsApp number, from PhoneNumber.State.
+const (
+	NumberUnknown      NumberState = iota // no status, or one not listed here: nothing can be concluded
+	NumberServing                         // CONNECTED, or a quality flag that still lets it send
+	NumberLimited                         // RATE_LIMITED: serving, but throttled for now
+	NumberNotConnected                    // DISCONNECTED, PENDING, UNVERIFIED: not registered with the Cloud API
+	NumberGone                            // DELETED, BANNED, MIGRATED: this number id will not serve again
+)
+
+// numberStates maps the phone number's status values (Graph's WhatsAppBusinessPhoneNumber
+// reference) to what they mean. UNCONFIRMED: the value list is known from the reference and
+// third-party code only; an unlisted value reads as NumberUnknown, never as serving.
+var numberStates = map[string]NumberState{
+	"CONNECTED":    NumberServing,
+	"FLAGGED":      NumberServing, // quality warning; still sends
+	"RESTRICTED":   NumberServing, // messaging limit reached for the day; replies still go out
+	"RATE_LIMITED": NumberLimited,
+	"DISCONNECTED": NumberNotConnected,
+	"PENDING":      NumberNotConnected,
+	"UNVERIFIED":   NumberNotConnected,
+	"DELETED":      NumberGone,
+	"BANNED":       NumberGone,
+	"MIGRATED":     NumberGone,
+	"UNKNOWN":      NumberUnknown,
+}
+
+// State says whether the number serves messages, judged by its status.
+func (p PhoneNumber) State() NumberState {
+	return numberStates[strings.ToUpper(strings.TrimSpace(p.Status))]
 }
 
 // phoneNumberFields are the fields read for a WhatsApp number. UNCONFIRMED: known only

@@ -313,6 +313,36 @@ func (w *World) Repair(t Target) error {
 	return w.saveLocked()
 }
 
+// IssueLINEChannelToken issues another channel access token for a LINE channel that expires
+// after ttl, as LINE's short-lived and v2.1 channel tokens do (the seeded token is long-lived).
+func (w *World) IssueLINEChannelToken(channelID string, ttl time.Duration) (string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.st.lineAccount(channelID)
+	if a == nil {
+		return "", fmt.Errorf("%w: LINE channel %s", ErrNotFound, channelID)
+	}
+	now := w.now()
+	t := w.st.newToken(&token{Kind: kindLINEChannel, AccountID: a.ChannelID, Scopes: []string{"P"}, IssuedAt: now, ExpiresAt: now.Add(ttl)})
+	w.changed()
+	return t.Value, w.saveLocked()
+}
+
+// SetPhoneNumberStatus sets the status Graph reports for a WhatsApp number (CONNECTED,
+// DISCONNECTED, PENDING, BANNED…, or any other string, as an unexpected answer); "" restores
+// CONNECTED.
+func (w *World) SetPhoneNumberStatus(phoneNumberID, status string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.st.whatsapp(phoneNumberID)
+	if n == nil {
+		return fmt.Errorf("%w: whatsapp number %s", ErrNotFound, phoneNumberID)
+	}
+	n.Status = status
+	w.changed()
+	return w.saveLocked()
+}
+
 // UnsubscribeApp removes the app from a Page's (or IG account's linked Page's, or WABA's)
 // webhook subscriptions, as Meta does after an hour of failed deliveries ("Webhooks Disabled").
 func (w *World) UnsubscribeApp(objectID string) error {
@@ -325,6 +355,29 @@ func (w *World) UnsubscribeApp(objectID string) error {
 		return fmt.Errorf("%w: %s", ErrNotFound, objectID)
 	}
 	delete(w.st.Subscriptions, objectID)
+	w.changed()
+	return w.saveLocked()
+}
+
+// SubscribeApp subscribes the app to a Page's (or IG account's linked Page's, or WABA's)
+// webhooks with fields, as connecting does through subscribed_apps; tests and tools that create
+// channels without the connect flow use it.
+func (w *World) SubscribeApp(objectID string, fields ...string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if a := w.st.instagram(objectID); a != nil {
+		objectID = a.PageID
+	}
+	if n := w.st.whatsapp(objectID); n != nil {
+		objectID = n.WABAID
+	}
+	if w.st.page(objectID) == nil && len(w.st.waba(objectID)) == 0 {
+		return fmt.Errorf("%w: page %s", ErrNotFound, objectID)
+	}
+	if len(fields) == 0 {
+		fields = []string{"messages"}
+	}
+	w.st.Subscriptions[objectID] = slices.Clone(fields)
 	w.changed()
 	return w.saveLocked()
 }

@@ -580,6 +580,9 @@ func TestTransientFailures(t *testing.T) {
 
 func TestSubscribedApps(t *testing.T) {
 	e := newEnv(t)
+	if err := e.w.UnsubscribeApp(BearBakeryPageID); err != nil {
+		t.Fatal(err)
+	}
 	user := e.login("mei")
 	pt := e.pageToken(user, BearBakeryPageID)
 	path := "/" + BearBakeryPageID + "/subscribed_apps"
@@ -592,6 +595,11 @@ func TestSubscribedApps(t *testing.T) {
 	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {user}, "subscribed_fields": {"messages"}}), 400, 210, 0)
 	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {pt}, "subscribed_fields": {"messages,bogus"}}), 400, 100, 0)
 	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {pt}}), 400, 100, 0)
+	// Instagram's read field is not a Page field: the real Page edge refuses it, and so do we.
+	e.wantGraphError(e.graph(http.MethodPost, path, url.Values{"access_token": {pt}, "subscribed_fields": {"messages,messaging_seen"}}), 400, 100, 0)
+	if _, ok := e.w.Subscription(BearBakeryPageID); ok {
+		t.Fatal("a refused subscription was kept")
+	}
 
 	r = e.graph(http.MethodPost, path, url.Values{"access_token": {pt}, "subscribed_fields": {"messages,messaging_postbacks,message_echoes"}})
 	e.wantOK(r)

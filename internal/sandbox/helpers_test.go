@@ -84,6 +84,15 @@ func newEnv(t *testing.T, opts ...func(*Options)) *env {
 	}
 	srv := httptest.NewServer(w.APIHandler())
 	t.Cleanup(srv.Close)
+	// The app is subscribed everywhere, as after connecting, so simulated customers are delivered.
+	w.mu.Lock()
+	for _, p := range w.st.Pages {
+		w.st.Subscriptions[p.ID] = []string{"messages", "messaging_postbacks"}
+	}
+	for _, n := range w.st.WhatsApp {
+		w.st.Subscriptions[n.WABAID] = []string{"messages"}
+	}
+	w.mu.Unlock()
 	return &env{t: t, w: w, srv: srv, clock: clock, store: store}
 }
 

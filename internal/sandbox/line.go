@@ -145,7 +145,8 @@ func (w *World) verifyAccessToken(lr *lineRequest, raw string, v21 bool) *apiRes
 	}
 	t := w.st.Tokens[raw]
 	if t == nil || (t.Kind != kindLINEChannel && !(v21 && t.Kind == kindLIFF)) {
-		return loginError("invalid access token", lr.reqID)
+		// LINE says "expired" for any token it does not accept, revoked and unknown ones included.
+		return loginError("access token expired", lr.reqID)
 	}
 	if kind, ok := w.takeTransient(w.st.targetsOfToken(t)); ok {
 		if kind == FailTimeout {
@@ -153,11 +154,8 @@ func (w *World) verifyAccessToken(lr *lineRequest, raw string, v21 bool) *apiRes
 		}
 		return lineMessage(http.StatusInternalServerError, lineServerError, lr.reqID)
 	}
-	if t.Broken == CauseExpired || t.expired(lr.now) {
+	if t.Broken != "" || t.expired(lr.now) {
 		return loginError("access token expired", lr.reqID)
-	}
-	if t.Broken != "" {
-		return loginError("invalid access token", lr.reqID)
 	}
 	scope := "P"
 	if t.Kind == kindLIFF {

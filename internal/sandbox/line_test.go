@@ -56,7 +56,7 @@ func TestLINEBotInfoAndAuth(t *testing.T) {
 	if r.body["client_id"] != LINEChannelID {
 		t.Fatalf("verify v2.1 %s", r.raw)
 	}
-	wantLoginError(t, e.do(http.MethodPost, "/line/v2/oauth/verify", url.Values{"access_token": {"nope"}}, nil, nil), "invalid access token")
+	wantLoginError(t, e.do(http.MethodPost, "/line/v2/oauth/verify", url.Values{"access_token": {"nope"}}, nil, nil), "access token expired")
 
 	if err := e.w.BreakToken(Target{TargetLINE, LINEBotUserID}, CauseExpired); err != nil {
 		t.Fatal(err)

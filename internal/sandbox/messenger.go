@@ -11,11 +11,16 @@ import (
 	"unicode/utf8"
 )
 
-// pageWebhookFields are the Page webhook fields subscribed_apps accepts.
+// pageWebhookFields are the fields the Page subscribed_apps edge accepts (Graph's Page webhook
+// reference). Instagram's fields are not among them: messaging_seen, for one, is refused here,
+// since Messenger's read receipt is message_reads.
 var pageWebhookFields = []string{
-	"messages", "messaging_postbacks", "message_reactions", "messaging_seen", "message_echoes",
-	"message_deliveries", "message_reads", "messaging_optins", "messaging_referrals",
-	"messaging_handovers", "messaging_policy_enforcement", "standby", "feed",
+	"feed", "mention", "name", "picture", "category", "description", "conversations", "inbox_labels",
+	"messages", "messaging_postbacks", "messaging_optins", "messaging_optouts", "message_deliveries",
+	"message_reads", "message_echoes", "message_reactions", "message_edits", "messaging_referrals",
+	"messaging_account_linking", "messaging_handovers", "messaging_policy_enforcement",
+	"messaging_game_plays", "messaging_payments", "messaging_pre_checkouts", "messaging_checkout_updates",
+	"messaging_customer_information", "messaging_feedback", "standby", "response_feedback",
 }
 
 // messengerTags are the message tags Messenger accepts outside the 24-hour window.

@@ -10,11 +10,13 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -331,6 +333,9 @@ func (w *World) metaInbound(p Platform, accountID, customerID string, in custome
 		}
 		object = "instagram"
 	}
+	if err := w.st.delivers(p, accountID, in.kind); err != nil {
+		return nil, "", err
+	}
 	if !digitsRe.MatchString(customerID) {
 		return nil, "", fmt.Errorf("%w: %s customer id %q must be digits", ErrBadCustomerID, p, customerID)
 	}
@@ -355,10 +360,44 @@ func (w *World) metaInbound(p Platform, accountID, customerID string, in custome
 	return metaJSON(metaHookIn{Object: object, Entry: []metaEntry{{ID: accountID, Time: ms, Messaging: []metaMessaging{m}}}}), mid, nil
 }
 
+// ErrNotSubscribed matches a simulated customer action that Meta would not deliver, because
+// the app is not subscribed to the account's webhooks (never subscribed, or "Webhooks Disabled").
+var ErrNotSubscribed = errors.New("sandbox: the app is not subscribed to this account's webhooks, so Meta delivers nothing")
+
+// delivers checks the subscription Meta needs before it sends an account's webhook: on a Page,
+// the event's own field (messages, messaging_postbacks); for Instagram, any subscription on the
+// linked Page (the fields themselves are chosen at app level); for WhatsApp, the business account.
+func (s *state) delivers(p Platform, accountID, kind string) error {
+	var object, field string
+	switch p {
+	case PlatformFacebook:
+		object, field = accountID, "messages"
+		if kind == "postback" {
+			field = "messaging_postbacks"
+		}
+	case PlatformInstagram:
+		if a := s.instagram(accountID); a != nil {
+			object = a.PageID
+		}
+	case PlatformWhatsApp:
+		if n := s.whatsapp(accountID); n != nil {
+			object = n.WABAID
+		}
+	}
+	fields, ok := s.Subscriptions[object]
+	if !ok || (field != "" && !slices.Contains(fields, field)) {
+		return fmt.Errorf("%w (%s %s)", ErrNotSubscribed, p, accountID)
+	}
+	return nil
+}
+
 func (w *World) whatsappInbound(accountID, customerID string, in customerAction, now time.Time) ([]byte, string, error) {
 	n := w.st.whatsapp(accountID)
 	if n == nil {
 		return nil, "", fmt.Errorf("%w: whatsapp number %s", ErrNotFound, accountID)
+	}
+	if err := w.st.delivers(PlatformWhatsApp, accountID, in.kind); err != nil {
+		return nil, "", err
 	}
 	if !digitsRe.MatchString(customerID) {
 		return nil, "", fmt.Errorf("%w: wa_id %q must be digits without +", ErrBadCustomerID, customerID)

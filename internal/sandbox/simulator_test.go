@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -265,5 +266,31 @@ func TestVerifyHelpers(t *testing.T) {
 	}
 	if err := VerifyMetaWebhook(context.Background(), nil, hook.URL+"/webhooks/meta", "wrong"); err == nil {
 		t.Fatal("a 403 passed verification")
+	}
+}
+
+// Meta delivers nothing for an account the app is not subscribed to (never subscribed, or after
+// "Webhooks Disabled"), nor a Page event whose field is not subscribed.
+func TestNoDeliveryWithoutSubscription(t *testing.T) {
+	e := newEnv(t)
+	psid := e.customer("xiaoming", PlatformFacebook, BearBakeryPageID)
+	if err := e.w.UnsubscribeApp(BearBakeryIGID); err != nil { // the IG account's linked Page
+		t.Fatal(err)
+	}
+	if _, _, err := e.w.SimulateInbound(PlatformFacebook, BearBakeryPageID, psid, "hi"); !errors.Is(err, ErrNotSubscribed) {
+		t.Fatalf("delivered without a subscription: %v", err)
+	}
+	igsid := e.customer("xiaoming", PlatformInstagram, BearBakeryIGID)
+	if _, _, err := e.w.SimulateInbound(PlatformInstagram, BearBakeryIGID, igsid, "hi"); !errors.Is(err, ErrNotSubscribed) {
+		t.Fatalf("Instagram delivered without a subscription on its Page: %v", err)
+	}
+	e.w.mu.Lock()
+	e.w.st.Subscriptions[BearBakeryPageID] = []string{"message_reads"}
+	e.w.mu.Unlock()
+	if _, _, err := e.w.SimulateInbound(PlatformFacebook, BearBakeryPageID, psid, "hi"); !errors.Is(err, ErrNotSubscribed) {
+		t.Fatalf("a message delivered without the messages field: %v", err)
+	}
+	if _, _, err := e.w.SimulateInbound(PlatformInstagram, BearBakeryIGID, igsid, "hi"); err != nil {
+		t.Fatalf("Instagram needs any field on its Page: %v", err)
 	}
 }

@@ -231,7 +231,7 @@ func (w *World) sendWhatsApp(rq *graphRequest, n *WhatsAppNumber) (any, *graphEr
 // UNCONFIRMED: code 133010 ("Account not registered") is the closest documented error; the
 // exact code for DISCONNECTED or BANNED numbers is not in protocols.md.
 func errNumberOutOfService(n *WhatsAppNumber) *graphError {
-	if n.Status == "" {
+	if n.serving() == "CONNECTED" {
 		return nil
 	}
 	return &graphError{Status: 400, Code: 133010, Message: "(#133010) Account not registered", Type: "OAuthException"}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -119,7 +121,8 @@ func (s *Store) OAuthState(ctx context.Context, teamID, userID int64, id string)
 // FinishOAuthState records how a Facebook Login attempt ended.
 func (s *Store) FinishOAuthState(ctx context.Context, st *models.OAuthState) error {
 	return affected(s.q(ctx).Model(&models.OAuthState{}).Where("id = ?", st.ID).Updates(map[string]any{
-		"outcome": st.Outcome, "outcome_code": st.OutcomeCode, "authorization_id": st.AuthorizationID, "candidates": st.Candidates,
+		"outcome": st.Outcome, "outcome_code": st.OutcomeCode, "outcome_args": st.OutcomeArgs, "authorization_id": st.AuthorizationID,
+		"candidates": st.Candidates, "notes": st.Notes,
 	}))
 }
 
@@ -142,12 +145,67 @@ func (s *Store) CloseOAuthState(ctx context.Context, teamID, userID int64, id st
 	return affected(s.q(ctx).Model(&models.OAuthState{}).Where("team_id = ? AND user_id = ? AND id = ?", teamID, userID, id).Update("closed_at", now))
 }
 
-// TeamFacebookAuthorizers lists who authorised the team's live Facebook Pages.
-func (s *Store) TeamFacebookAuthorizers(ctx context.Context, teamID int64) ([]models.MetaAuthorization, error) {
+// TeamMetaAuthorizers lists who authorised the team's live channels on platform p (only the
+// working ones with activeOnly), for the rule that one Facebook user connects a team's Pages
+// and Instagram accounts.
+func (s *Store) TeamMetaAuthorizers(ctx context.Context, teamID int64, p models.Platform, activeOnly bool) ([]models.MetaAuthorization, error) {
+	statuses := []models.ChannelStatus{models.ChannelActive, models.ChannelInvalid}
+	if activeOnly {
+		statuses = statuses[:1]
+	}
 	var out []models.MetaAuthorization
-	err := s.q(ctx).Where("team_id = ? AND id IN (SELECT authorized_by FROM channels WHERE team_id = ? AND platform = ? AND status <> ? AND authorized_by IS NOT NULL)",
-		teamID, teamID, models.Facebook, models.ChannelDisconnected).Find(&out).Error
+	err := s.q(ctx).Where("team_id = ? AND id IN (SELECT authorized_by FROM channels WHERE team_id = ? AND platform = ? AND status IN ? AND authorized_by IS NOT NULL)",
+		teamID, teamID, p, statuses).Order("id").Find(&out).Error
 	return out, err
+}
+
+// TeamFacebookUsersToUse maps each of a team's live Facebook and Instagram channels to the name of
+// the Facebook user who must reauthorise it: the one who authorised the team's working channels
+// of the other platform (one user connects both), otherwise the one who authorised the channel.
+func (s *Store) TeamFacebookUsersToUse(ctx context.Context, teamID int64) (map[int64]string, error) {
+	var chs []models.Channel
+	if err := s.q(ctx).Where("team_id = ? AND platform IN ? AND status <> ?", teamID,
+		[]models.Platform{models.Facebook, models.Instagram}, models.ChannelDisconnected).Find(&chs).Error; err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, ch := range chs {
+		if ch.AuthorizedBy != nil {
+			ids = append(ids, *ch.AuthorizedBy)
+		}
+	}
+	names := map[int64]string{}
+	if len(ids) > 0 {
+		auths, err := s.TeamMetaAuthorizations(ctx, teamID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range auths {
+			names[a.ID] = a.FBUserName
+		}
+	}
+	working := map[models.Platform][]string{}
+	for _, ch := range chs {
+		if ch.Status == models.ChannelActive && ch.AuthorizedBy != nil {
+			if n := names[*ch.AuthorizedBy]; n != "" && !slices.Contains(working[ch.Platform], n) {
+				working[ch.Platform] = append(working[ch.Platform], n)
+			}
+		}
+	}
+	out := map[int64]string{}
+	for _, ch := range chs {
+		other := models.Facebook
+		if ch.Platform == models.Facebook {
+			other = models.Instagram
+		}
+		switch {
+		case len(working[other]) > 0:
+			out[ch.ID] = strings.Join(working[other], "、")
+		case ch.AuthorizedBy != nil && names[*ch.AuthorizedBy] != "":
+			out[ch.ID] = names[*ch.AuthorizedBy]
+		}
+	}
+	return out, nil
 }
 
 // SandboxState loads the provider emulator's persisted world (nil when there is none).

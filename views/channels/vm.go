@@ -87,6 +87,7 @@ type DialogVM struct {
 	Candidates   []CandidateVM
 	Missing      bool // a permission was declined: offer to edit settings
 	Reauth       bool
+	Notes        []string // about other channels, e.g. "reauthorise the Page too"
 }
 
 // Selectable counts the accounts that can be ticked.
@@ -209,15 +210,16 @@ func NewDialogVM(loc *i18n.Localizer, st *models.OAuthState, authorizedBy string
 		d.Title = loc.T("channels.dialog_title_" + d.Purpose)
 	}
 	if st.OutcomeCode != "" && st.OutcomeCode != chsvc.CodeAuthorized {
-		d.Message = loc.T(st.OutcomeCode)
+		d.Message = ResultText(loc, st.OutcomeCode, st.OutcomeArgs)
 	}
+	d.Notes = NoteTexts(loc, st.Notes)
 	for _, cand := range st.Candidates {
 		vm := CandidateVM{ID: cand.ID, Name: cand.Name, Username: cand.Username, PictureURL: cand.PictureURL, Connected: cand.Connected}
 		if cand.PageName != cand.Name {
 			vm.PageName = cand.PageName
 		}
 		if cand.Problem != "" {
-			vm.Problem = loc.T(cand.Problem, "User", cand.ProblemArg, "Page", cand.PageName)
+			vm.Problem = ResultText(loc, cand.Problem, cand.MessageArgs())
 			vm.Checklist = checklist(loc, cand.Problem)
 			if cand.Problem == chsvc.ProblemScopes {
 				d.Missing = true
@@ -243,10 +245,46 @@ func checklist(loc *i18n.Localizer, problem string) []string {
 		keys = []string{"channels.check_all_permissions", "channels.check_tick_page"}
 	case chsvc.ProblemOtherUser:
 		keys = []string{"channels.check_same_user"}
+	case chsvc.ProblemOtherUserPage:
+		keys = []string{"channels.check_same_user_page"}
 	}
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		out[i] = loc.T(k)
+	}
+	return out
+}
+
+// ResultText renders a stored result message with its arguments. Arguments that name other
+// messages (the failed step, a candidate's problem, a platform refusal, a platform) are rendered
+// first, so the person reads what failed and why in their own language.
+func ResultText(loc *i18n.Localizer, key string, args models.Args) string {
+	m := args.Map()
+	if step := args["Step"]; step != "" {
+		m["Step"] = loc.T(step)
+	}
+	if p := args["Platform"]; p != "" {
+		m["Platform"] = loc.T("health.platform." + p)
+	}
+	for _, nested := range []string{"Problem", "Failure"} {
+		if k := args[nested]; k != "" {
+			inner := models.Args{}
+			for a, v := range args {
+				if a != nested {
+					inner[a] = v
+				}
+			}
+			m["Reason"] = ResultText(loc, k, inner)
+		}
+	}
+	return loc.TMap(key, m)
+}
+
+// NoteTexts renders a result's notes about other channels.
+func NoteTexts(loc *i18n.Localizer, notes models.Notes) []string {
+	out := make([]string, 0, len(notes))
+	for _, n := range notes {
+		out = append(out, ResultText(loc, n.Key, n.Args))
 	}
 	return out
 }

@@ -94,10 +94,13 @@ func NewAlertVM(loc *i18n.Localizer, a models.HealthAlert) AlertVM {
 			b.Rows = append(b.Rows,
 				Row{loc.T("health.email.cause"), health.CauseTitle(loc, c.Cause)},
 				Row{loc.T("health.email.since"), zone.FormatZoned(c.Since)})
+			if c.FacebookUser != "" {
+				b.Rows = append(b.Rows, Row{loc.T("health.email.reauthorize_as"), health.UseFacebookUser(loc, c.FacebookUser)})
+			}
 			b.Button, b.ButtonURL = loc.T("health.email.broken.button"), c.ReauthorizeURL
 			if cause := c.Cause.OrInvalid(); !seen[cause] {
 				seen[cause] = true
-				vm.Fixes = append(vm.Fixes, Fix{Title: health.CauseTitle(loc, cause), Text: health.CauseFix(loc, cause)})
+				vm.Fixes = append(vm.Fixes, Fix{Title: health.CauseTitle(loc, cause), Text: health.CauseFixFor(loc, c.Platform, cause)})
 			}
 		case models.AlertRecovered:
 			b.Rows = append(b.Rows, Row{loc.T("health.email.since"), zone.FormatZoned(c.Since)})

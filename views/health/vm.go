@@ -26,6 +26,24 @@ func CauseFix(loc *i18n.Localizer, c models.HealthCause) string {
 	return loc.T("health.cause." + string(c.OrInvalid()) + ".fix")
 }
 
+// CauseFixFor says what to do about a cause on platform p, in that platform's words when it has
+// its own (a LINE channel token is reissued, not reauthorised through Facebook).
+func CauseFixFor(loc *i18n.Localizer, p models.Platform, c models.HealthCause) string {
+	if p == models.LINE {
+		key := "health.cause." + string(c.OrInvalid()) + ".fix_line"
+		if s := loc.T(key); s != key {
+			return s
+		}
+	}
+	return CauseFix(loc, c)
+}
+
+// UseFacebookUser names the Facebook user to reauthorise with (one user connects a team's Pages
+// and Instagram accounts).
+func UseFacebookUser(loc *i18n.Localizer, user string) string {
+	return loc.T("health.use_facebook_user", "User", user)
+}
+
 // ChannelLabel names a channel the way people know it: its name and, when it has one, its handle.
 func ChannelLabel(ch *models.Channel) string {
 	switch {
@@ -57,8 +75,9 @@ func canRepair(p *layout.Page) bool {
 }
 
 // Banners turns a team's broken channels into the warnings every console page shows: which
-// channel, why, since when, and a Reauthorise button for those allowed to press it.
-func Banners(p *layout.Page, broken []models.Channel) []layout.Banner {
+// channel, why, since when, the Facebook user to reauthorise with (fbUsers, by channel id), and a
+// Reauthorise button for those allowed to press it.
+func Banners(p *layout.Page, broken []models.Channel, fbUsers map[int64]string) []layout.Banner {
 	out := make([]layout.Banner, 0, len(broken))
 	repair := canRepair(p)
 	for i := range broken {
@@ -73,7 +92,10 @@ func Banners(p *layout.Page, broken []models.Channel) []layout.Banner {
 		}
 		if repair {
 			b.ActionHref, b.ActionText = ReauthorizeURL(ch.ID), p.T("health.reauthorize")
-			b.Note = CauseFix(p.Loc, models.HealthCause(ch.StatusCause))
+			b.Note = CauseFixFor(p.Loc, ch.Platform, models.HealthCause(ch.StatusCause))
+			if u := fbUsers[ch.ID]; u != "" {
+				b.Note += " " + UseFacebookUser(p.Loc, u)
+			}
 		} else {
 			b.Note = p.T("health.ask_admin")
 		}
@@ -166,7 +188,7 @@ func NewStatusVM(p *layout.Page, r *models.HealthReport, now time.Time) StatusVM
 	switch verdict {
 	case models.VerdictBroken:
 		cause := models.HealthCause(ch.StatusCause)
-		vm.CauseTitle, vm.Fix = CauseTitle(p.Loc, cause), CauseFix(p.Loc, cause)
+		vm.CauseTitle, vm.Fix = CauseTitle(p.Loc, cause), CauseFixFor(p.Loc, ch.Platform, cause)
 		if ch.FailingSince != nil {
 			vm.FailingSince = p.Time(*ch.FailingSince)
 		}

@@ -48,6 +48,10 @@ func newService(t *testing.T, base string) (*ui.Service, *sandbox.World) {
 		t.Fatal(err)
 	}
 	ch := models.Channel{ID: 7, TeamID: 1, Platform: models.WhatsApp, ExternalID: sandbox.WhatsAppPhoneNumberID, DisplayName: "Bear", Status: models.ChannelActive}
+	// Connected: the app is subscribed to the number's business account, so Meta delivers.
+	if err := w.SubscribeApp(sandbox.WhatsAppPhoneNumberID); err != nil {
+		t.Fatal(err)
+	}
 	return ui.New(ui.Deps{World: w, Channels: oneChannel{ch}, BaseURL: base}), w
 }
 
