@@ -136,6 +136,9 @@ func (h *Handler) sessionAndUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if isMachinePath(c.Request().URL.Path) {
 			return next(c)
 		}
+		// Console pages carry personal data and CSRF tokens: no browser or proxy may keep a copy
+		// (the back button after logout must not show them either).
+		c.Response().Header().Set("Cache-Control", "no-store")
 		r := req(c)
 		sess, err := h.sessions.Get(c.Request(), sessionName)
 		if err != nil {
