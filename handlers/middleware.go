@@ -268,9 +268,24 @@ func bodyLimit() echo.MiddlewareFunc { return middleware.BodyLimit(maxFormBody) 
 
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
-// safeNext keeps redirects on our own site.
+// safeNext keeps redirects on our own site. It first reads next as a browser's URL parser would
+// (leading and trailing C0 controls and spaces stripped, tabs and newlines removed anywhere),
+// then accepts only a path on this origin: one leading slash, no scheme, no authority, no
+// backslash anywhere (browsers read it as a slash), no other control character, and no slash or
+// backslash percent-encoded (even behind an encoded tab or newline) right after the first one,
+// which a proxy or a later decode would turn into "//". Anything else becomes "/". The cleaned value is returned, never the raw input.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	next = strings.TrimFunc(next, func(r rune) bool { return r <= 0x20 })
+	dropTabs := strings.NewReplacer("\t", "", "\n", "", "\r", "")
+	next = dropTabs.Replace(next)
+	if next == "" || next[0] != '/' || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	if p := dropTabs.Replace(u.Path); strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next
