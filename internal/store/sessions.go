@@ -33,6 +33,11 @@ func (s *Store) SaveSession(ctx context.Context, row *SessionRow) error {
 	}).Create(row).Error
 }
 
+// TouchSession records activity on a session, for idle expiry.
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	return s.q(ctx).Exec("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?", at, id, at).Error
+}
+
 // DeleteSession ends one session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.q(ctx).Where("id = ?", id).Delete(&SessionRow{}).Error
