@@ -1,9 +1,12 @@
 package handlers_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/omnilink/omnilink/internal/testutil"
@@ -66,4 +69,80 @@ func TestOpenRedirectBypasses(t *testing.T) {
 			t.Errorf("same-site next=%q → %q", next, r.Location)
 		}
 	}
+}
+
+// parallelLogins fires every attempt at once from one browser (one address) and returns how many
+// answers each status got. Only 401s reached the password check.
+func parallelLogins(t *testing.T, a *testutil.TestApp, attempts []url.Values) map[int]int {
+	t.Helper()
+	c := a.Client()
+	c.Get("/login")
+	token := c.CSRF()
+	var (
+		mu     sync.Mutex
+		counts = map[int]int{}
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+	)
+	for _, form := range attempts {
+		form.Set("_csrf", token)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, a.URL+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := c.HTTP.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			mu.Lock()
+			counts[res.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return counts
+}
+
+func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
+	t.Run("account", func(t *testing.T) {
+		a := testutil.NewApp(t)
+		team := a.Team("T")
+		a.User(team.ID, models.RoleAdmin, "boss@t.test")
+		tries := make([]url.Values, 50)
+		for i := range tries {
+			tries[i] = url.Values{"email": {"boss@t.test"}, "password": {fmt.Sprintf("wrong-guess-%02d", i)}}
+		}
+		got := parallelLogins(t, a, tries)
+		if got[http.StatusUnauthorized] > 5 || got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != 50 {
+			t.Fatalf("50 parallel guesses: %v; want at most 5 checked (401), the rest 429", got)
+		}
+		// The throttle now holds even for the right password.
+		r := a.Client().Submit("/login", "/login", url.Values{"email": {"boss@t.test"}, "password": {testutil.Password}})
+		if r.Status != http.StatusTooManyRequests {
+			t.Fatalf("right password while throttled: %d, want 429", r.Status)
+		}
+	})
+	t.Run("address", func(t *testing.T) {
+		a := testutil.NewApp(t)
+		team := a.Team("T")
+		a.User(team.ID, models.RoleAdmin, "boss@t.test")
+		tries := make([]url.Values, 100)
+		for i := range tries {
+			tries[i] = url.Values{"email": {fmt.Sprintf("spray%03d@t.test", i)}, "password": {"wrong-guess-xx"}}
+		}
+		got := parallelLogins(t, a, tries)
+		if got[http.StatusUnauthorized] > 30 || got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != 100 {
+			t.Fatalf("100 parallel guesses from one address: %v; want at most 30 checked (401), the rest 429", got)
+		}
+		r := a.Client().Submit("/login", "/login", url.Values{"email": {"boss@t.test"}, "password": {testutil.Password}})
+		if r.Status != http.StatusTooManyRequests {
+			t.Fatalf("right password from a throttled address: %d, want 429", r.Status)
+		}
+	})
 }
