@@ -10,12 +10,14 @@ import (
 
 // request is what the middleware learns about a request, kept on the Echo context.
 type request struct {
-	Nonce   string
-	CSRF    string
-	Session *sessions.Session
-	User    *models.User
-	Team    *models.Team
-	Loc     *i18n.Localizer
+	Nonce string
+	CSRF  string
+	// csrfPending: a multipart body on an upload route whose token is in the form; upload checks it.
+	csrfPending bool
+	Session     *sessions.Session
+	User        *models.User
+	Team        *models.Team
+	Loc         *i18n.Localizer
 }
 
 const requestKey = "omnilink.request"

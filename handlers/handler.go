@@ -77,6 +77,7 @@ type Handler struct {
 	broken   BrokenChannels
 	health   HealthReports
 	sandbox  Sandbox
+	uploads  map[string]bool // "METHOD /route/path" of upload routes, filled as routes are added
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -84,24 +85,28 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, uploads: map[string]bool{},
 	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	e.OnAddRouteHandler = h.noteUploadRoute
 	if d.Config.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	metrics := NewMetrics(d.Registry)
-	// Order: recover, secure headers, request id, logging, metrics, then session, user, locale, CSRF.
+	// Order: recover, secure headers, request id, logging, metrics, the body limit (before
+	// anything can read a body), then session, user, locale, CSRF. Echo runs these after routing,
+	// so the route (and whether it is an upload route) is known to each of them.
 	e.Use(middleware.Recover())
 	e.Use(secureHeaders(d.Config.SecureCookies()))
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Log))
 	e.Use(metrics.middleware)
+	e.Use(h.limitBody)
 	e.Use(h.sessionAndUser)
 	e.Use(h.locale)
 	e.Use(h.csrf)
