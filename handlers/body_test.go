@@ -194,11 +194,19 @@ func TestUploadRouteContract(t *testing.T) {
 	if st := post("forged-token-forged-token-forged-token-x", 1000, nil); st != http.StatusForbidden {
 		t.Fatalf("upload with a forged token: %d, want 403", st)
 	}
+	// The token counts only in the header or the form, and the origin is checked before reading.
+	ct, body := multipartBody("", 1000)
+	if st, err := send(c, context.Background(), a.URL+"/test/upload?_csrf="+url.QueryEscape(token), ct, body, nil); err != nil || st != http.StatusForbidden {
+		t.Fatalf("upload with the token in the query string: %d %v, want 403", st, err)
+	}
+	if st := post(token, 1000, http.Header{"Origin": {"https://evil.example"}}); st != http.StatusForbidden {
+		t.Fatalf("cross-origin upload: %d, want 403", st)
+	}
 	if st := post(token, 4<<20, nil); st != http.StatusRequestEntityTooLarge {
 		t.Fatalf("4 MB upload to a 3 MB route: %d, want 413", st)
 	}
 	// Chunked, so only counting stops it.
-	ct, body := multipartBody(token, 4<<20)
+	ct, body = multipartBody(token, 4<<20)
 	if st, err := send(c, context.Background(), a.URL+"/test/upload", ct, io.MultiReader(body), nil); err != nil || st != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked 4 MB upload: %d %v, want 413", st, err)
 	}

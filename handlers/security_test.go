@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -145,4 +146,119 @@ func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
 			t.Fatalf("right password from a throttled address: %d, want 429", r.Status)
 		}
 	})
+}
+
+// postWith sends a form with extra headers through c (its cookies), exactly as given.
+func postWith(c *testutil.Client, target string, form url.Values, header map[string]string) *testutil.Response {
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return c.Do(req)
+}
+
+func csrfCookieOf(c *testutil.Client, base string) *http.Cookie {
+	u, _ := url.Parse(base)
+	for _, ck := range c.HTTP.Jar.Cookies(u) {
+		if ck.Name == "omnilink_csrf" {
+			return ck
+		}
+	}
+	return nil
+}
+
+func TestCSRFTokenBoundToSession(t *testing.T) {
+	a := testutil.NewApp(t)
+	team := a.Team("T")
+	a.User(team.ID, models.RoleAdmin, "boss@t.test")
+	newUser := url.Values{"name": {"New"}, "role": {"agent"}, "password": {"long-enough-pw"}}
+	created := func(email string) bool {
+		_, err := a.Store.UserByEmail(context.Background(), email)
+		return err == nil
+	}
+
+	// The attacker's own visit gives them a pre-session cookie and its token.
+	attacker := a.Client()
+	attacker.Get("/login")
+	plantedToken, planted := attacker.CSRF(), csrfCookieOf(attacker, a.URL)
+
+	victim := a.Client()
+	victim.Get("/login")
+	before := csrfCookieOf(victim, a.URL)
+	anonToken := victim.CSRF()
+	victim.Login("boss@t.test", testutil.Password)
+	if after := csrfCookieOf(victim, a.URL); after == nil || after.Value == before.Value {
+		t.Error("the pre-session value was not replaced at login")
+	}
+	// A token from before login no longer works.
+	form := url.Values{"_csrf": {anonToken}, "email": {"pre@t.test"}}
+	for k, v := range newUser {
+		form[k] = v
+	}
+	if r := victim.Post("/users", form); r.Status != http.StatusForbidden || created("pre@t.test") {
+		t.Errorf("token from before login: %d", r.Status)
+	}
+	// The attacker plants their cookie (as a sibling host could) and posts their token.
+	u, _ := url.Parse(a.URL)
+	victim.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: planted.Name, Value: planted.Value, Path: "/"}})
+	form.Set("_csrf", plantedToken)
+	form.Set("email", "planted@t.test")
+	if r := victim.Post("/users", form); r.Status != http.StatusForbidden || created("planted@t.test") {
+		t.Errorf("planted cookie with its token: %d", r.Status)
+	}
+	// The session's own token still works, with or without the planted cookie.
+	if r := victim.Submit("/users/new", "/users", url.Values{"email": {"own@t.test"}, "name": {"Own"}, "role": {"agent"}, "password": {"long-enough-pw"}}); r.Status != http.StatusSeeOther || !created("own@t.test") {
+		t.Fatalf("the session's own token: %d", r.Status)
+	}
+	// Logout: the old session's token is gone with it.
+	victim.Get("/")
+	old := victim.CSRF()
+	victim.Submit("/", "/logout", nil)
+	victim.Login("boss@t.test", testutil.Password)
+	if r := victim.Post("/settings/language", url.Values{"_csrf": {old}, "locale": {"en"}}); r.Status != http.StatusForbidden {
+		t.Fatalf("token of an ended session: %d", r.Status)
+	}
+}
+
+func TestCSRFOriginAndTokenPlace(t *testing.T) {
+	a := testutil.NewApp(t)
+	team := a.Team("T")
+	a.User(team.ID, models.RoleAdmin, "boss@t.test")
+	c := a.Client()
+	c.Login("boss@t.test", testutil.Password)
+	c.Get("/")
+	token := c.CSRF()
+	self, _ := url.Parse(a.URL)
+	port := self.Port()
+	cases := []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"same origin", map[string]string{"Origin": a.URL}, http.StatusSeeOther},
+		{"no origin, no referer", nil, http.StatusSeeOther},
+		{"no origin, same-origin referer", map[string]string{"Referer": a.URL + "/users?x=1"}, http.StatusSeeOther},
+		{"null origin", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"other scheme", map[string]string{"Origin": "https://" + self.Host}, http.StatusForbidden},
+		{"other port", map[string]string{"Origin": "http://" + self.Hostname() + ":1" + port}, http.StatusForbidden},
+		{"other host", map[string]string{"Origin": "http://evil.example:" + port}, http.StatusForbidden},
+		{"origin with a path", map[string]string{"Origin": a.URL + "/x"}, http.StatusForbidden},
+		{"no origin, cross-origin referer", map[string]string{"Referer": "https://evil.example/page"}, http.StatusForbidden},
+		{"no origin, referer other scheme", map[string]string{"Referer": "https://" + self.Host + "/"}, http.StatusForbidden},
+		{"no origin, unparsable referer", map[string]string{"Referer": "::nonsense"}, http.StatusForbidden},
+	}
+	for _, tc := range cases {
+		r := postWith(c, a.URL+"/settings/language", url.Values{"_csrf": {token}, "locale": {"en"}, "next": {"/"}}, tc.header)
+		if r.Status != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, r.Status, tc.want)
+		}
+	}
+	// The token only counts in the header or the posted body, never in the query string.
+	if r := postWith(c, a.URL+"/settings/language?_csrf="+url.QueryEscape(token), url.Values{"locale": {"en"}}, nil); r.Status != http.StatusForbidden {
+		t.Errorf("token in the query string: %d, want 403", r.Status)
+	}
+	if r := postWith(c, a.URL+"/settings/language", url.Values{"locale": {"en"}, "next": {"/"}}, map[string]string{"X-CSRF-Token": token}); r.Status != http.StatusSeeOther {
+		t.Errorf("token in the header: %d", r.Status)
+	}
 }
