@@ -132,9 +132,12 @@ func upload(limit int64) echo.MiddlewareFunc {
 			if !isMultipart(r) {
 				return next(c)
 			}
-			b, ok := r.Body.(*limitedBody)
-			if !ok || !b.raise(limit) {
-				return errors.New("upload route: the body was replaced or read before its limit was set")
+			if b, ok := r.Body.(*limitedBody); ok {
+				if !b.raise(limit) {
+					return errors.New("upload route: the body was read before its limit was set")
+				}
+			} else if r.Body != nil && r.Body != http.NoBody {
+				return errors.New("upload route: the body is not behind limitBody")
 			}
 			if r.ContentLength > limit {
 				return errBodyTooLarge

@@ -210,6 +210,10 @@ func TestUploadRouteContract(t *testing.T) {
 	if st, err := send(c, context.Background(), a.URL+"/test/upload", ct, io.MultiReader(body), nil); err != nil || st != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked 4 MB upload: %d %v, want 413", st, err)
 	}
+	// A multipart type with no body at all is a bad request, not a crash.
+	if st, err := send(c, context.Background(), a.URL+"/test/upload", ct, http.NoBody, http.Header{"X-Csrf-Token": {token}}); err != nil || st != http.StatusBadRequest {
+		t.Fatalf("empty multipart body: %d %v, want 400", st, err)
+	}
 	// Any other body sent to an upload route keeps the global limit.
 	big := &filler{prefix: strings.NewReader("_csrf=" + url.QueryEscape(token) + "&pad="), n: 2 << 20}
 	if st, err := send(c, context.Background(), a.URL+"/test/upload", "application/x-www-form-urlencoded", big, nil); err != nil || st != http.StatusRequestEntityTooLarge {
