@@ -290,7 +290,7 @@ func (h *Handler) sameOriginRequest(c echo.Context) bool {
 	if !ok {
 		return false
 	}
-	if base, ok := parseOrigin(strings.TrimSuffix(h.cfg.BaseURL, "/"), false); ok && from == base {
+	if base, ok := parseOrigin(h.cfg.BaseURL, true); ok && from == base {
 		return true
 	}
 	scheme := "http"
