@@ -10,14 +10,15 @@ import (
 
 // request is what the middleware learns about a request, kept on the Echo context.
 type request struct {
-	Nonce string
-	CSRF  string
+	Nonce   string
+	CSRF    string
+	Session *sessions.Session
+	User    *models.User
+	Team    *models.Team
+	Loc     *i18n.Localizer
+
 	// csrfPending: a multipart body on an upload route whose token is in the form; upload checks it.
 	csrfPending bool
-	Session     *sessions.Session
-	User        *models.User
-	Team        *models.Team
-	Loc         *i18n.Localizer
 }
 
 const requestKey = "omnilink.request"
