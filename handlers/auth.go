@@ -43,6 +43,8 @@ func (h *Handler) login(c echo.Context) error {
 	if err := r.Session.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
+	// Tokens now derive from the new session; the anonymous value seen before login is replaced.
+	h.rotatePreSession(c)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -53,5 +55,6 @@ func (h *Handler) logout(c echo.Context) error {
 			return err
 		}
 	}
+	h.rotatePreSession(c)
 	return c.Redirect(http.StatusSeeOther, "/login")
 }

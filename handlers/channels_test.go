@@ -341,8 +341,16 @@ func TestFacebookCancelAndStateRules(t *testing.T) {
 	if r := other.Get(u.RequestURI()); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "不是由您目前的登入工作階段發起") {
 		t.Fatalf("another session used the state: %d", r.Status)
 	}
+	// The foreign attempt did not spend it: the session that started the login still finishes it…
+	if r := p.admin.Get(u.RequestURI()); r.Status != http.StatusOK || !strings.Contains(r.Body, "授權完成") {
+		t.Fatalf("the owner's callback after a foreign attempt: %d\n%s", r.Status, r.Body)
+	}
+	// …exactly once.
 	if r := p.admin.Get(u.RequestURI()); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "已過期或已使用過") {
 		t.Fatalf("a claimed state was accepted again: %d", r.Status)
+	}
+	if r := other.Get(u.RequestURI()); r.Status != http.StatusBadRequest {
+		t.Fatalf("a spent state shown by another session: %d", r.Status)
 	}
 	if r := p.admin.Get("/oauth/meta/callback?state=forged&code=x"); r.Status != http.StatusBadRequest {
 		t.Fatalf("forged state: %d", r.Status)

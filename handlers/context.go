@@ -16,6 +16,9 @@ type request struct {
 	User    *models.User
 	Team    *models.Team
 	Loc     *i18n.Localizer
+
+	// csrfPending: a multipart body on an upload route whose token is in the form; upload checks it.
+	csrfPending bool
 }
 
 const requestKey = "omnilink.request"

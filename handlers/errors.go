@@ -20,6 +20,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 	status, key := http.StatusInternalServerError, "error.internal"
 	var args map[string]any
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		err = errBodyTooLarge.Wrap(err) // a body read past its limit anywhere is the client's 413
+	}
 	if ae, ok := apperr.From(err); ok {
 		status, key, args = ae.Status, ae.Key, ae.Args
 	} else if he := (*echo.HTTPError)(nil); errors.As(err, &he) {

@@ -85,6 +85,7 @@ type Handler struct {
 	sandbox  Sandbox
 	teams    TeamSettings
 	now      func() time.Time
+	uploads  map[string]bool // "METHOD /route/path" of upload routes, filled as routes are added
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -92,7 +93,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, now: d.Now,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, now: d.Now, uploads: map[string]bool{},
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -101,18 +102,22 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	e.OnAddRouteHandler = h.noteUploadRoute
 	if d.Config.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	metrics := NewMetrics(d.Registry)
-	// Order: recover, secure headers, request id, logging, metrics, then session, user, locale, CSRF.
+	// Order: recover, secure headers, request id, logging, metrics, the body limit (before
+	// anything can read a body), then session, user, locale, CSRF. Echo runs these after routing,
+	// so the route (and whether it is an upload route) is known to each of them.
 	e.Use(middleware.Recover())
 	e.Use(secureHeaders(d.Config.SecureCookies()))
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Log))
 	e.Use(metrics.middleware)
+	e.Use(h.limitBody)
 	e.Use(h.sessionAndUser)
 	e.Use(h.locale)
 	e.Use(h.csrf)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/omnilink/omnilink/internal/apperr"
@@ -27,7 +26,6 @@ const (
 	sessionName = "omnilink_session"
 	csrfCookie  = "omnilink_csrf"
 	langCookie  = "omnilink_lang"
-	maxFormBody = "1M"
 )
 
 // machinePrefixes are routes called by platforms or scripts, not by a signed-in browser:
@@ -136,6 +134,9 @@ func (h *Handler) sessionAndUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if isMachinePath(c.Request().URL.Path) {
 			return next(c)
 		}
+		// Console pages carry personal data and CSRF tokens: no browser or proxy may keep a copy
+		// (the back button after logout must not show them either).
+		c.Response().Header().Set("Cache-Control", "no-store")
 		r := req(c)
 		sess, err := h.sessions.Get(c.Request(), sessionName)
 		if err != nil {
@@ -180,35 +181,46 @@ func (h *Handler) locale(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf is a signed double-submit check: the cookie holds a random value, forms carry its HMAC,
-// so a cookie planted by another site cannot be paired with a token. Cross-origin requests that
-// announce their Origin are refused outright.
+// csrf guards every state-changing console request.
+//
+// The token is an HMAC of a value no other site can set or read: the session's own id once
+// signed in, otherwise a random pre-session cookie (anonymous forms such as login still need a
+// token) that is replaced at login and at logout. A cookie planted from a sibling host can
+// therefore only ever match an anonymous form, never a signed-in session, and a token seen
+// before login is worthless after it.
+//
+// The request's origin must be ours exactly (scheme, host and port: the configured base URL or
+// the origin the request was sent to); "null" is refused. When a browser leaves Origin out,
+// the Referer's origin is compared instead; when both are absent (old browsers, privacy tools)
+// the token alone decides, since pages send Referrer-Policy strict-origin-when-cross-origin.
+// The token is taken from the X-CSRF-Token header or the posted form body, never the query
+// string. A multipart body (upload routes only) is not parsed here: upload checks its _csrf
+// field once the route's limit is set.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if isMachinePath(c.Request().URL.Path) {
 			return next(c)
 		}
 		r := req(c)
-		seed := ""
-		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
-			seed = ck.Value
-		} else {
-			b := make([]byte, 32)
-			_, _ = rand.Read(b)
-			seed = base64.RawURLEncoding.EncodeToString(b)
-			c.SetCookie(&http.Cookie{Name: csrfCookie, Value: seed, Path: "/", HttpOnly: true, Secure: h.cfg.SecureCookies(), SameSite: http.SameSiteLaxMode})
-		}
-		r.CSRF = h.csrfToken(seed)
+		r.CSRF = h.csrfToken(h.csrfBinding(c))
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		if o := c.Request().Header.Get("Origin"); o != "" && o != "null" && !h.sameOrigin(o, c) {
+		if !h.sameOriginRequest(c) {
 			return apperr.Forbidden("error.csrf")
 		}
 		sent := c.Request().Header.Get("X-CSRF-Token")
+		if sent == "" && isMultipart(c.Request()) && h.uploads[c.Request().Method+" "+c.Path()] {
+			// The token is inside a body only the upload route may read, under its own limit.
+			r.csrfPending = true
+			return next(c)
+		}
 		if sent == "" {
-			sent = c.FormValue("_csrf")
+			if err := c.Request().ParseForm(); err != nil {
+				return bodyError(err)
+			}
+			sent = c.Request().PostForm.Get("_csrf")
 		}
 		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(r.CSRF)) != 1 {
 			return apperr.Forbidden("error.csrf")
@@ -217,18 +229,76 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (h *Handler) csrfToken(seed string) string {
+// csrfBinding is what this request's token is derived from: the session when signed in, the
+// pre-session cookie otherwise (set now when missing).
+func (h *Handler) csrfBinding(c echo.Context) string {
+	r := req(c)
+	if r.User != nil && r.Session != nil && r.Session.ID != "" {
+		return "session:" + r.Session.ID
+	}
+	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
+		return "anonymous:" + ck.Value
+	}
+	return "anonymous:" + h.rotatePreSession(c)
+}
+
+// rotatePreSession gives the browser a new pre-session value (at first visit, login and logout).
+func (h *Handler) rotatePreSession(c echo.Context) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true, Secure: h.cfg.SecureCookies(), SameSite: http.SameSiteLaxMode})
+	return v
+}
+
+func (h *Handler) csrfToken(binding string) string {
 	m := hmac.New(sha256.New, h.csrfKey)
-	m.Write([]byte(seed))
+	m.Write([]byte(binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (h *Handler) sameOrigin(origin string, c echo.Context) bool {
-	if strings.EqualFold(origin, h.cfg.BaseURL) {
+// origin is a URL origin compared as browsers do: scheme, host and port (defaults filled in).
+type origin struct{ scheme, host, port string }
+
+func parseOrigin(s string, pathAllowed bool) (origin, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return origin{}, false
+	}
+	if !pathAllowed && (u.Path != "" || u.RawQuery != "" || u.Fragment != "") {
+		return origin{}, false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return origin{scheme: u.Scheme, host: strings.ToLower(u.Hostname()), port: port}, true
+}
+
+// sameOriginRequest tells whether a POST comes from one of our own pages (see csrf).
+func (h *Handler) sameOriginRequest(c echo.Context) bool {
+	hdr := c.Request().Header
+	from, ok := origin{}, false
+	switch o, ref := hdr.Get("Origin"), hdr.Get("Referer"); {
+	case o != "":
+		from, ok = parseOrigin(o, false) // "null" fails here too
+	case ref != "":
+		from, ok = parseOrigin(ref, true)
+	default:
 		return true
 	}
-	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, c.Request().Host)
+	if !ok {
+		return false
+	}
+	if base, ok := parseOrigin(h.cfg.BaseURL, true); ok && from == base {
+		return true
+	}
+	scheme := "http"
+	if c.Request().TLS != nil || (h.cfg.TrustProxy && strings.EqualFold(hdr.Get("X-Forwarded-Proto"), "https")) {
+		scheme = "https"
+	}
+	self, ok := parseOrigin(scheme+"://"+c.Request().Host, false)
+	return ok && from == self
 }
 
 // requireUser sends anonymous visitors to the login page.
@@ -261,13 +331,26 @@ func requireCap(cap models.Capability) echo.MiddlewareFunc {
 	}
 }
 
-func bodyLimit() echo.MiddlewareFunc { return middleware.BodyLimit(maxFormBody) }
-
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
-// safeNext keeps redirects on our own site.
+// safeNext keeps redirects on our own site. It first reads next as a browser's URL parser would
+// (leading and trailing C0 controls and spaces stripped, tabs and newlines removed anywhere),
+// then accepts only a path on this origin: one leading slash, no scheme, no authority, no
+// backslash anywhere (browsers read it as a slash), no other control character, and no slash or
+// backslash percent-encoded (even behind an encoded tab or newline) right after the first one,
+// which a proxy or a later decode would turn into "//". Anything else becomes "/". The cleaned value is returned, never the raw input.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	next = strings.TrimFunc(next, func(r rune) bool { return r <= 0x20 })
+	dropTabs := strings.NewReplacer("\t", "", "\n", "", "\r", "")
+	next = dropTabs.Replace(next)
+	if next == "" || next[0] != '/' || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	if p := dropTabs.Replace(u.Path); strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next

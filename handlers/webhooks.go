@@ -76,7 +76,7 @@ func readWebhookBody(c echo.Context) ([]byte, error) {
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxWebhookBody+1))
 	if err != nil {
-		return nil, echo.ErrBadRequest.WithInternal(err)
+		return nil, bodyError(err)
 	}
 	if buf.Len() > maxWebhookBody {
 		return nil, echo.ErrStatusRequestEntityTooLarge

@@ -68,15 +68,16 @@ func (s *Service) HashPassword(p string) (string, error) {
 	return string(h), err
 }
 
-// Login checks a password, applying the throttle before anything else.
+// Login checks a password, applying the throttle before anything else: the attempt is counted
+// as a failure before bcrypt runs, so parallel guesses cannot all slip under the limit.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (*models.User, error) {
 	email = models.NormalizeEmail(email)
 	now := s.now()
-	byEmail, byIP, err := s.st.CountLoginFailures(ctx, email, ip, now.Add(-Window))
+	ok, err := s.st.ReserveLoginAttempt(ctx, email, ip, now, now.Add(-Window), MaxPerAccount, MaxPerAddress)
 	if err != nil {
 		return nil, err
 	}
-	if byEmail >= MaxPerAccount || byIP >= MaxPerAddress {
+	if !ok {
 		return nil, apperr.ErrTooMany
 	}
 	u, err := s.st.UserByEmail(ctx, email)
@@ -89,10 +90,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*model
 	}
 	okPassword := len(password) <= models.MaxPasswordLen && bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	if u == nil || !okPassword || u.Disabled() {
-		if err := s.st.RecordLoginFailure(ctx, email, ip, now); err != nil {
-			return nil, err
-		}
-		return nil, ErrBadCredentials
+		return nil, ErrBadCredentials // the reservation stays as the recorded failure
 	}
 	if err := s.st.ClearLoginFailures(ctx, email); err != nil {
 		return nil, err

@@ -129,15 +129,18 @@ func (s *Service) CompleteOAuth(ctx context.Context, actor *models.User, session
 	if cb.State == "" {
 		return nil, ErrStateInvalid
 	}
-	st, err := s.st.ClaimOAuthState(ctx, StateID(cb.State), s.now())
+	// Ownership is part of the claim itself: a state shown by another session (a leaked callback
+	// URL, another tab signed in as someone else) is refused without being spent.
+	st, err := s.st.ClaimOAuthState(ctx, StateID(cb.State), actor.TeamID, actor.ID, sessionHash, s.now())
 	if errors.Is(err, store.ErrNotFound) {
+		if other, lerr := s.st.OAuthStateSystem(ctx, StateID(cb.State)); lerr == nil && other.UsedAt == nil &&
+			(other.TeamID != actor.TeamID || other.UserID != actor.ID || other.SessionHash != sessionHash) {
+			return nil, ErrStateForeign
+		}
 		return nil, ErrStateInvalid
 	}
 	if err != nil {
 		return nil, err
-	}
-	if st.TeamID != actor.TeamID || st.UserID != actor.ID || st.SessionHash != sessionHash {
-		return nil, ErrStateForeign
 	}
 	switch {
 	case cb.Error != "" && (cb.Error == "access_denied" || cb.ErrorReason == "user_denied"):

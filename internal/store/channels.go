@@ -100,10 +100,13 @@ func (s *Store) CreateOAuthState(ctx context.Context, st *models.OAuthState) err
 	return s.q(ctx).Create(st).Error
 }
 
-// ClaimOAuthState marks a state used, exactly once and only before it expires, and returns it.
-func (s *Store) ClaimOAuthState(ctx context.Context, id string, now time.Time) (*models.OAuthState, error) {
+// ClaimOAuthState marks a state used, exactly once, only before it expires and only for the
+// team, user and session that started it, and returns it. A state another session presents is
+// left unused, so its owner can still finish; OAuthStateSystem tells the two failures apart.
+func (s *Store) ClaimOAuthState(ctx context.Context, id string, teamID, userID int64, sessionHash string, now time.Time) (*models.OAuthState, error) {
 	var out []models.OAuthState
-	err := s.q(ctx).Raw(`UPDATE oauth_states SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ? RETURNING *`, now, id, now).Scan(&out).Error
+	err := s.q(ctx).Raw(`UPDATE oauth_states SET used_at = ? WHERE id = ? AND team_id = ? AND user_id = ? AND session_hash = ?
+		AND used_at IS NULL AND expires_at > ? RETURNING *`, now, id, teamID, userID, sessionHash, now).Scan(&out).Error
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +114,11 @@ func (s *Store) ClaimOAuthState(ctx context.Context, id string, now time.Time) (
 		return nil, ErrNotFound
 	}
 	return &out[0], nil
+}
+
+// OAuthStateSystem loads a state by id whoever owns it; it only explains why a claim failed.
+func (s *Store) OAuthStateSystem(ctx context.Context, id string) (*models.OAuthState, error) {
+	return first[models.OAuthState](s.q(ctx).Where("id = ?", id))
 }
 
 // OAuthState loads one of a user's Facebook Login attempts.

@@ -33,6 +33,11 @@ func (s *Store) SaveSession(ctx context.Context, row *SessionRow) error {
 	}).Create(row).Error
 }
 
+// TouchSession records activity on a session, for idle expiry.
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	return s.q(ctx).Exec("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?", at, id, at).Error
+}
+
 // DeleteSession ends one session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.q(ctx).Where("id = ?", id).Delete(&SessionRow{}).Error
@@ -55,6 +60,39 @@ type loginFailure struct {
 	Email     string
 	IP        string
 	CreatedAt time.Time
+}
+
+// Advisory lock namespaces for login throttling (the first key of pg_advisory_xact_lock(int, int)).
+const (
+	lockLoginEmail = 7301
+	lockLoginIP    = 7302
+)
+
+// ReserveLoginAttempt records an attempt as a failure before its password is checked, unless
+// the email already has maxEmail failures since since, or the address maxIP; ok tells which.
+// The count and the insert run under transaction locks on the email and on the address, so
+// parallel attempts queue instead of all reading the same count. A correct password later
+// clears the account's failures (ClearLoginFailures), this reservation with them.
+func (s *Store) ReserveLoginAttempt(ctx context.Context, email, ip string, at, since time.Time, maxEmail, maxIP int64) (ok bool, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
+		// Email first, then address, always: one order, so no two attempts wait on each other.
+		if err := tx.q(ctx).Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", lockLoginEmail, email).Error; err != nil {
+			return err
+		}
+		if err := tx.q(ctx).Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", lockLoginIP, ip).Error; err != nil {
+			return err
+		}
+		byEmail, byIP, err := tx.CountLoginFailures(ctx, email, ip, since)
+		if err != nil {
+			return err
+		}
+		if byEmail >= maxEmail || byIP >= maxIP {
+			return nil
+		}
+		ok = true
+		return tx.RecordLoginFailure(ctx, email, ip, at)
+	})
+	return ok, err
 }
 
 // RecordLoginFailure counts one failed attempt.

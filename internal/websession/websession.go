@@ -26,6 +26,9 @@ const (
 	KeyCreated = "created"
 )
 
+// DefaultTouchEvery is how often a request moves a session's last_seen_at.
+const DefaultTouchEvery = 5 * time.Minute
+
 // Store is a gorilla/sessions Store backed by the sessions table.
 type Store struct {
 	st       *store.Store
@@ -33,6 +36,7 @@ type Store struct {
 	secure   bool
 	idle     time.Duration
 	absolute time.Duration
+	touch    time.Duration
 	now      func() time.Time
 }
 
@@ -42,7 +46,10 @@ type Options struct {
 	Secure   bool
 	Idle     time.Duration
 	Absolute time.Duration
-	Now      func() time.Time
+	// TouchEvery is how stale last_seen_at may grow before a request moves it: idle expiry is
+	// measured from the last request, give or take this much, at one write per interval.
+	TouchEvery time.Duration
+	Now        func() time.Time
 }
 
 // New builds a Store.
@@ -53,12 +60,15 @@ func New(st *store.Store, o Options) *Store {
 	if o.Absolute == 0 {
 		o.Absolute = 7 * 24 * time.Hour
 	}
+	if o.TouchEvery == 0 {
+		o.TouchEvery = DefaultTouchEvery
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	codec := securecookie.New(o.HashKey, nil)
 	codec.MaxAge(int(o.Absolute.Seconds()))
-	return &Store{st: st, codec: codec, secure: o.Secure, idle: o.Idle, absolute: o.Absolute, now: o.Now}
+	return &Store{st: st, codec: codec, secure: o.Secure, idle: o.Idle, absolute: o.Absolute, touch: o.TouchEvery, now: o.Now}
 }
 
 // Get returns the request's cached session.
@@ -94,6 +104,12 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	}
 	if err := gob.NewDecoder(bytes.NewReader(row.Data)).Decode(&sess.Values); err != nil {
 		return sess, nil
+	}
+	// Every request is activity; recording it at most once per interval keeps reads cheap.
+	if now.Sub(row.LastSeenAt) >= s.touch {
+		if err := s.st.TouchSession(r.Context(), row.ID, now); err != nil {
+			return sess, err
+		}
 	}
 	sess.ID = token
 	sess.IsNew = false
