@@ -16,10 +16,10 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/channels"
-	"github.com/omnilink/omnilink/internal/health"
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/internal/outbox"
+	"github.com/omnilink/omnilink/internal/pace"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
@@ -62,9 +62,9 @@ type Deps struct {
 
 // Options tune the service; zero values take the defaults.
 type Options struct {
-	CallTimeout time.Duration            // per platform call (default 20s)
-	Rates       map[models.Platform]Rate // overrides of SendRates
-	Usage       health.PacerConfig       // slowing down from Meta's usage headers
+	CallTimeout time.Duration                 // per platform call (default 20s)
+	Rates       map[models.Platform]pace.Rate // overrides of pace.Rates
+	Usage       pace.UsageConfig              // slowing down from Meta's usage headers
 }
 
 // Service sends messages to contacts.
@@ -79,8 +79,8 @@ type Service struct {
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
 	opt    Options
-	pacer  *Pacer
-	usage  *health.Pacer
+	pacer  *pace.Buckets
+	usage  *pace.Usage
 }
 
 // New builds a Service.
@@ -99,8 +99,8 @@ func New(d Deps, opt Options) *Service {
 	}
 	s := &Service{st: d.Store, creds: d.Credentials, line: d.Line, health: d.Health, notify: d.Outbox,
 		log: d.Log, now: d.Now, sleep: d.Sleep, opt: opt}
-	s.pacer = NewPacer(opt.Rates, d.Now, d.Sleep)
-	s.usage = health.NewPacer(opt.Usage, d.Now, d.Sleep)
+	s.pacer = pace.NewBuckets(opt.Rates, d.Now, d.Sleep)
+	s.usage = pace.NewUsage(opt.Usage, d.Now, d.Sleep)
 	mc := d.MetaConfig
 	prev := mc.OnUsage
 	mc.OnUsage = func(u meta.Usage) {
@@ -128,7 +128,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (s *Service) Register(o *outbox.Outbox) { o.Handle(KindSend, s.deliver) }
 
 // Pacer exposes the per-channel pacer (for reports and tests).
-func (s *Service) Pacer() *Pacer { return s.pacer }
+func (s *Service) Pacer() *pace.Buckets { return s.pacer }
 
 // WhatsAppTemplate is an approved template to send instead when a WhatsApp contact's window
 // is closed.

@@ -1,4 +1,4 @@
-package messaging
+package pace
 
 import (
 	"context"
@@ -14,20 +14,20 @@ type Rate struct {
 	Burst     int
 }
 
-// SendRates is the one table of per-channel send rates; Options.Rates overrides entries.
+// Rates is the one table of per-channel call rates; NewBuckets takes overrides.
 // LINE allows 2,000 requests per second per endpoint and channel; Messenger about 300 sends
 // per second per Page; Instagram about 100 per second per account; WhatsApp Cloud API about
 // 80 messages per second per number (more on higher tiers).
-var SendRates = map[models.Platform]Rate{
+var Rates = map[models.Platform]Rate{
 	models.LINE:      {PerSecond: 2000, Burst: 200},
 	models.Facebook:  {PerSecond: 300, Burst: 30},
 	models.Instagram: {PerSecond: 100, Burst: 10},
 	models.WhatsApp:  {PerSecond: 80, Burst: 8},
 }
 
-// Pacer is a token bucket per channel (and endpoint) that makes a caller wait for its turn
+// Buckets is a token bucket per channel (and endpoint) that makes a caller wait for its turn
 // instead of letting the platform refuse it. It is safe for concurrent use.
-type Pacer struct {
+type Buckets struct {
 	now   func() time.Time
 	sleep func(context.Context, time.Duration) error
 	rates map[models.Platform]Rate
@@ -42,21 +42,21 @@ type bucket struct {
 	last   time.Time
 }
 
-// NewPacer builds a Pacer with SendRates, overridden by rates.
-func NewPacer(rates map[models.Platform]Rate, now func() time.Time, sleep func(context.Context, time.Duration) error) *Pacer {
-	r := make(map[models.Platform]Rate, len(SendRates))
-	for k, v := range SendRates {
+// NewBuckets builds Buckets with Rates, overridden by rates.
+func NewBuckets(rates map[models.Platform]Rate, now func() time.Time, sleep func(context.Context, time.Duration) error) *Buckets {
+	r := make(map[models.Platform]Rate, len(Rates))
+	for k, v := range Rates {
 		r[k] = v
 	}
 	for k, v := range rates {
 		r[k] = v
 	}
-	return &Pacer{now: now, sleep: sleep, rates: r, buckets: map[string]*bucket{}}
+	return &Buckets{now: now, sleep: sleep, rates: r, buckets: map[string]*bucket{}}
 }
 
 // Wait takes one token from the bucket of key on platform p, sleeping until one is free.
 // Callers reserve their token before sleeping, so concurrent callers queue up in order.
-func (p *Pacer) Wait(ctx context.Context, pl models.Platform, key string) error {
+func (p *Buckets) Wait(ctx context.Context, pl models.Platform, key string) error {
 	rate, ok := p.rates[pl]
 	if !ok || rate.PerSecond <= 0 {
 		return ctx.Err()
@@ -87,7 +87,7 @@ func (p *Pacer) Wait(ctx context.Context, pl models.Platform, key string) error 
 }
 
 // Waited is the total time callers were held back so far.
-func (p *Pacer) Waited() time.Duration {
+func (p *Buckets) Waited() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.waited
