@@ -514,3 +514,39 @@ func TestTransientErrorRetriedThenDelivered(t *testing.T) {
 		t.Fatalf("outcome %s with %d recorded", got.Outcome, len(e.sent(ct.ID)))
 	}
 }
+
+// A Messenger user the Page cannot reach (Graph 100/2018001) is recorded, not retried.
+func TestUnknownMessengerRecipientRecorded(t *testing.T) {
+	e := newEnv(t)
+	fb := e.channel(models.Facebook, sandbox.BearBakeryPageID, "mei")
+	ct := e.recordContact(fb, "7999999999999999", e.clock.Now(), "")
+	res := e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text("你好"), IdempotencyKey: "nobody", Automated: true})
+	if st := e.drain(); st.Failed != 1 {
+		t.Fatalf("drain %+v, want failed", st)
+	}
+	if got := e.record(res.SendID); got.Outcome != models.SendFailedRecipient || !strings.Contains(got.Detail, "2018001") {
+		t.Fatalf("outcome %s (%s)", got.Outcome, got.Detail)
+	}
+}
+
+// Outside the WhatsApp window, a template given with the request goes out instead.
+func TestWhatsAppTemplateOutsideWindow(t *testing.T) {
+	e := newEnv(t)
+	wa := e.channel(models.WhatsApp, sandbox.WhatsAppPhoneNumberID, "")
+	ct := e.contact(wa, sandbox.PlatformWhatsApp, sandbox.WhatsAppPhoneNumberID, waID, "")
+	e.clock.Advance(48 * time.Hour)
+	res := e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text("您的會員綁定已完成"), IdempotencyKey: "tpl", Automated: true,
+		WhatsAppTemplate: &messaging.WhatsAppTemplate{Name: "link_done", Language: "zh_TW"}})
+	if res.Outcome != models.SendQueued {
+		t.Fatalf("outcome %s, want queued with the template", res.Outcome)
+	}
+	e.drain()
+	if got := e.record(res.SendID); got.Outcome != models.SendSent {
+		t.Fatalf("outcome %s (%s)", got.Outcome, got.Detail)
+	}
+	out := e.outbound(sandbox.PlatformWhatsApp, sandbox.WhatsAppPhoneNumberID, waID)
+	rows := e.sent(ct.ID)
+	if len(out) != 1 || out[0].Kind != "template" || len(rows) != 1 || rows[0].Kind != "template" || rows[0].PlatformMessageID != out[0].ID {
+		t.Fatalf("sent %+v, recorded %+v", out, rows)
+	}
+}
