@@ -185,7 +185,8 @@ type sendPayload struct {
 // or the LINE friendship rules it out, queues it through tx, which should be the transaction
 // making the change that causes the send. A content the platform cannot take returns a limit
 // error (an *apperr.Error wrapping a *LimitError) and nothing is written; every other outcome
-// is recorded as a message send. Call the outbox's Notify after tx commits for a prompt send.
+// is recorded as a message send. Send wakes the outbox, but a wake can arrive before tx commits;
+// callers that need the message out at once call the outbox's Notify again after the commit.
 func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (Result, error) {
 	if strings.TrimSpace(req.IdempotencyKey) == "" {
 		return Result{}, ErrNoKey
