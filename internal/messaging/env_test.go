@@ -67,7 +67,7 @@ type env struct {
 	calls []call
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*messaging.Deps, *messaging.Options)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	w, err := sandbox.New(sandbox.Options{AppID: config.SandboxAppID, AppSecret: config.SandboxAppSecret, Clock: e.clock.Now, HangLimit: 5 * time.Second})
@@ -91,7 +91,7 @@ func newEnv(t *testing.T) *env {
 	})
 	e.meta = meta.New(meta.Config{AppID: w.AppID(), AppSecret: w.AppSecret(), GraphURL: e.api.URL + "/graph"})
 	e.outbox = outbox.New(e.app.Store, outbox.Options{Now: e.clock.Now, NoJitter: true, BaseBackoff: 30 * time.Second})
-	e.svc = messaging.New(messaging.Deps{
+	deps := messaging.Deps{
 		Store:       e.app.Store,
 		Credentials: e.app.Channels,
 		MetaConfig:  meta.Config{AppID: w.AppID(), AppSecret: w.AppSecret(), GraphURL: e.api.URL + "/graph"},
@@ -99,7 +99,12 @@ func newEnv(t *testing.T) *env {
 		Health:      e.app.Health,
 		Outbox:      e.outbox,
 		Now:         e.clock.Now,
-	}, messaging.Options{CallTimeout: 700 * time.Millisecond})
+	}
+	opt := messaging.Options{CallTimeout: 700 * time.Millisecond}
+	for _, f := range opts {
+		f(&deps, &opt)
+	}
+	e.svc = messaging.New(deps, opt)
 	e.svc.Register(e.outbox)
 	e.team = e.app.Team("小熊烘焙坊 Bear Bakery")
 	return e

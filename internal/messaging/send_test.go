@@ -10,6 +10,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/messaging"
+	"github.com/omnilink/omnilink/internal/pace"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
@@ -548,5 +549,32 @@ func TestWhatsAppTemplateOutsideWindow(t *testing.T) {
 	rows := e.sent(ct.ID)
 	if len(out) != 1 || out[0].Kind != "template" || len(rows) != 1 || rows[0].Kind != "template" || rows[0].PlatformMessageID != out[0].ID {
 		t.Fatalf("sent %+v, recorded %+v", out, rows)
+	}
+}
+
+// Sends beyond a channel's rate wait for their turn and all go out; none fails.
+func TestSendsArePacedPerChannel(t *testing.T) {
+	var slept time.Duration
+	var e *env
+	e = newEnv(t, func(d *messaging.Deps, o *messaging.Options) {
+		o.Rates = map[models.Platform]pace.Rate{models.Facebook: {PerSecond: 2, Burst: 1}}
+		d.Sleep = func(_ context.Context, dur time.Duration) error {
+			slept += dur
+			e.clock.Advance(dur)
+			return nil
+		}
+	})
+	fb := e.channel(models.Facebook, sandbox.BearBakeryPageID, "mei")
+	ct := e.contact(fb, sandbox.PlatformFacebook, sandbox.BearBakeryPageID, psid, "")
+	res := e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: botModule(), IdempotencyKey: "paced", Automated: true})
+	if st := e.drain(); st.Delivered != 1 {
+		t.Fatalf("drain %+v", st)
+	}
+	if got := e.record(res.SendID); got.Outcome != models.SendSent || len(e.sent(ct.ID)) != 4 {
+		t.Fatalf("outcome %s with %d parts recorded", got.Outcome, len(e.sent(ct.ID)))
+	}
+	// One call at once, then three more at two per second.
+	if slept != 1500*time.Millisecond || e.svc.Pacer().Waited() != slept {
+		t.Fatalf("slept %v (pacer says %v), want 1.5s", slept, e.svc.Pacer().Waited())
 	}
 }
