@@ -578,3 +578,45 @@ func TestSendsArePacedPerChannel(t *testing.T) {
 		t.Fatalf("slept %v (pacer says %v), want 1.5s", slept, e.svc.Pacer().Waited())
 	}
 }
+
+// Requests racing with one key (two replicas handling the same event) make one send.
+func TestConcurrentSendsWithOneKey(t *testing.T) {
+	e := newEnv(t)
+	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
+	ct := e.contact(ln, sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun, models.FriendshipFriend)
+	const n = 6
+	ids := make(chan int64, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			var res messaging.Result
+			err := e.app.Store.WithTx(context.Background(), func(tx *store.Store) error {
+				var err error
+				res, err = e.svc.Send(context.Background(), tx, messaging.SendRequest{TeamID: e.team.ID, ContactID: ct.ID, Content: text("歡迎"), IdempotencyKey: "race", Automated: true})
+				return err
+			})
+			errs <- err
+			ids <- res.SendID
+		}()
+	}
+	first := int64(0)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		id := <-ids
+		if first == 0 {
+			first = id
+		}
+		if id != first || id == 0 {
+			t.Fatalf("send ids %d and %d for one key", first, id)
+		}
+	}
+	if len(e.outboxItems()) != 1 {
+		t.Fatalf("%d outbox items", len(e.outboxItems()))
+	}
+	e.drain()
+	if got := len(e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun)); got != 1 {
+		t.Fatalf("customer got %d messages", got)
+	}
+}
