@@ -64,6 +64,11 @@
 //     outside 24 h answer 131047 synchronously (the live API may report it in a status webhook).
 //   - LINE pushes to users who blocked or never added the account answer 200 and are logged
 //     with Delivered=false. Reply tokens live one minute and work once.
+//   - X-Line-Retry-Key is remembered per channel for 24 hours: a repeat answers 409 with the
+//     first request's sentMessages and X-Line-Accepted-Request-Id, and delivers nothing.
+//   - SetTransientFailure with FailLateAnswer carries the next call out (delivers, remembers
+//     its retry key) and holds the answer until the client gives up, as a timeout after the
+//     platform accepted does; a client still waiting after HangLimit gets the real answer.
 //   - Control operations (BreakToken, RevokePermission, Repair, UnsubscribeApp,
 //     SetTransientFailure) act on a Target; damage applies to tokens that exist at that moment,
 //     so a new dialog grant issues working tokens.

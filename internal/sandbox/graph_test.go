@@ -719,3 +719,26 @@ func TestParseFields(t *testing.T) {
 		t.Fatal("unclosed brace parsed")
 	}
 }
+
+// A late answer on the Send API delivers the message and then answers only after the client
+// gave up (or, for a patient client, after HangLimit with the real answer).
+func TestSendAPILateAnswer(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.HangLimit = 200 * time.Millisecond })
+	pt := e.pageToken(e.login("mei"), BearBakeryPageID)
+	psid := e.customer("xiaoming", PlatformFacebook, BearBakeryPageID)
+	e.inbound(PlatformFacebook, BearBakeryPageID, psid, "在嗎？")
+	if err := e.w.SetTransientFailure(Target{Kind: TargetPage, ID: BearBakeryPageID}, 1, FailLateAnswer); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := e.graphJSON("/"+BearBakeryPageID+"/messages", pt, map[string]any{"recipient": map[string]string{"id": psid},
+		"messaging_type": "RESPONSE", "message": map[string]string{"text": "在的"}})
+	e.wantOK(r)
+	if time.Since(start) < 200*time.Millisecond {
+		t.Fatal("the answer was not held back")
+	}
+	conv := e.w.Conversation(PlatformFacebook, BearBakeryPageID, psid)
+	if len(conv) != 2 || conv[1].ID != r.body["message_id"] {
+		t.Fatalf("conversation %+v", conv)
+	}
+}

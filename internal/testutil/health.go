@@ -93,6 +93,18 @@ func (a *TestApp) SandboxChannel(teamID int64, w *sandbox.World, mc *meta.Client
 	if name == "" || creds.AccessToken == "" {
 		a.t.Fatalf("sandbox has no %s account %s", p, account)
 	}
+	// Connecting subscribes the app to the account's webhooks; without it the sandbox, as Meta
+	// does, delivers nothing.
+	switch p {
+	case models.Facebook, models.Instagram:
+		if err := w.SubscribeApp(account, meta.WebhookFields(meta.ObjectPage)...); err != nil {
+			a.t.Fatal(err)
+		}
+	case models.WhatsApp:
+		if err := w.SubscribeApp(account, meta.WebhookFields(meta.ObjectWhatsApp)...); err != nil {
+			a.t.Fatal(err)
+		}
+	}
 	ch := a.Channel(teamID, p, account, creds)
 	ch.DisplayName, ch.Username, ch.Settings = name, username, settings
 	if err := a.Store.SaveChannel(context.Background(), ch); err != nil {

@@ -33,7 +33,7 @@ var causeCodes = map[sandbox.Cause]string{
 var lineCauseCodes = map[sandbox.Cause]string{sandbox.CauseExpired: "401", sandbox.CauseRateLimited: "429"}
 
 // failureKinds are what SetTransientFailure can inject.
-var failureKinds = []sandbox.FailureKind{sandbox.FailUnknown, sandbox.FailUnexpected, sandbox.FailTimeout}
+var failureKinds = []sandbox.FailureKind{sandbox.FailUnknown, sandbox.FailUnexpected, sandbox.FailTimeout, sandbox.FailLateAnswer}
 
 // scope is what one team may see and damage on the panel: the shared Meta app, the simulated
 // Facebook people (anyone may log in as them), and the accounts the team itself connected.
