@@ -35,7 +35,9 @@ type Modules interface {
 type NoModules struct{}
 
 // TeamModules lists nothing.
-func (NoModules) TeamModules(context.Context, int64, models.Platform) ([]Module, error) { return nil, nil }
+func (NoModules) TeamModules(context.Context, int64, models.Platform) ([]Module, error) {
+	return nil, nil
+}
 
 // TeamModulePlatforms knows no module.
 func (NoModules) TeamModulePlatforms(context.Context, int64, []int64) (map[int64]models.Platform, error) {
