@@ -57,26 +57,28 @@ type Deps struct {
 	Webhooks  WebhookReceiver
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
+	Campaigns CampaignSetup  // OmniLink campaign setup
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
 // Handler holds the dependencies shared by all handlers.
 type Handler struct {
-	cfg      config.Config
-	log      *slog.Logger
-	i18n     *i18n.Bundle
-	sessions *websession.Store
-	csrfKey  []byte
-	dir      Directory
-	accounts Accounts
-	users    TeamUsers
-	db       Pinger
-	registry *prometheus.Registry
-	channels Channels
-	webhooks WebhookReceiver
-	broken   BrokenChannels
-	health   HealthReports
-	sandbox  Sandbox
+	cfg       config.Config
+	log       *slog.Logger
+	i18n      *i18n.Bundle
+	sessions  *websession.Store
+	csrfKey   []byte
+	dir       Directory
+	accounts  Accounts
+	users     TeamUsers
+	db        Pinger
+	registry  *prometheus.Registry
+	channels  Channels
+	webhooks  WebhookReceiver
+	broken    BrokenChannels
+	health    HealthReports
+	sandbox   Sandbox
+	campaigns CampaignSetup
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -84,7 +86,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox,
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, campaigns: d.Campaigns,
 	}
 	e := echo.New()
 	e.HideBanner = true

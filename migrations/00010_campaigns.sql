@@ -27,6 +27,7 @@ CREATE TABLE media (
     team_id         bigint      NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     source_width    int         NOT NULL,
     source_height   int         NOT NULL,
+    mime            text        NOT NULL CHECK (mime IN ('image/jpeg', 'image/png')),
     card_hash       text        NOT NULL REFERENCES media_blobs (hash),
     square_hash     text        NOT NULL REFERENCES media_blobs (hash),
     created_by      bigint REFERENCES users (id) ON DELETE SET NULL,

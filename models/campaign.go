@@ -84,6 +84,7 @@ type Media struct {
 	TeamID       int64
 	SourceWidth  int
 	SourceHeight int
+	Mime         string // of both renditions: the upload's own format
 	CardHash     string
 	SquareHash   string
 	CreatedBy    *int64
@@ -272,7 +273,7 @@ func uniqueIDs(ids []int64) []int64 {
 	seen := map[int64]bool{}
 	out := []int64{}
 	for _, id := range ids {
-		if id > 0 && !seen[id] {
+		if id != 0 && !seen[id] {
 			seen[id] = true
 			out = append(out, id)
 		}
@@ -450,3 +451,65 @@ var FailureReasons = []FailureReason{ReasonDisabled, ReasonLinkFailed, ReasonSou
 
 // Key is the reason's i18n message key.
 func (r FailureReason) Key() string { return "campaigns.reason_" + string(r) }
+
+// CampaignFilter narrows the campaign list; zero values match everything.
+type CampaignFilter struct {
+	Query     string // part of the name, case-insensitive
+	Status    CampaignStatus
+	ChannelID int64 // source or target
+}
+
+// CampaignRow is a campaign with what the list shows of its channels and author.
+type CampaignRow struct {
+	Campaign
+	SourcePlatform Platform
+	SourceName     string
+	SourceStatus   ChannelStatus
+	TargetPlatform Platform
+	TargetName     string
+	TargetStatus   ChannelStatus
+	CreatorName    string
+}
+
+// AuditRow is an audit entry with its actor's name.
+type AuditRow struct {
+	AuditEntry
+	ActorName string
+}
+
+// ModuleRef is a bot module as a campaign's pickers show it.
+type ModuleRef struct {
+	ID       int64
+	Name     string
+	Platform Platform
+}
+
+// WASampleCode is the link code previews show in place of a real one.
+const WASampleCode = "OL-K7Q2M9XA"
+
+// WADraft is the message a WhatsApp customer is asked to send: the campaign's text, then the code.
+func WADraft(message, code string) string {
+	if message == "" {
+		return code
+	}
+	return message + " " + code
+}
+
+// NewCampaignInput is the input of a new campaign form: enabled, text success message, 7-day links.
+func NewCampaignInput() CampaignInput {
+	return CampaignInput{Status: CampaignEnabled, SuccessSource: Action{Kind: ActionNone}, SuccessTarget: Action{Kind: ActionText},
+		FailureSource: Action{Kind: ActionNone}, TokenTTLDays: TokenTTLDefault}
+}
+
+// Input is the campaign as its edit form starts.
+func (c *Campaign) Input() CampaignInput {
+	in := CampaignInput{Name: c.Name, Status: c.Status, SourceChannelID: c.SourceChannelID, TargetChannelID: c.TargetChannelID,
+		Title: c.Card.Title, Text: c.Card.Text, Button: c.Card.Button, WAMessage: c.WAMessage,
+		SuccessSource: c.SuccessSource, SuccessTarget: c.SuccessTarget, FailureSource: c.FailureSource,
+		TagsSource: append([]int64(nil), c.TagsSource...), TagsTarget: append([]int64(nil), c.TagsTarget...),
+		TokenTTLDays: c.TokenTTLDays, Version: c.Version}
+	if c.Card.MediaID != nil {
+		in.MediaID = *c.Card.MediaID
+	}
+	return in
+}

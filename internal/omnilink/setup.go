@@ -16,17 +16,10 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// Module is a bot module a campaign can send, as the pickers show it.
-type Module struct {
-	ID       int64
-	Name     string
-	Platform models.Platform
-}
-
 // Modules is the seam to the bot modules: the campaign service asks only for a team's modules
 // of one platform and for the platforms of the modules a form named.
 type Modules interface {
-	TeamModules(ctx context.Context, teamID int64, p models.Platform) ([]Module, error)
+	TeamModules(ctx context.Context, teamID int64, p models.Platform) ([]models.ModuleRef, error)
 	TeamModulePlatforms(ctx context.Context, teamID int64, ids []int64) (map[int64]models.Platform, error)
 }
 
@@ -35,7 +28,7 @@ type Modules interface {
 type NoModules struct{}
 
 // TeamModules lists nothing.
-func (NoModules) TeamModules(context.Context, int64, models.Platform) ([]Module, error) {
+func (NoModules) TeamModules(context.Context, int64, models.Platform) ([]models.ModuleRef, error) {
 	return nil, nil
 }
 
@@ -47,7 +40,7 @@ func (NoModules) TeamModulePlatforms(context.Context, int64, []int64) (map[int64
 // StaleError says another person saved the campaign after the form was loaded.
 type StaleError struct {
 	Current *models.Campaign
-	Changes []store.AuditRow // the saves since the form's version, newest first
+	Changes []models.AuditRow // the saves since the form's version, newest first
 }
 
 // Error names the conflict, for logs.
@@ -89,7 +82,7 @@ func (s *Service) Tags(ctx context.Context, teamID int64) ([]models.Tag, error) 
 }
 
 // Modules lists the team's bot modules of a platform (empty until bot modules exist).
-func (s *Service) Modules(ctx context.Context, teamID int64, p models.Platform) ([]Module, error) {
+func (s *Service) Modules(ctx context.Context, teamID int64, p models.Platform) ([]models.ModuleRef, error) {
 	if !p.Valid() {
 		return nil, nil
 	}
@@ -102,7 +95,7 @@ func (s *Service) Campaign(ctx context.Context, teamID, id int64) (*models.Campa
 }
 
 // List lists a team's campaigns and tells whether the team has any at all.
-func (s *Service) List(ctx context.Context, teamID int64, f store.CampaignFilter) ([]store.CampaignRow, int64, error) {
+func (s *Service) List(ctx context.Context, teamID int64, f models.CampaignFilter) ([]models.CampaignRow, int64, error) {
 	rows, err := s.st.TeamCampaigns(ctx, teamID, f)
 	if err != nil {
 		return nil, 0, err
@@ -358,7 +351,7 @@ func (s *Service) Delete(ctx context.Context, actor *models.User, id int64) erro
 }
 
 // History lists who changed a campaign, what and when, newest first.
-func (s *Service) History(ctx context.Context, teamID, id int64) ([]store.AuditRow, error) {
+func (s *Service) History(ctx context.Context, teamID, id int64) ([]models.AuditRow, error) {
 	if _, err := s.st.Campaign(ctx, teamID, id); err != nil {
 		return nil, err
 	}
@@ -382,7 +375,7 @@ func (s *Service) Upload(ctx context.Context, actor *models.User, r io.Reader) (
 }
 
 func (s *Service) store(ctx context.Context, actor *models.User, res *media.Result) (*models.Media, error) {
-	m := &models.Media{TeamID: actor.TeamID, SourceWidth: res.SourceWidth, SourceHeight: res.SourceHeight,
+	m := &models.Media{TeamID: actor.TeamID, SourceWidth: res.SourceWidth, SourceHeight: res.SourceHeight, Mime: res.Card.Mime,
 		CardHash: res.Card.Hash, SquareHash: res.Square.Hash, CreatedBy: &actor.ID}
 	blobs := []models.MediaBlob{blob(res.Card), blob(res.Square)}
 	if err := s.st.SaveMedia(ctx, m, blobs...); err != nil {

@@ -352,17 +352,17 @@ func TestDuplicateToggleDelete(t *testing.T) {
 	if f.count(t, "campaigns") != 2 {
 		t.Fatal("delete was not soft")
 	}
-	rows, total, _ := f.svc.List(ctx, f.team.ID, store.CampaignFilter{})
+	rows, total, _ := f.svc.List(ctx, f.team.ID, models.CampaignFilter{})
 	if len(rows) != 1 || total != 1 || rows[0].ID != d.ID || rows[0].SourceName != f.ig.DisplayName || rows[0].CreatorName != "Bear" {
 		t.Fatalf("list after delete %+v", rows)
 	}
-	if rows, _, _ := f.svc.List(ctx, f.team.ID, store.CampaignFilter{Query: "副本", Status: models.CampaignEnabled}); len(rows) != 0 {
+	if rows, _, _ := f.svc.List(ctx, f.team.ID, models.CampaignFilter{Query: "副本", Status: models.CampaignEnabled}); len(rows) != 0 {
 		t.Fatal("status filter ignored")
 	}
-	if rows, _, _ := f.svc.List(ctx, f.team.ID, store.CampaignFilter{Query: "%"}); len(rows) != 0 {
+	if rows, _, _ := f.svc.List(ctx, f.team.ID, models.CampaignFilter{Query: "%"}); len(rows) != 0 {
 		t.Fatal("search treats % as a wildcard")
 	}
-	if rows, _, _ := f.svc.List(ctx, f.other.ID, store.CampaignFilter{}); len(rows) != 0 {
+	if rows, _, _ := f.svc.List(ctx, f.other.ID, models.CampaignFilter{}); len(rows) != 0 {
 		t.Fatal("another team sees the campaigns")
 	}
 }

@@ -15,25 +15,6 @@ import (
 // ErrStale is returned when a campaign changed since the version the writer loaded.
 var ErrStale = apperr.Conflict("version", "campaigns.error_stale")
 
-// CampaignFilter narrows the campaign list; zero values match everything.
-type CampaignFilter struct {
-	Query     string // part of the name, case-insensitive
-	Status    models.CampaignStatus
-	ChannelID int64 // source or target
-}
-
-// CampaignRow is a campaign with what the list shows of its channels and author.
-type CampaignRow struct {
-	models.Campaign
-	SourcePlatform models.Platform
-	SourceName     string
-	SourceStatus   models.ChannelStatus
-	TargetPlatform models.Platform
-	TargetName     string
-	TargetStatus   models.ChannelStatus
-	CreatorName    string
-}
-
 // CreateCampaign inserts a campaign at version 1.
 func (s *Store) CreateCampaign(ctx context.Context, c *models.Campaign) error {
 	c.Version = 1
@@ -84,7 +65,7 @@ func (s *Store) SoftDeleteCampaign(ctx context.Context, teamID, id int64, by int
 }
 
 // TeamCampaigns lists a team's live campaigns, newest change first, with channel and author names.
-func (s *Store) TeamCampaigns(ctx context.Context, teamID int64, f CampaignFilter) ([]CampaignRow, error) {
+func (s *Store) TeamCampaigns(ctx context.Context, teamID int64, f models.CampaignFilter) ([]models.CampaignRow, error) {
 	q := s.q(ctx).Table("campaigns c").
 		Select(`c.*, sc.platform AS source_platform, sc.display_name AS source_name, sc.status AS source_status,
 			tc.platform AS target_platform, tc.display_name AS target_name, tc.status AS target_status,
@@ -102,7 +83,7 @@ func (s *Store) TeamCampaigns(ctx context.Context, teamID int64, f CampaignFilte
 	if f.ChannelID != 0 {
 		q = q.Where("(c.source_channel_id = ? OR c.target_channel_id = ?)", f.ChannelID, f.ChannelID)
 	}
-	var out []CampaignRow
+	var out []models.CampaignRow
 	err := q.Order("c.updated_at DESC, c.id DESC").Scan(&out).Error
 	return out, err
 }
@@ -118,15 +99,9 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// AuditRow is an audit entry with its actor's name.
-type AuditRow struct {
-	models.AuditEntry
-	ActorName string
-}
-
 // TeamAuditFor lists a team's audit entries about one target, newest first.
-func (s *Store) TeamAuditFor(ctx context.Context, teamID int64, target string, limit int) ([]AuditRow, error) {
-	var out []AuditRow
+func (s *Store) TeamAuditFor(ctx context.Context, teamID int64, target string, limit int) ([]models.AuditRow, error) {
+	var out []models.AuditRow
 	err := s.q(ctx).Table("audit_log a").Select("a.*, COALESCE(u.name, '') AS actor_name").
 		Joins("LEFT JOIN users u ON u.id = a.actor_user_id").
 		Where("a.team_id = ? AND a.target = ?", teamID, target).
