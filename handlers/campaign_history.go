@@ -24,6 +24,14 @@ func (h *Handler) campaignHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	chans, err := h.campaigns.Channels(ctx, r.User.TeamID)
+	if err != nil {
+		return err
+	}
+	tags, err := h.campaigns.Tags(ctx, r.User.TeamID)
+	if err != nil {
+		return err
+	}
 	p := h.page(c, "campaigns.history")
-	return render(c, http.StatusOK, campaigns.History(p, camp.Name, id, campaigns.NewHistory(p, rows)))
+	return render(c, http.StatusOK, campaigns.History(p, camp.Name, id, campaigns.NewHistory(p, rows, campaigns.NewNames(chans, tags))))
 }

@@ -363,7 +363,8 @@ func TestCampaignListActionsAndTeamScope(t *testing.T) {
 	}
 	// History names who did what.
 	h := c.Get(base + "/history")
-	if h.Status != 200 || !strings.Contains(h.Body, "停用活動") || !strings.Contains(h.Body, "建立活動") {
+	if h.Status != 200 || !strings.Contains(h.Body, "停用活動") || !strings.Contains(h.Body, "建立活動") ||
+		!strings.Contains(h.Body, "<ins>bear.bakery</ins>") || !strings.Contains(h.Body, "<ins>來自 IG</ins>") {
 		t.Fatalf("history: %d", h.Status)
 	}
 	// Another team's marketer: 404 everywhere; an agent: 403 everywhere.

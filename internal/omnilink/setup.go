@@ -161,6 +161,11 @@ func (s *Service) Check(ctx context.Context, teamID int64, in *models.CampaignIn
 	if err != nil {
 		return nil, nil, f, err
 	}
+	// The prefilled WhatsApp message belongs to WhatsApp targets only; a draft typed before the
+	// target changed is not kept.
+	if f.Target == nil || f.Target.Platform != models.WhatsApp {
+		in.WAMessage = ""
+	}
 	return in.Validate(f), models.CardWarnings(f), f, nil
 }
 

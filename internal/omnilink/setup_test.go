@@ -73,7 +73,7 @@ func setup(t *testing.T) *fixture {
 }
 
 func (f *fixture) input() models.CampaignInput {
-	return models.CampaignInput{Name: "IG → LINE", Status: models.CampaignEnabled, SourceChannelID: f.ig.ID, TargetChannelID: f.line.ID,
+	return models.CampaignInput{Name: "IG → LINE", Status: models.CampaignEnabled, SourceChannelID: f.ig.ID, TargetChannelID: f.line.ID, WAMessage: "left over",
 		Title: "加入 LINE 好友", Text: "領取 100 元折價券", Button: "立即加入",
 		SuccessSource: models.Action{Kind: models.ActionText, Text: "已完成整合！"},
 		SuccessTarget: models.Action{Kind: models.ActionText, Text: "歡迎加入"},
@@ -119,6 +119,9 @@ func TestCreateStoresEverythingAndAudits(t *testing.T) {
 	}
 	if tags, _ := f.svc.Tags(ctx, f.team.ID); len(tags) != 2 {
 		t.Fatalf("inline tag duplicated: %v", tags)
+	}
+	if got.WAMessage != "" {
+		t.Fatal("a WhatsApp message was kept for a LINE target")
 	}
 	hist, err := f.svc.History(ctx, f.team.ID, c.ID)
 	if err != nil || len(hist) != 1 || hist[0].Action != "campaign.create" || hist[0].ActorName != "Bear" {

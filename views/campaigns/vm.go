@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
@@ -295,7 +296,7 @@ func NewForm(p *layout.Page, d FormData) FormVM {
 		f.Warnings = append(f.Warnings, p.Loc.TMap(w.Key, w.Args))
 	}
 	if len(d.Stale) > 0 {
-		f.Stale = &StaleVM{Saves: NewHistory(p, d.Stale)}
+		f.Stale = &StaleVM{Saves: NewHistory(p, d.Stale, NewNames(d.Channels, d.Tags))}
 	}
 	return f
 }
@@ -332,8 +333,48 @@ type Change struct {
 	Old, New string
 }
 
+// Names turns the ids an audit entry records into what people recognise.
+type Names struct {
+	Channels map[int64]string
+	Tags     map[int64]string
+}
+
+// NewNames indexes a team's channels and tags by id.
+func NewNames(channels []models.Channel, tags []models.Tag) Names {
+	n := Names{Channels: map[int64]string{}, Tags: map[int64]string{}}
+	for _, c := range channels {
+		n.Channels[c.ID] = c.DisplayName
+	}
+	for _, t := range tags {
+		n.Tags[t.ID] = t.Name
+	}
+	return n
+}
+
+// value shows a recorded value of a field by name where it is an id or a list of ids.
+func (n Names) value(field, v string) string {
+	lookup := func(m map[int64]string, s string) string {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if name, ok := m[id]; err == nil && ok {
+			return name
+		}
+		return s
+	}
+	switch field {
+	case "source", "target":
+		return lookup(n.Channels, v)
+	case "tags_source", "tags_target":
+		var out []string
+		for _, s := range strings.Fields(strings.Trim(v, "[]")) {
+			out = append(out, lookup(n.Tags, s))
+		}
+		return strings.Join(out, "、")
+	}
+	return v
+}
+
 // NewHistory translates audit rows into history entries.
-func NewHistory(p *layout.Page, rows []models.AuditRow) []HistoryEntry {
+func NewHistory(p *layout.Page, rows []models.AuditRow, names Names) []HistoryEntry {
 	var out []HistoryEntry
 	for _, r := range rows {
 		e := HistoryEntry{When: FormatTime(r.CreatedAt), Who: r.ActorName, Action: p.T("campaigns.audit_" + actionKey(r.Action))}
@@ -349,7 +390,7 @@ func NewHistory(p *layout.Page, rows []models.AuditRow) []HistoryEntry {
 		for _, k := range fields {
 			c := Change{Field: p.T("campaigns.field_" + k)}
 			if pair, ok := changes[k].([]any); ok && len(pair) == 2 {
-				c.Old, c.New = fmt.Sprint(pair[0]), fmt.Sprint(pair[1])
+				c.Old, c.New = names.value(k, fmt.Sprint(pair[0])), names.value(k, fmt.Sprint(pair[1]))
 			}
 			e.Changes = append(e.Changes, c)
 		}
