@@ -91,12 +91,14 @@ type TagOption struct {
 	Checked bool
 }
 
-// ModuleOption is one bot module in a picker.
+// ModuleOption is one bot module in a picker; modules of another platform than the side's
+// channel are hidden (the page script re-filters when the channel changes).
 type ModuleOption struct {
 	ID       string
 	Name     string
 	Platform string
 	Selected bool
+	Hidden   bool
 }
 
 // ActionVM is one success or failure message picker.
@@ -270,7 +272,7 @@ func NewForm(p *layout.Page, d FormData) FormVM {
 		}
 		for _, m := range d.Modules {
 			vm.Modules = append(vm.Modules, ModuleOption{ID: idStr(m.ID), Name: m.Name, Platform: string(m.Platform),
-				Selected: a.act.ModuleID != nil && *a.act.ModuleID == m.ID})
+				Selected: a.act.ModuleID != nil && *a.act.ModuleID == m.ID, Hidden: m.Platform != a.pf})
 		}
 		if a.act.Kind == models.ActionText {
 			*a.prev = a.act.Text
