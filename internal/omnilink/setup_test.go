@@ -369,3 +369,55 @@ func TestDuplicateToggleDelete(t *testing.T) {
 		t.Fatal("another team sees the campaigns")
 	}
 }
+
+// listedModules stands in for the bot modules, which do not have a table yet: a fixed list
+// answered through the same seam the real directory will use.
+type listedModules []models.ModuleRef
+
+func (l listedModules) TeamModules(_ context.Context, _ int64, p models.Platform) ([]models.ModuleRef, error) {
+	var out []models.ModuleRef
+	for _, m := range l {
+		if m.Platform == p {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (l listedModules) TeamModulePlatforms(_ context.Context, _ int64, ids []int64) (map[int64]models.Platform, error) {
+	out := map[int64]models.Platform{}
+	for _, m := range l {
+		for _, id := range ids {
+			if m.ID == id {
+				out[id] = m.Platform
+			}
+		}
+	}
+	return out, nil
+}
+
+func TestModulesMustMatchTheirChannelsPlatform(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	svc := omnilink.New(f.st, listedModules{{ID: 1, Name: "IG 歡迎", Platform: models.Instagram}, {ID: 2, Name: "LINE 歡迎", Platform: models.LINE}}, nil)
+	if mods, _ := svc.Modules(ctx, f.team.ID, models.LINE); len(mods) != 1 || mods[0].ID != 2 {
+		t.Fatalf("LINE modules %v", mods)
+	}
+	ig, line := int64(1), int64(2)
+	in := f.input()
+	in.SuccessSource = models.Action{Kind: models.ActionModule, ModuleID: &line} // source is Instagram
+	_, err := svc.Create(ctx, f.user, in)
+	var p models.FieldProblems
+	if !errors.As(err, &p) || p["success_source"].Key != "campaigns.error_module_platform" {
+		t.Fatalf("wrong-platform module: %v", err)
+	}
+	in.SuccessSource = models.Action{Kind: models.ActionModule, ModuleID: &ig}
+	in.SuccessTarget = models.Action{Kind: models.ActionModule, ModuleID: &line}
+	c, err := svc.Create(ctx, f.user, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *c.SuccessSource.ModuleID != 1 || *c.SuccessTarget.ModuleID != 2 || c.SuccessTarget.Text != "" {
+		t.Fatalf("stored actions %+v %+v", c.SuccessSource, c.SuccessTarget)
+	}
+}
