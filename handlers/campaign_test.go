@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omnilink/omnilink/internal/config"
+	"github.com/omnilink/omnilink/internal/seed"
 	"github.com/omnilink/omnilink/internal/testutil"
 	"github.com/omnilink/omnilink/models"
 )
@@ -448,5 +450,52 @@ func TestCampaignConcurrentEditIsShownNotOverwritten(t *testing.T) {
 	_ = ca.SQL().QueryRow(context.Background(), "SELECT card_title, card_button FROM campaigns WHERE id = $1", id).Scan(&title, &button)
 	if button != "馬上加入" {
 		t.Fatalf("resave not written: %q", button)
+	}
+}
+
+// TestCampaignFromTheSeededDemoTeam is the make run walk: on the seeded demo team, a marketer
+// sets up Instagram → LINE with the seeded accounts (the LINE one carries its LIFF setup).
+func TestCampaignFromTheSeededDemoTeam(t *testing.T) {
+	a := testutil.NewApp(t, func(c *config.Config) { c.BaseURL = "http://omnilink.invalid" })
+	ctx := context.Background()
+	res, err := seed.Demo(ctx, a.Store, a.Accounts, "demo-password-long-enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.SandboxChannels(ctx, a.Store, a.InProcessChannels(), a.Sandbox, res.AdminID); err != nil {
+		t.Fatal(err)
+	}
+	a.User(res.TeamID, models.RoleMarketer, "mkt@demo.test")
+	c := a.Client()
+	c.Login("mkt@demo.test", testutil.Password)
+	list, err := a.Channels.List(ctx, res.TeamID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[models.Platform]int64{}
+	for _, ch := range list {
+		ids[ch.Platform] = ch.ID
+	}
+	c.Get("/campaigns/new")
+	up := uploadImage(t, c, a.URL, "photo.jpg", nil)
+	m := mediaIDField.FindStringSubmatch(up.Body)
+	if m == nil {
+		t.Fatalf("upload: %s", up.Body)
+	}
+	r := submitForm(t, c, "/campaigns/new", "campaign-form", "", func(v url.Values) {
+		v.Set("name", "IG → LINE")
+		v.Set("source_channel_id", itoa(ids[models.Instagram]))
+		v.Set("target_channel_id", itoa(ids[models.LINE]))
+		v.Set("media_id", m[1])
+		v.Set("title", "加入 LINE 好友")
+		v.Set("button", "立即加入")
+		v.Set("success_source_kind", "text")
+		v.Set("success_source_text", "完成！")
+		v.Set("success_target_text", "歡迎")
+		v.Set("tags_source_new", "IG")
+		v.Set("tags_target_new", "LINE")
+	})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create on the demo team: %d\n%s", r.Status, r.Body)
 	}
 }
