@@ -58,6 +58,7 @@ type Deps struct {
 	Webhooks  WebhookReceiver
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
+	Campaigns CampaignSetup  // OmniLink campaign setup
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 	Teams     TeamSettings
 
@@ -67,25 +68,26 @@ type Deps struct {
 
 // Handler holds the dependencies shared by all handlers.
 type Handler struct {
-	cfg      config.Config
-	log      *slog.Logger
-	i18n     *i18n.Bundle
-	sessions *websession.Store
-	csrfKey  []byte
-	dir      Directory
-	accounts Accounts
-	members  Members
-	users    TeamUsers
-	db       Pinger
-	registry *prometheus.Registry
-	channels Channels
-	webhooks WebhookReceiver
-	broken   BrokenChannels
-	health   HealthReports
-	sandbox  Sandbox
-	teams    TeamSettings
-	now      func() time.Time
-	uploads  map[string]bool // "METHOD /route/path" of upload routes, filled as routes are added
+	cfg       config.Config
+	log       *slog.Logger
+	i18n      *i18n.Bundle
+	sessions  *websession.Store
+	csrfKey   []byte
+	dir       Directory
+	accounts  Accounts
+	members   Members
+	users     TeamUsers
+	db        Pinger
+	registry  *prometheus.Registry
+	channels  Channels
+	webhooks  WebhookReceiver
+	broken    BrokenChannels
+	health    HealthReports
+	sandbox   Sandbox
+	teams     TeamSettings
+	now       func() time.Time
+	campaigns CampaignSetup
+	uploads   map[string]bool // "METHOD /route/path" of upload routes, filled as routes are added
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -93,7 +95,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, now: d.Now, uploads: map[string]bool{},
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, now: d.Now, uploads: map[string]bool{},
 	}
 	if h.now == nil {
 		h.now = time.Now

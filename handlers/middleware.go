@@ -30,7 +30,7 @@ const (
 
 // machinePrefixes are routes called by platforms or scripts, not by a signed-in browser:
 // they carry their own authentication (signatures, tokens) instead of cookies and CSRF.
-var machinePrefixes = []string{"/webhooks/", "/liff/api/", "/sandbox/api/", "/healthz", "/readyz", "/metrics", "/static/"}
+var machinePrefixes = []string{"/webhooks/", "/liff/api/", "/sandbox/api/", "/healthz", "/readyz", "/metrics", "/static/", "/media/"}
 
 func isMachinePath(p string) bool {
 	for _, m := range machinePrefixes {

@@ -18,6 +18,17 @@ var guarded = []struct {
 }{
 	{"GET", "/", models.CapDashboard},
 	{"GET", "/campaigns", models.CapCampaigns},
+	{"GET", "/campaigns/new", models.CapCampaigns},
+	{"POST", "/campaigns", models.CapCampaigns},
+	{"POST", "/campaigns/preview", models.CapCampaigns},
+	{"POST", "/campaigns/media", models.CapCampaigns},
+	{"GET", "/campaigns/:id", models.CapCampaigns},
+	{"POST", "/campaigns/:id", models.CapCampaigns},
+	{"POST", "/campaigns/:id/enable", models.CapCampaigns},
+	{"POST", "/campaigns/:id/disable", models.CapCampaigns},
+	{"POST", "/campaigns/:id/duplicate", models.CapCampaigns},
+	{"POST", "/campaigns/:id/delete", models.CapCampaigns},
+	{"GET", "/campaigns/:id/history", models.CapCampaigns},
 	{"GET", "/channels", models.CapChannels},
 	{"POST", "/channels/connect/:platform", models.CapChannels},
 	{"GET", "/channels/oauth/dialog", models.CapChannels},
@@ -54,6 +65,7 @@ var public = map[string]bool{
 	"GET /login": true, "POST /login": true, "POST /logout": true, "POST /settings/language": true,
 	"GET /invite/:token": true, "POST /invite/:token": true, "GET /password/forgot": true, "POST /password/forgot": true,
 	"GET /password/reset/:token": true, "POST /password/reset/:token": true,
+	"GET /media/:file": true, // card images: content-addressed, fetched by the platforms
 }
 
 func TestRouteTableCovered(t *testing.T) {

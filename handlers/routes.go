@@ -45,6 +45,20 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	campaigns := console.Group("/campaigns", requireCap(models.CapCampaigns))
 	campaigns.GET("", h.campaignList)
+	campaigns.GET("/new", h.campaignNew)
+	campaigns.POST("", h.campaignCreate)
+	campaigns.POST("/preview", h.campaignPreview)
+	campaigns.GET("/:id", h.campaignEdit)
+	campaigns.POST("/:id", h.campaignUpdate)
+	campaigns.POST("/:id/enable", h.campaignEnable)
+	campaigns.POST("/:id/disable", h.campaignDisable)
+	campaigns.POST("/:id/duplicate", h.campaignDuplicate)
+	campaigns.POST("/:id/delete", h.campaignDelete)
+	campaigns.GET("/:id/history", h.campaignHistory)
+	// The card image is uploaded on its own as soon as it is picked (multipart, its own limit).
+	e.POST("/campaigns/media", h.campaignMediaUpload, requireUser, requireCap(models.CapCampaigns), upload(campaignUploadLimit))
+	// Card images for the platforms and the previews: content-addressed, public, immutable.
+	e.GET("/media/:file", h.mediaServe)
 
 	channels := console.Group("/channels", requireCap(models.CapChannels))
 	channels.GET("", h.channelList)

@@ -24,6 +24,7 @@ import (
 	"github.com/omnilink/omnilink/internal/mail/capture"
 	"github.com/omnilink/omnilink/internal/messaging"
 	"github.com/omnilink/omnilink/internal/meta"
+	"github.com/omnilink/omnilink/internal/omnilink"
 	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
@@ -52,6 +53,8 @@ type App struct {
 	Line     *line.Client
 	Channels *channels.Service
 	Registry *prometheus.Registry
+	// Campaigns sets OmniLink campaigns up.
+	Campaigns *omnilink.Service
 	// Webhooks receives platform webhooks; WebhookProcessor applies what it stored.
 	Webhooks         *webhooks.Service
 	WebhookProcessor *webhooks.Processor
@@ -118,6 +121,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hookMetrics := webhooks.NewMetrics(reg)
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
+	campaigns := omnilink.New(st, nil, opt.Now)
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{})
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
@@ -138,10 +142,11 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Health:    monitor,
 		Sandbox:   sbx.screens,
 		Now:       opt.Now,
+		Campaigns: campaigns,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
+		Campaigns: campaigns, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
 		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 

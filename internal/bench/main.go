@@ -64,6 +64,7 @@ func main() {
 	sections := []Section{
 		{Name: "webhook ingest", Run: webhookIngest},
 		{Name: "health sweep", Run: healthSweep},
+		{Name: "card images", Run: mediaBench},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")
