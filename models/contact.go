@@ -47,7 +47,15 @@ type Message struct {
 	Body              string
 	SentAt            time.Time
 	CreatedAt         time.Time
+	SendID            *int64 // outbound: the send it belongs to
+	Part              *int   // outbound: its place among the send's platform messages
 }
+
+// Message directions.
+const (
+	DirectionIn  = "in"
+	DirectionOut = "out"
+)
 
 // WebhookEvent is a raw, signature-checked webhook delivery.
 type WebhookEvent struct {

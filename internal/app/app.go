@@ -22,6 +22,7 @@ import (
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/mail"
 	"github.com/omnilink/omnilink/internal/mail/capture"
+	"github.com/omnilink/omnilink/internal/messaging"
 	"github.com/omnilink/omnilink/internal/meta"
 	"github.com/omnilink/omnilink/internal/omnilink"
 	"github.com/omnilink/omnilink/internal/outbox"
@@ -61,6 +62,8 @@ type App struct {
 	Health *health.Monitor
 	Outbox *outbox.Outbox
 	Mailer mail.Mailer
+	// Messaging is the one path for messages to contacts; its sends go out through Outbox.
+	Messaging *messaging.Service
 	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
 	// both nil in live mode.
 	Sandbox *sandbox.World
@@ -106,6 +109,10 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient},
 		Compose: health.NewComposer(bundle, emailviews.HealthAlert)}, health.Options{Interval: cfg.HealthCheckInterval})
 	chans.SetEvents(monitor)
+	sender := messaging.New(messaging.Deps{Store: st, Credentials: chans, Line: lineClient, Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now,
+		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
+			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})
+	sender.Register(deliveries)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	monitor.SetMetrics(health.NewMetrics(reg))
@@ -134,7 +141,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Campaigns: campaigns, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer,
+		Campaigns: campaigns, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
 		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 

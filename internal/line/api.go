@@ -91,6 +91,9 @@ type SendResult struct {
 	// AlreadyAccepted is true when LINE answered 409 to a push whose retry key it had
 	// already accepted: the messages went out earlier, so the push counts as done.
 	AlreadyAccepted bool
+	// AcceptedRequestID is the X-Line-Accepted-Request-Id of a 409: the request that was
+	// accepted first.
+	AcceptedRequestID string
 }
 
 // MaxMessages is how many messages one push or reply may carry.
@@ -139,7 +142,8 @@ func (c *Client) Push(ctx context.Context, channelToken, to string, messages []a
 	switch {
 	case resp.status == http.StatusConflict && retryKey != "":
 		_ = decodeLenient(resp.body, &a) // the 409 may list the earlier sentMessages
-		return SendResult{SentMessages: a.SentMessages, AlreadyAccepted: true}, nil
+		return SendResult{SentMessages: a.SentMessages, AlreadyAccepted: true,
+			AcceptedRequestID: resp.header.Get("X-Line-Accepted-Request-Id")}, nil
 	case resp.status < 200 || resp.status > 299:
 		return SendResult{}, parseAPIError(resp, channelToken)
 	}

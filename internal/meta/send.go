@@ -253,9 +253,38 @@ func (c *Client) send(ctx context.Context, pageID, token, recipientID string, mt
 // WhatsAppMessage is the type-specific part of a WhatsApp Cloud API message; SendWhatsApp
 // adds messaging_product, recipient_type and to.
 type WhatsAppMessage struct {
-	Type        string               `json:"type"` // text or interactive
+	Type        string               `json:"type"` // text, image or interactive
 	Text        *WhatsAppText        `json:"text,omitempty"`
+	Image       *WhatsAppImage       `json:"image,omitempty"`
 	Interactive *WhatsAppInteractive `json:"interactive,omitempty"`
+	Template    *WhatsAppTemplateRef `json:"template,omitempty"`
+}
+
+// WhatsAppTemplateRef names an approved message template, the only kind of message WhatsApp
+// delivers outside the customer's 24-hour window.
+type WhatsAppTemplateRef struct {
+	Name     string `json:"name"`
+	Language struct {
+		Code string `json:"code"`
+	} `json:"language"`
+}
+
+// WhatsAppTemplateMessage returns a template message without parameters.
+func WhatsAppTemplateMessage(name, languageCode string) WhatsAppMessage {
+	t := &WhatsAppTemplateRef{Name: name}
+	t.Language.Code = languageCode
+	return WhatsAppMessage{Type: "template", Template: t}
+}
+
+// WhatsAppImage is an image message body, fetched by WhatsApp from Link.
+type WhatsAppImage struct {
+	Link    string `json:"link"`
+	Caption string `json:"caption,omitempty"`
+}
+
+// WhatsAppImageMessage returns an image message with an optional caption.
+func WhatsAppImageMessage(link, caption string) WhatsAppMessage {
+	return WhatsAppMessage{Type: "image", Image: &WhatsAppImage{Link: link, Caption: caption}}
 }
 
 // WhatsAppText is a text message body.
@@ -341,6 +370,8 @@ func (c *Client) SendWhatsApp(ctx context.Context, phoneNumberID, token, to stri
 	switch {
 	case payload.Type == "text" && payload.Text != nil:
 	case payload.Type == "interactive" && payload.Interactive != nil:
+	case payload.Type == "image" && payload.Image != nil:
+	case payload.Type == "template" && payload.Template != nil:
 	default:
 		return WhatsAppSendResult{}, fmt.Errorf("meta: WhatsApp message type %q without matching content", payload.Type)
 	}

@@ -87,6 +87,9 @@ const (
 	FailUnknown    FailureKind = "unknown"    // Graph 500 code 1; LINE 500
 	FailUnexpected FailureKind = "unexpected" // Graph 500 code 2; LINE 500
 	FailTimeout    FailureKind = "timeout"    // no answer until the client gives up
+	// FailLateAnswer carries the call out (a push is delivered, its retry key remembered) and
+	// then holds the answer until the client gives up: the case idempotency keys exist for.
+	FailLateAnswer FailureKind = "late_answer"
 )
 
 type transient struct {
@@ -301,7 +304,7 @@ func (w *World) SetTransientFailure(t Target, n int, kind FailureKind) error {
 		return err
 	}
 	switch kind {
-	case FailUnknown, FailUnexpected, FailTimeout:
+	case FailUnknown, FailUnexpected, FailTimeout, FailLateAnswer:
 	default:
 		return fmt.Errorf("sandbox: unknown failure kind %q", kind)
 	}

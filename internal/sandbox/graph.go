@@ -101,6 +101,7 @@ type caller struct {
 	tok     *token // nil for the app token
 	app     bool
 	bucType string // X-Business-Use-Case-Usage type for this call
+	late    bool   // carry the call out, then answer only after the client gave up
 }
 
 // graphRequest carries one parsed Graph call through the handlers.
@@ -120,6 +121,7 @@ type apiResponse struct {
 	header http.Header
 	body   []byte
 	hang   bool
+	late   bool // after hanging, send this answer instead of a 500
 }
 
 // serveGraph answers Graph API calls (META_GRAPH_URL = {mount}/graph).
@@ -136,7 +138,9 @@ func (w *World) serveGraph(rw http.ResponseWriter, r *http.Request) {
 		if !w.hang(r) {
 			return
 		}
-		resp = w.graphErrorResponse(transientError(FailUnexpected), nil)
+		if !resp.late {
+			resp = w.graphErrorResponse(transientError(FailUnexpected), nil)
+		}
 	}
 	writeResponse(rw, resp)
 }
@@ -289,20 +293,28 @@ func (w *World) graph(r *http.Request, params url.Values, body []byte) *apiRespo
 
 	rq := &graphRequest{r: r, method: r.Method, segs: segs, params: params, body: body, c: c, now: now}
 	v, e := w.graphRoute(rq)
+	var resp *apiResponse
 	if e != nil {
-		return w.graphErrorResponse(e, c)
+		resp = w.graphErrorResponse(e, c)
+	} else {
+		resp = w.graphResponse(200, v, c)
 	}
-	return w.graphResponse(200, v, c)
+	resp.hang, resp.late = c.late, c.late
+	return resp
 }
 
 // graphGate applies what happens before any handler runs: injected failures, dead tokens,
 // throttling; then it charges the call to the usage counter. nil means go ahead.
 func (w *World) graphGate(c *caller, targets []Target, now time.Time) *apiResponse {
 	if kind, ok := w.takeTransient(targets); ok {
-		if kind == FailTimeout {
+		switch kind {
+		case FailTimeout:
 			return &apiResponse{hang: true}
+		case FailLateAnswer:
+			c.late = true
+		default:
+			return w.graphErrorResponse(transientError(kind), c)
 		}
-		return w.graphErrorResponse(transientError(kind), c)
 	}
 	if c.tok != nil {
 		if e := w.invalidTokenError(c.tok, now); e != nil {

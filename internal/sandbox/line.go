@@ -59,6 +59,7 @@ type lineRequest struct {
 	reqID  string
 	tok    *token
 	acct   *LINEAccount
+	late   bool // carry the call out, then answer only after the client gave up
 }
 
 func lineJSON(status int, v any, reqID string) *apiResponse {
@@ -95,7 +96,9 @@ func (w *World) serveLINE(rw http.ResponseWriter, r *http.Request) {
 		if !w.hang(r) {
 			return
 		}
-		resp = lineMessage(http.StatusInternalServerError, lineServerError, uuid.NewString())
+		if !resp.late {
+			resp = lineMessage(http.StatusInternalServerError, lineServerError, uuid.NewString())
+		}
 	}
 	writeResponse(rw, resp)
 }
@@ -113,7 +116,9 @@ func (w *World) line(r *http.Request, params url.Values, body []byte) *apiRespon
 	case r.Method == http.MethodGet && (path == "/v2/profile" || path == "/friendship/v1/status"):
 		return w.liffCall(lr, path)
 	case strings.HasPrefix(path, "/v2/bot/"):
-		return w.botCall(lr, strings.TrimPrefix(path, "/v2/bot/"))
+		resp := w.botCall(lr, strings.TrimPrefix(path, "/v2/bot/"))
+		resp.hang, resp.late = resp.hang || lr.late, resp.late || lr.late
+		return resp
 	}
 	return lineMessage(http.StatusNotFound, "Not found", lr.reqID)
 }
@@ -121,10 +126,14 @@ func (w *World) line(r *http.Request, params url.Values, body []byte) *apiRespon
 // lineGate applies injected failures, dead tokens and rate limits; nil means go ahead.
 func (w *World) lineGate(lr *lineRequest, targets []Target) *apiResponse {
 	if kind, ok := w.takeTransient(targets); ok {
-		if kind == FailTimeout {
+		switch kind {
+		case FailTimeout:
 			return &apiResponse{hang: true}
+		case FailLateAnswer:
+			lr.late = true
+		default:
+			return lineMessage(http.StatusInternalServerError, lineServerError, lr.reqID)
 		}
-		return lineMessage(http.StatusInternalServerError, lineServerError, lr.reqID)
 	}
 	if lr.tok != nil {
 		if !lr.tok.valid(lr.now) {

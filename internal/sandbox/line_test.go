@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -300,4 +302,48 @@ func TestLIFFAccessToken(t *testing.T) {
 	tok, _ := e.w.IssueLIFFAccessToken(LINEUserXiaoming, LINELoginChannelID)
 	e.clock.Advance(13 * time.Hour)
 	wantLoginError(t, e.do(http.MethodGet, "/line/oauth2/v2.1/verify", url.Values{"access_token": {tok}}, nil, nil), "access token expired")
+}
+
+// A late answer carries the push out and then withholds the answer: the client times out, the
+// message is already with the customer, and a retry with the same key answers 409 instead of
+// delivering again. Without a client deadline the real answer arrives after HangLimit.
+func TestLINELateAnswerThenRetryKey(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.HangLimit = 300 * time.Millisecond })
+	acct := e.line()
+	target := Target{Kind: TargetLINE, ID: acct.ChannelID}
+	if err := e.w.SetTransientFailure(target, 1, FailLateAnswer); err != nil {
+		t.Fatal(err)
+	}
+	key := uuid.NewString()
+	b, _ := json.Marshal(map[string]any{"to": LINEUserXiaoming, "messages": textMsg("綁定成功")})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.srv.URL+"/line/v2/bot/message/push", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+acct.AccessToken)
+	req.Header.Set("X-Line-Retry-Key", key)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("the late answer came in time: %d", res.StatusCode)
+	}
+	if c := e.w.Conversation(PlatformLINE, LINEBotUserID, LINEUserXiaoming); len(c) != 1 || !c[0].Delivered {
+		t.Fatalf("after the lost answer the customer has %+v, want the message", c)
+	}
+	r := e.lineCall(http.MethodPost, "/v2/bot/message/push", acct.AccessToken, map[string]any{"to": LINEUserXiaoming, "messages": textMsg("綁定成功")},
+		http.Header{"X-Line-Retry-Key": {key}})
+	if r.status != http.StatusConflict || r.header.Get("X-Line-Accepted-Request-Id") == "" {
+		t.Fatalf("retry %d %s", r.status, r.raw)
+	}
+	if c := e.w.Conversation(PlatformLINE, LINEBotUserID, LINEUserXiaoming); len(c) != 1 {
+		t.Fatalf("the retry delivered again: %d messages", len(c))
+	}
+
+	// A patient client gets the real answer, late.
+	if err := e.w.SetTransientFailure(target, 1, FailLateAnswer); err != nil {
+		t.Fatal(err)
+	}
+	r = e.lineCall(http.MethodPost, "/v2/bot/message/push", acct.AccessToken, map[string]any{"to": LINEUserXiaoming, "messages": textMsg("再一則")}, nil)
+	if r.status != http.StatusOK || r.body["sentMessages"] == nil {
+		t.Fatalf("late answer %d %s", r.status, r.raw)
+	}
 }

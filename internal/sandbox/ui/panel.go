@@ -22,7 +22,7 @@ var causeCodes = map[sandbox.Cause]string{
 }
 
 // failureKinds are what SetTransientFailure can inject.
-var failureKinds = []sandbox.FailureKind{sandbox.FailUnknown, sandbox.FailUnexpected, sandbox.FailTimeout}
+var failureKinds = []sandbox.FailureKind{sandbox.FailUnknown, sandbox.FailUnexpected, sandbox.FailTimeout, sandbox.FailLateAnswer}
 
 // Panel lists every target with its current damage and the causes it can be broken with.
 func (s *Service) Panel() sbview.PanelVM {

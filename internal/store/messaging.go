@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// TeamContact loads one of a team's contacts; another team's id is ErrNotFound.
+func (s *Store) TeamContact(ctx context.Context, teamID, id int64) (*models.Contact, error) {
+	return first[models.Contact](s.q(ctx).Where("team_id = ? AND id = ?", teamID, id))
+}
+
+// ContactSystem loads a contact by id for background work that already holds a checked id.
+func (s *Store) ContactSystem(ctx context.Context, id int64) (*models.Contact, error) {
+	return first[models.Contact](s.q(ctx).Where("id = ?", id))
+}
+
+// CreateMessageSend records a send request unless the team already has one with the same
+// idempotency key; created says which, and m is filled from the stored row either way.
+func (s *Store) CreateMessageSend(ctx context.Context, m *models.MessageSend) (created bool, err error) {
+	var row models.MessageSend
+	err = s.q(ctx).Raw(`INSERT INTO message_sends AS m (team_id, channel_id, contact_id, idempotency_key, cause, automated, outcome, detail, parts, created_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (team_id, idempotency_key) DO NOTHING
+		RETURNING *`, m.TeamID, m.ChannelID, m.ContactID, m.IdempotencyKey, m.Cause, m.Automated, m.Outcome, m.Detail, m.Parts, m.CreatedAt, m.FinishedAt).
+		Scan(&row).Error
+	if err != nil {
+		return false, err
+	}
+	if row.ID != 0 {
+		*m = row
+		return true, nil
+	}
+	prev, err := s.TeamMessageSendByKey(ctx, m.TeamID, m.IdempotencyKey)
+	if err != nil {
+		return false, err
+	}
+	*m = *prev
+	return false, nil
+}
+
+// TeamMessageSendByKey loads a team's send request by its idempotency key.
+func (s *Store) TeamMessageSendByKey(ctx context.Context, teamID int64, key string) (*models.MessageSend, error) {
+	return first[models.MessageSend](s.q(ctx).Where("team_id = ? AND idempotency_key = ?", teamID, key))
+}
+
+// MessageSendSystem loads a send request by id for the outbox worker.
+func (s *Store) MessageSendSystem(ctx context.Context, id int64) (*models.MessageSend, error) {
+	return first[models.MessageSend](s.q(ctx).Where("id = ?", id))
+}
+
+// FinishMessageSendSystem records a send's final outcome; a send already finished keeps its
+// first outcome, so a late duplicate delivery cannot rewrite history.
+func (s *Store) FinishMessageSendSystem(ctx context.Context, id int64, outcome models.SendOutcome, detail string, at time.Time) error {
+	return s.q(ctx).Exec(`UPDATE message_sends SET outcome = ?, detail = ?, finished_at = ?
+		WHERE id = ? AND outcome = 'queued'`, outcome, detail, at, id).Error
+}
+
+// NoteMessageSendSystem keeps the latest transient trouble of a queued send for people to read.
+func (s *Store) NoteMessageSendSystem(ctx context.Context, id int64, detail string) error {
+	return s.q(ctx).Exec(`UPDATE message_sends SET detail = ? WHERE id = ? AND outcome = 'queued'`, detail, id).Error
+}
+
+// AddOutboundMessage records one platform message a send produced; false means the part (or
+// the platform message id on this channel) was already recorded.
+func (s *Store) AddOutboundMessage(ctx context.Context, m *models.Message) (bool, error) {
+	res := s.q(ctx).Exec(`INSERT INTO messages (team_id, channel_id, contact_id, direction, platform_message_id, kind, body, sent_at, send_id, part)
+		VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		m.TeamID, m.ChannelID, m.ContactID, m.PlatformMessageID, m.Kind, m.Body, m.SentAt, m.SendID, m.Part)
+	return res.RowsAffected == 1, res.Error
+}
+
+// SentPartsSystem lists the parts of a send the platform already accepted.
+func (s *Store) SentPartsSystem(ctx context.Context, sendID int64) (map[int]string, error) {
+	var rows []struct {
+		Part              int
+		PlatformMessageID string
+	}
+	if err := s.q(ctx).Raw(`SELECT part, platform_message_id FROM messages WHERE send_id = ? AND part IS NOT NULL`, sendID).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int]string, len(rows))
+	for _, r := range rows {
+		out[r.Part] = r.PlatformMessageID
+	}
+	return out, nil
+}
+
+// TeamOutboundMessages lists the messages sent to one of a team's contacts, oldest first.
+func (s *Store) TeamOutboundMessages(ctx context.Context, teamID, contactID int64) ([]models.Message, error) {
+	var out []models.Message
+	err := s.q(ctx).Where("team_id = ? AND contact_id = ? AND direction = 'out'", teamID, contactID).Order("sent_at, part, id").Find(&out).Error
+	return out, err
+}
