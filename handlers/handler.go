@@ -58,6 +58,8 @@ type Deps struct {
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
 	Campaigns CampaignSetup  // OmniLink campaign setup
+	Modules   BotModules     // bot modules
+	Triggers  BotTriggers    // keyword and postback triggers
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
@@ -79,6 +81,8 @@ type Handler struct {
 	health    HealthReports
 	sandbox   Sandbox
 	campaigns CampaignSetup
+	modules   BotModules
+	triggers  BotTriggers
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -87,6 +91,7 @@ func New(d Deps) *echo.Echo {
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
 		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, campaigns: d.Campaigns,
+		modules: d.Modules, triggers: d.Triggers,
 	}
 	e := echo.New()
 	e.HideBanner = true

@@ -20,6 +20,8 @@ var navigation = []struct {
 }{
 	{"/", "nav.dashboard", models.CapDashboard},
 	{"/campaigns", "nav.campaigns", models.CapCampaigns},
+	{"/modules", "nav.modules", models.CapCampaigns},
+	{"/triggers", "nav.triggers", models.CapCampaigns},
 	{"/channels", "nav.channels", models.CapChannels},
 	{"/users", "nav.users", models.CapUsers},
 }
