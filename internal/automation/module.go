@@ -150,7 +150,12 @@ func (m *Modules) Check(ctx context.Context, teamID int64, in *models.ModuleInpu
 	if err != nil {
 		return nil, err
 	}
-	if len(errs) == 0 {
+	blockProblems := false
+	for f := range errs {
+		blockProblems = blockProblems || strings.HasPrefix(f, "blocks")
+	}
+	// Render's block numbers match the module's only when every block resolved.
+	if !blockProblems {
 		if _, err := messaging.Render(in.Platform, content); err != nil {
 			ae, ok := apperr.From(err)
 			if !ok {
