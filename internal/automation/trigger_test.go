@@ -8,12 +8,12 @@ import (
 
 func TestNormalizeFoldsWidthCaseAndSpace(t *testing.T) {
 	for in, want := range map[string]string{
-		"ＬＩＮＫ":       "link",
+		"ＬＩＮＫ":        "link",
 		"  Link  Me ": "link me",
-		"綁定":         "綁定",
-		"ｶﾀｶﾅ":       "カタカナ",
-		"ＡＢＣ１２３":     "abc123",
-		"Straße":     "strasse",
+		"綁定":          "綁定",
+		"ｶﾀｶﾅ":        "カタカナ",
+		"ＡＢＣ１２３":      "abc123",
+		"Straße":      "strasse",
 	} {
 		if got := Normalize(in); got != want {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
