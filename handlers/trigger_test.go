@@ -106,13 +106,25 @@ func TestKeywordTriggerRepliesThroughTheSandboxAndPostbacksSendModules(t *testin
 	// Another word does not match an exact keyword.
 	say(ig, igsid, "link please")
 
-	// Tapping the postback button: a signed postback webhook over HTTP sends the menu.
-	body, sig, err := a.Sandbox.SimulatePostback(sandbox.PlatformInstagram, ig.ExternalID, igsid, "看菜單", models.ModulePayload(menu.ID))
-	if err != nil {
-		t.Fatal(err)
+	// The simulator shows the template as a card; tapping its postback button (the served
+	// form) sends the signed postback webhook, and the trigger path sends the menu module.
+	convPath := "/sandbox/simulator/conversation?" + url.Values{"account": {itoa(ig.ID)}, "customer": {igsid}}.Encode()
+	conv := c.Get(convPath)
+	if !strings.Contains(conv.Body, `class="sim-card"`) || !strings.Contains(conv.Body, `href="https://bear.example/"`) {
+		t.Fatalf("the simulator does not show the card with its link button:\n%s", conv.Body)
 	}
-	if status, err := sandbox.Deliver(ctx, http.DefaultClient, a.URL+"/webhooks/meta", body, sig); err != nil || status != http.StatusOK {
-		t.Fatalf("postback webhook: %d %v", status, err)
+	tap := findForm(t, conv.Body, convPath, "", "/sandbox/simulator/send")
+	if tap.Values.Get("kind") != "postback" || tap.Values.Get("payload") != models.ModulePayload(menu.ID) {
+		t.Fatalf("postback button form: %v", tap.Values)
+	}
+	tap.Values.Set("_csrf", c.CSRF())
+	if r := c.Post(tap.Action, tap.Values); r.Status != http.StatusSeeOther || r.Header.Get("X-Sandbox-Webhook-Status") != "200" {
+		t.Fatalf("tap: %d / webhook %s", r.Status, r.Header.Get("X-Sandbox-Webhook-Status"))
+	}
+	// A payload the business never sent cannot be tapped.
+	forged := url.Values{"_csrf": {c.CSRF()}, "account": {itoa(ig.ID)}, "customer": {igsid}, "kind": {"postback"}, "payload": {"module:999"}}
+	if r := c.Post("/sandbox/simulator/send", forged); r.Status == http.StatusSeeOther && r.Header.Get("X-Sandbox-Webhook-Status") != "" {
+		t.Error("a postback nobody was offered was delivered")
 	}
 	out = waitOutbound(t, a, sandbox.PlatformInstagram, ig.ExternalID, igsid, 3)
 	if out[2].Text != "今日菜單：可頌、司康" {
@@ -124,6 +136,10 @@ func TestKeywordTriggerRepliesThroughTheSandboxAndPostbacksSendModules(t *testin
 	lo := waitOutbound(t, a, sandbox.PlatformLINE, lineCh.ExternalID, sandbox.LINEUserXiaoming, 1)
 	if lo[0].Kind != "flex" || !strings.Contains(string(lo[0].Payload), `"type":"bubble"`) || !strings.Contains(string(lo[0].Payload), "前往綁定") {
 		t.Fatalf("LINE reply: %+v / %s", lo[0], lo[0].Payload)
+	}
+	lconv := c.Get("/sandbox/simulator/conversation?" + url.Values{"account": {itoa(lineCh.ID)}, "customer": {sandbox.LINEUserXiaoming}}.Encode())
+	if !strings.Contains(lconv.Body, `sim-card sim-flex`) || !strings.Contains(lconv.Body, `href="https://bear.example/bind"`) {
+		t.Error("the simulator does not show the flex bubble with its button")
 	}
 	// A fresh event is answered with its reply token, not a push.
 	if n := countSQL(t, a, `SELECT count(*) FROM outbox WHERE payload ? 'reply_token'`); n != 1 {
