@@ -179,7 +179,7 @@ func richWhatsApp(raw json.RawMessage) *sbview.RichVM {
 					Link string `json:"link"`
 				} `json:"image"`
 			} `json:"header"`
-			Body   struct{ Text string } `json:"body"`
+			Body   struct{ Text string }  `json:"body"`
 			Footer *struct{ Text string } `json:"footer"`
 			Action struct {
 				Name       string `json:"name"`
