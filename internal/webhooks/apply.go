@@ -110,23 +110,24 @@ func (p *Processor) applyMetaEvent(ctx context.Context, tx *store.Store, ch *mod
 	if err != nil {
 		return err
 	}
-	if (e.Kind != meta.KindMessage && e.Kind != meta.KindPostback) || e.MessageID == "" {
+	if e.Kind != meta.KindMessage && e.Kind != meta.KindPostback {
 		return nil
 	}
-	kind := e.MessageType
+	kind, payload := e.MessageType, ""
 	if e.Kind == meta.KindPostback {
-		kind = "postback"
+		kind, payload = "postback", e.Payload
 	}
-	if _, err = tx.AddInboundMessage(ctx, &models.Message{
-		TeamID: ch.TeamID, ChannelID: ch.ID, ContactID: contactID, PlatformMessageID: e.MessageID,
-		Kind: orOther(kind), Body: e.Text, SentAt: at,
-	}); err != nil {
-		return err
+	if e.MessageID != "" {
+		if _, err = tx.AddInboundMessage(ctx, &models.Message{
+			TeamID: ch.TeamID, ChannelID: ch.ID, ContactID: contactID, PlatformMessageID: e.MessageID,
+			Kind: orOther(kind), Body: e.Text, SentAt: at,
+		}); err != nil {
+			return err
+		}
+	} else if e.Kind == meta.KindMessage {
+		return nil
 	}
-	payload := ""
-	if e.Kind == meta.KindPostback {
-		payload = e.Payload
-	}
+	// Messenger postbacks may come without a mid; they are still a tap to answer.
 	return p.answerTriggers(ctx, tx, ch, contactID, e.Text, payload, "", e.EventKey, at)
 }
 
