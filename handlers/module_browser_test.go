@@ -85,6 +85,18 @@ func TestBrowserModuleAndTriggerOnAPhone(t *testing.T) {
 		{"text kept", poll(`document.querySelector('textarea[name=b0_text]').value === '點下方卡片完成綁定'`)},
 		{"campaign", choose(`select[name=b1_campaign_id]`, itoa(camp.ID))},
 		{"card previewed", poll(`!!document.querySelector('#module-preview .pv-card .card-title') && document.querySelector('#module-preview .pv-card .card-title').textContent === '加入 LINE 好友領折價券'`)},
+		// A button block: choosing "send another module" swaps the URL field for the module picker.
+		{"add buttons", chromedp.Click(`#add-buttons`)},
+		{"buttons block", chromedp.WaitVisible(`textarea[name=b2_text]`)},
+		{"campaign kept", poll(`document.querySelector('select[name=b1_campaign_id]').value === '` + itoa(camp.ID) + `'`)},
+		{"url field first", poll(`getComputedStyle(document.querySelector('input[name=b2_btn0_url]')).display !== 'none'`)},
+		{"button sends a module", choose(`select[name=b2_btn0_kind]`, "module")},
+		{"module picker shown", poll(`getComputedStyle(document.querySelector('input[name=b2_btn0_url]')).display === 'none' && getComputedStyle(document.querySelector('select[name=b2_btn0_module]')).display !== 'none'`)},
+		{"move it up", chromedp.Click(`button[value="up:2"]`)},
+		{"moved", chromedp.WaitVisible(`textarea[name=b1_text]`)},
+		{"remove it", chromedp.Click(`button[value="remove:1"]`)},
+		{"reloaded", chromedp.WaitVisible(`select[name=b1_campaign_id]`)},
+		{"removed", poll(`!document.querySelector('textarea[name=b1_text]') && document.querySelector('select[name=b1_campaign_id]').value === '` + itoa(camp.ID) + `'`)},
 	}
 	run := func(name string, act chromedp.Action[chromedp.Void]) {
 		t.Helper()

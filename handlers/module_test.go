@@ -169,6 +169,15 @@ func TestModuleLimitsArePerPlatformAndNothingIsWrittenOnError(t *testing.T) {
 	if r := save(models.LINE, v); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "最多傳送 5 則") {
 		t.Errorf("six LINE messages: %d", r.Status)
 	}
+	// More blocks than the editor offers (a forged form) is a field error.
+	v = url.Values{"name": {"十一"}, "blocks": {"11"}}
+	for i := range 11 {
+		v.Set("b"+itoa(int64(i))+"_kind", "text")
+		v.Set("b"+itoa(int64(i))+"_text", "x")
+	}
+	if r := save(models.Instagram, v); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "最多 10 個區塊") {
+		t.Errorf("eleven blocks: %d", r.Status)
+	}
 	// A forged platform is a field error, not a 500.
 	if r := save("myspace", url.Values{"platform": {"myspace"}, "name": {"x"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("unknown platform: %d", r.Status)

@@ -101,6 +101,9 @@ type ModuleInput struct {
 // MaxModuleName is the longest module name.
 const MaxModuleName = 100
 
+// MaxModuleBlocks is how many blocks a module may hold.
+const MaxModuleBlocks = 10
+
 // ModuleUse is one place that uses a module, for the refusal to delete it.
 type ModuleUse struct {
 	Kind string // campaign, trigger or module

@@ -142,8 +142,12 @@ func (m *Modules) Check(ctx context.Context, teamID int64, in *models.ModuleInpu
 		errs.Add("platform", "modules.error_platform")
 		return errs, nil
 	}
-	if len(in.Blocks) == 0 {
+	switch {
+	case len(in.Blocks) == 0:
 		errs.Add("blocks", "modules.error_no_blocks")
+		return errs, nil
+	case len(in.Blocks) > models.MaxModuleBlocks:
+		errs.Add("blocks", "modules.error_too_many_blocks", "Max", models.MaxModuleBlocks)
 		return errs, nil
 	}
 	content, err := m.content(ctx, nil, teamID, in.Platform, in.Blocks, 0, forCheck, errs)

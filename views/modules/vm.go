@@ -119,7 +119,7 @@ type EditorData struct {
 }
 
 // MaxBlocks is how many blocks the editor offers.
-const MaxBlocks = 10
+const MaxBlocks = models.MaxModuleBlocks
 
 // ButtonKindModule is the editor's name for a postback button that sends a module.
 const ButtonKindModule = "module"
