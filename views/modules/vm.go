@@ -226,6 +226,9 @@ func NewPreview(name string, p models.Platform, c models.Content, mods []models.
 	}
 	vm := PreviewVM{Name: name, Platform: string(p)}
 	for _, b := range c.Blocks {
+		if (b.Kind == models.BlockImage && b.ImageURL == "") || (b.Kind == models.BlockText && b.Text == "") {
+			continue // nothing to show yet
+		}
 		it := PreviewItem{Kind: string(b.Kind), Title: b.Title, Text: b.Text, ImageURL: b.ImageURL,
 			Square: p == models.Facebook || p == models.Instagram}
 		if b.Kind == models.BlockButtons || b.Kind == models.BlockCard {
