@@ -16,7 +16,7 @@ func (h *Handler) dashboard(c echo.Context) error {
 		if n.Href == "/" {
 			continue
 		}
-		cards = append(cards, dashboard.Card{Title: p.T(n.Key), Note: p.T(n.Key + "_note"), Href: n.Href})
+		cards = append(cards, dashboard.Card{Title: p.T(n.Key), Note: p.T(n.NoteKey), Href: n.Href})
 	}
 	return render(c, http.StatusOK, dashboard.Index(p, cards))
 }

@@ -60,6 +60,22 @@ func (h *Handler) routes(e *echo.Echo) {
 	// Card images for the platforms and the previews: content-addressed, public, immutable.
 	e.GET("/media/:file", h.mediaServe)
 
+	mods := console.Group("/modules", requireCap(models.CapCampaigns))
+	mods.GET("", h.moduleList)
+	mods.GET("/new", h.moduleNew)
+	mods.POST("", h.moduleCreate)
+	mods.POST("/form", h.moduleFormOp)
+	mods.POST("/preview", h.modulePreview)
+	mods.GET("/:id", h.moduleView)
+	mods.GET("/:id/edit", h.moduleEdit)
+	mods.POST("/:id", h.moduleUpdate)
+	mods.POST("/:id/delete", h.moduleDelete)
+
+	triggers := console.Group("/triggers", requireCap(models.CapCampaigns))
+	triggers.GET("", h.triggerList)
+	triggers.POST("", h.triggerCreate)
+	triggers.POST("/:id/delete", h.triggerDelete)
+
 	channels := console.Group("/channels", requireCap(models.CapChannels))
 	channels.GET("", h.channelList)
 	channels.POST("/connect/:platform", h.channelConnect)

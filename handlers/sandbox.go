@@ -149,7 +149,7 @@ func (h *Handler) sandboxConversation(c echo.Context) error {
 
 func (h *Handler) sandboxAct(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.FormValue("account"), 10, 64)
-	a := sbui.Action{ChannelID: id, Customer: c.FormValue("customer"), Kind: c.FormValue("kind"), Text: c.FormValue("text")}
+	a := sbui.Action{ChannelID: id, Customer: c.FormValue("customer"), Kind: c.FormValue("kind"), Text: c.FormValue("text"), Payload: c.FormValue("payload")}
 	back := "/sandbox/simulator?" + url.Values{"account": {c.FormValue("account")}, "customer": {a.Customer}}.Encode()
 	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, a)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/omnilink/omnilink/handlers"
 	"github.com/omnilink/omnilink/internal/accounts"
+	"github.com/omnilink/omnilink/internal/automation"
 	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/crypto"
@@ -55,6 +56,9 @@ type App struct {
 	Registry *prometheus.Registry
 	// Campaigns sets OmniLink campaigns up.
 	Campaigns *omnilink.Service
+	// Modules keeps and sends bot modules; Triggers answer customers with them.
+	Modules  *automation.Modules
+	Triggers *automation.Triggers
 	// Webhooks receives platform webhooks; WebhookProcessor applies what it stored.
 	Webhooks         *webhooks.Service
 	WebhookProcessor *webhooks.Processor
@@ -121,8 +125,13 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hookMetrics := webhooks.NewMetrics(reg)
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
-	campaigns := omnilink.New(st, nil, opt.Now)
+	// Card links come with the OmniLink runtime; until then cards preview with a placeholder
+	// link and live sends of them are refused.
+	modules := automation.NewModules(st, sender, nil, cfg.BaseURL, opt.Now)
+	triggers := automation.NewTriggers(st, modules, log, opt.Now)
+	campaigns := omnilink.New(st, modules, opt.Now)
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{})
+	hookProcessor.SetAnswerer(triggers)
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -143,10 +152,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Sandbox:   sbx.screens,
 		Now:       opt.Now,
 		Campaigns: campaigns,
+		Modules:   modules,
+		Triggers:  triggers,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Campaigns: campaigns, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
+		Campaigns: campaigns, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
 		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 

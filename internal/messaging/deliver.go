@@ -230,6 +230,35 @@ func (s *Service) sendLINE(ctx context.Context, j *job) error {
 	for i, p := range j.payload.Parts {
 		msgs[i] = p.Body
 	}
+	// A reply token is single-use: it is tried on the first attempt only, and a refusal (the
+	// token expired or was used) falls back to the push, which carries the retry key.
+	if j.payload.ReplyToken != "" && j.item.Attempts <= 1 && j.payload.ReplyBefore != nil && s.now().Before(*j.payload.ReplyBefore) {
+		if err := s.pacer.Wait(ctx, models.LINE, j.ch.ExternalID+"|reply"); err != nil {
+			return err
+		}
+		cctx, cancel := s.call(ctx)
+		res, err := s.line.Reply(cctx, j.creds.AccessToken, j.payload.ReplyToken, msgs)
+		cancel()
+		if err == nil {
+			for i := range j.payload.Parts {
+				id := ""
+				if i < len(res.SentMessages) {
+					id = res.SentMessages[i].ID
+				}
+				if id == "" {
+					id = fmt.Sprintf("reply:%d:%d", j.send.ID, i)
+				}
+				if err := s.record(ctx, j, i, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var ae *line.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+			return err
+		}
+	}
 	if err := s.pacer.Wait(ctx, models.LINE, j.ch.ExternalID+"|push"); err != nil {
 		return err
 	}

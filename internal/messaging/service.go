@@ -150,6 +150,10 @@ type SendRequest struct {
 	Automated bool
 	// WhatsAppTemplate, when set, goes out instead of the content if the WhatsApp window is closed.
 	WhatsAppTemplate *WhatsAppTemplate
+	// LineReplyToken, on LINE, answers the event that carried it instead of pushing, if the
+	// first delivery attempt happens before ReplyBefore; otherwise the send is pushed.
+	LineReplyToken string
+	ReplyBefore    time.Time
 }
 
 // Result says what became of a send request.
@@ -175,10 +179,12 @@ var (
 )
 
 type sendPayload struct {
-	SendID   int64             `json:"send_id"`
-	Tag      string            `json:"tag,omitempty"`
-	Template *WhatsAppTemplate `json:"template,omitempty"`
-	Parts    []Part            `json:"parts"`
+	SendID      int64             `json:"send_id"`
+	Tag         string            `json:"tag,omitempty"`
+	Template    *WhatsAppTemplate `json:"template,omitempty"`
+	ReplyToken  string            `json:"reply_token,omitempty"`
+	ReplyBefore *time.Time        `json:"reply_before,omitempty"`
+	Parts       []Part            `json:"parts"`
 }
 
 // Send renders req's content for the contact's platform and, unless the channel, the window
@@ -222,6 +228,9 @@ func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (R
 		rec.Outcome, rec.Detail = d.outcome, d.detail
 	default:
 		payload.Tag, payload.Template = d.tag, d.template
+		if ch.Platform == models.LINE && req.LineReplyToken != "" && now.Before(req.ReplyBefore) {
+			payload.ReplyToken, payload.ReplyBefore = req.LineReplyToken, &req.ReplyBefore
+		}
 	}
 	if rec.Outcome.Final() {
 		rec.FinishedAt = &now

@@ -64,3 +64,31 @@ func TestSandboxChannelsConnectsAllFourPlatforms(t *testing.T) {
 		t.Errorf("a second seed on a used database: %+v %v", again, err)
 	}
 }
+
+func TestDemoModulesAnswerTheKeywordOnInstagram(t *testing.T) {
+	a := testutil.NewApp(t)
+	ctx := context.Background()
+	res, err := seed.Demo(ctx, a.Store, a.Accounts, "demo-password-long-enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.SandboxChannels(ctx, a.Store, a.InProcessChannels(), a.Sandbox, res.AdminID); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.DemoModules(ctx, a.Store, a.Modules, a.Triggers, res.AdminID); err != nil {
+		t.Fatal(err)
+	}
+	mods, err := a.Modules.List(ctx, res.TeamID)
+	if err != nil || len(mods) != 2 {
+		t.Fatalf("modules: %v %v", mods, err)
+	}
+	rows, err := a.Triggers.List(ctx, res.TeamID)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("triggers: %v %v", rows, err)
+	}
+	for _, r := range rows {
+		if r.ChannelPlatform != models.Instagram || r.Kind != models.TriggerExact || (r.Pattern != "綁定" && r.Pattern != "link") {
+			t.Errorf("trigger %+v", r)
+		}
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,18 +234,33 @@ func (c *Client) Submit(page, path string, values url.Values) *Response {
 	if err != nil {
 		c.t.Fatalf("submit to %q: %v", path, err)
 	}
+	// Pages may hold several forms posting to one place (a compose box and per-message buttons):
+	// the first that has every field given is the one a person would fill in.
+	var near *Form
 	for i := 0; i < r.Forms(); i++ {
 		f := r.Form(i)
 		if f.Method() != http.MethodPost || f.action.Path != target.Path {
 			continue
 		}
-		for k, v := range values {
+		fits := true
+		for k := range values {
 			if len(f.controls[k]) == 0 {
-				c.t.Fatalf("the form posting to %s on %s has no field %q (fields: %s)", path, page, k, strings.Join(f.fieldNames(), ", "))
+				fits = false
 			}
+		}
+		if !fits {
+			if near == nil {
+				near = f
+			}
+			continue
+		}
+		for k, v := range values {
 			f.Forge(k, v...)
 		}
 		return f.Submit()
+	}
+	if near != nil {
+		c.t.Fatalf("no form posting to %s on %s has every field of %v (one has: %s)", path, page, slices.Collect(maps.Keys(values)), strings.Join(near.fieldNames(), ", "))
 	}
 	c.t.Fatalf("%s has no form that posts to %s", page, path)
 	return nil

@@ -85,14 +85,14 @@ func (p *Processor) applyMeta(ctx context.Context, tx *store.Store, ev *models.W
 			}
 			continue
 		}
-		if err := applyMetaEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
+		if err := p.applyMetaEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMetaEvent(ctx context.Context, tx *store.Store, ch *models.Channel, e *meta.Event, received time.Time) error {
+func (p *Processor) applyMetaEvent(ctx context.Context, tx *store.Store, ch *models.Channel, e *meta.Event, received time.Time) error {
 	switch e.Kind {
 	case meta.KindMessage, meta.KindPostback, meta.KindReaction, meta.KindReferral:
 	default:
@@ -110,18 +110,25 @@ func applyMetaEvent(ctx context.Context, tx *store.Store, ch *models.Channel, e 
 	if err != nil {
 		return err
 	}
-	if (e.Kind != meta.KindMessage && e.Kind != meta.KindPostback) || e.MessageID == "" {
+	if e.Kind != meta.KindMessage && e.Kind != meta.KindPostback {
 		return nil
 	}
-	kind := e.MessageType
+	kind, payload := e.MessageType, ""
 	if e.Kind == meta.KindPostback {
-		kind = "postback"
+		kind, payload = "postback", e.Payload
 	}
-	_, err = tx.AddInboundMessage(ctx, &models.Message{
-		TeamID: ch.TeamID, ChannelID: ch.ID, ContactID: contactID, PlatformMessageID: e.MessageID,
-		Kind: orOther(kind), Body: e.Text, SentAt: at,
-	})
-	return err
+	if e.MessageID != "" {
+		if _, err = tx.AddInboundMessage(ctx, &models.Message{
+			TeamID: ch.TeamID, ChannelID: ch.ID, ContactID: contactID, PlatformMessageID: e.MessageID,
+			Kind: orOther(kind), Body: e.Text, SentAt: at,
+		}); err != nil {
+			return err
+		}
+	} else if e.Kind == meta.KindMessage {
+		return nil
+	}
+	// Messenger postbacks may come without a mid; they are still a tap to answer.
+	return p.answerTriggers(ctx, tx, ch, contactID, e.Text, payload, "", e.EventKey, at)
 }
 
 // applyLINE applies a delivery to the channel whose URL (and secret) it came through, and only
@@ -172,14 +179,14 @@ func (p *Processor) applyLINE(ctx context.Context, tx *store.Store, ev *models.W
 			}
 			continue
 		}
-		if err := applyLINEEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
+		if err := p.applyLINEEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyLINEEvent(ctx context.Context, tx *store.Store, ch *models.Channel, e *line.Event, received time.Time) error {
+func (p *Processor) applyLINEEvent(ctx context.Context, tx *store.Store, ch *models.Channel, e *line.Event, received time.Time) error {
 	if e.SourceType != "user" || e.UserID == "" {
 		return nil // group and room events are not one customer's conversation
 	}
@@ -196,14 +203,22 @@ func applyLINEEvent(ctx context.Context, tx *store.Store, ch *models.Channel, e 
 		return nil
 	}
 	contactID, _, err := tx.UpsertContact(ctx, act)
-	if err != nil || e.Type != line.EventMessage || e.MessageID == "" {
+	if err != nil {
 		return err
 	}
-	_, err = tx.AddInboundMessage(ctx, &models.Message{
+	if e.Type == line.EventPostback {
+		return p.answerTriggers(ctx, tx, ch, contactID, "", e.PostbackData, e.ReplyToken, e.EventKey, at)
+	}
+	if e.Type != line.EventMessage || e.MessageID == "" {
+		return nil
+	}
+	if _, err = tx.AddInboundMessage(ctx, &models.Message{
 		TeamID: ch.TeamID, ChannelID: ch.ID, ContactID: contactID, PlatformMessageID: e.MessageID,
 		Kind: orOther(e.MessageType), Body: e.Text, SentAt: at,
-	})
-	return err
+	}); err != nil {
+		return err
+	}
+	return p.answerTriggers(ctx, tx, ch, contactID, e.Text, "", e.ReplyToken, e.EventKey, at)
 }
 
 // unrouted keeps an event for an account no team has live, and says so.

@@ -28,6 +28,8 @@ type Processor struct {
 	log     *slog.Logger
 	wake    <-chan struct{}
 	opt     ProcessorOptions
+	// answerer replies to messages and postbacks through the triggers; nil answers nothing.
+	answerer Answerer
 }
 
 // NewProcessor builds a processor; wake (may be nil) is the receiver's Wake channel.

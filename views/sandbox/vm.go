@@ -141,8 +141,10 @@ type CustomerVM struct {
 
 // ConversationVM is both directions of one conversation, refreshed by polling PollURL.
 type ConversationVM struct {
-	PollURL  string
-	Messages []MessageVM
+	PollURL   string
+	ChannelID string // for the postback buttons' forms
+	Customer  string
+	Messages  []MessageVM
 }
 
 // MessageVM is one line of a conversation.
@@ -152,6 +154,32 @@ type MessageVM struct {
 	Text      string
 	At        string
 	Delivered bool
+	Rich      *RichVM // what the business sent beyond text, as the phone shows it
+}
+
+// RichVM is a rich message: an image, or cards (a carousel has several).
+type RichVM struct {
+	ImageURL string
+	Cards    []CardVM
+}
+
+// CardVM is one card, flex bubble, button template or WhatsApp CTA message.
+type CardVM struct {
+	ImageURL string
+	Square   bool // Messenger and Instagram crop card images square
+	Flex     bool // a LINE flex bubble
+	Title    string
+	Text     string
+	Footer   string
+	Buttons  []TapVM
+}
+
+// TapVM is one button: a link opens URL, a postback sends Payload back as a webhook.
+type TapVM struct {
+	Label    string
+	URL      string
+	Payload  string
+	Postback bool
 }
 
 // MailboxVM is the captured mail, newest first, with one message opened.

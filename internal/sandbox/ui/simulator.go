@@ -19,14 +19,16 @@ const (
 	ActText     = "text"
 	ActFollow   = "follow"   // LINE: add the official account, or unblock it
 	ActUnfollow = "unfollow" // LINE: block the official account
+	ActPostback = "postback" // tap a postback button the business sent
 )
 
 // Action is one thing a simulated customer does on one of the team's channels.
 type Action struct {
 	ChannelID int64
 	Customer  string // PSID, IGSID, LINE userId or wa_id
-	Kind      string // ActText, ActFollow or ActUnfollow
+	Kind      string // ActText, ActFollow, ActUnfollow or ActPostback
 	Text      string
+	Payload   string // ActPostback: the button's payload
 }
 
 // Delivery is how omnilink's own webhook endpoint answered the simulated event.
@@ -162,10 +164,11 @@ func (s *Service) Conversation(ctx context.Context, teamID int64, channel, custo
 func (s *Service) conversation(ctx context.Context, ch *models.Channel, customer string) sbview.ConversationVM {
 	zone := s.zone(ctx, ch.TeamID)
 	q := url.Values{"account": {strconv.FormatInt(ch.ID, 10)}, "customer": {customer}}
-	vm := sbview.ConversationVM{PollURL: "/sandbox/simulator/conversation?" + q.Encode()}
-	for _, m := range s.w.Conversation(sandbox.Platform(ch.Platform), ch.ExternalID, customer) {
+	vm := sbview.ConversationVM{PollURL: "/sandbox/simulator/conversation?" + q.Encode(), ChannelID: strconv.FormatInt(ch.ID, 10), Customer: customer}
+	p := sandbox.Platform(ch.Platform)
+	for _, m := range s.w.Conversation(p, ch.ExternalID, customer) {
 		vm.Messages = append(vm.Messages, sbview.MessageVM{Inbound: m.Direction == sandbox.Inbound, Kind: m.Kind, Text: m.Text,
-			At: zone.Format(m.At), Delivered: m.Delivered})
+			At: zone.Format(m.At), Delivered: m.Delivered, Rich: rich(p, m)})
 	}
 	return vm
 }
@@ -188,6 +191,12 @@ func (s *Service) Act(ctx context.Context, teamID int64, a Action) (Delivery, er
 			return Delivery{}, apperr.Invalid("text", "sandbox.error_empty_message")
 		}
 		body, sig, err = s.w.SimulateInbound(p, ch.ExternalID, a.Customer, text)
+	case a.Kind == ActPostback:
+		title, ok := offered(p, s.w.Conversation(p, ch.ExternalID, a.Customer), a.Payload)
+		if !ok {
+			return Delivery{}, apperr.Invalid("payload", "sandbox.error_no_such_button")
+		}
+		body, sig, err = s.w.SimulatePostback(p, ch.ExternalID, a.Customer, title, a.Payload)
 	case a.Kind == ActFollow && p == sandbox.PlatformLINE:
 		body, sig, err = s.w.SimulateFollow(ch.ExternalID, a.Customer)
 	case a.Kind == ActUnfollow && p == sandbox.PlatformLINE:

@@ -1,0 +1,63 @@
+package messaging_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnilink/omnilink/internal/messaging"
+	"github.com/omnilink/omnilink/internal/sandbox"
+	"github.com/omnilink/omnilink/models"
+)
+
+// lineCalls lists the reply and push calls LINE received.
+func (e *env) lineCalls() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, c := range e.calls {
+		if strings.HasSuffix(c.Path, "/message/reply") || strings.HasSuffix(c.Path, "/message/push") {
+			out = append(out, c.Path[strings.LastIndex(c.Path, "/")+1:])
+		}
+	}
+	return out
+}
+
+// A LINE send that carries a fresh reply token answers with it; a used token falls back to a
+// push, and a token past its time is never tried.
+func TestLINEReplyTokenUsedWhenFreshElsePush(t *testing.T) {
+	e := newEnv(t)
+	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
+	body, _, err := e.world.SimulateInbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserXiaoming, "綁定")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hook struct {
+		Events []struct {
+			ReplyToken string `json:"replyToken"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(body, &hook); err != nil || len(hook.Events) != 1 || hook.Events[0].ReplyToken == "" {
+		t.Fatalf("no reply token in %s", body)
+	}
+	token := hook.Events[0].ReplyToken
+	ct := e.recordContact(ln, sandbox.LINEUserXiaoming, e.clock.Now(), models.FriendshipFriend)
+	req := func(key string, before time.Time) messaging.SendRequest {
+		return messaging.SendRequest{ContactID: ct.ID, Content: text("回覆 " + key), IdempotencyKey: key, Automated: true,
+			LineReplyToken: token, ReplyBefore: before}
+	}
+	e.mustSend(req("r1", e.clock.Now().Add(30*time.Second)))
+	e.drain()
+	e.mustSend(req("r2", e.clock.Now().Add(30*time.Second))) // the token is used now
+	e.drain()
+	e.mustSend(req("r3", e.clock.Now().Add(-time.Second))) // too late to try
+	e.drain()
+	if got := strings.Join(e.lineCalls(), ","); got != "reply,reply,push,push" {
+		t.Errorf("LINE calls %s, want reply, then a refused reply and its push, then a push", got)
+	}
+	out := e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserXiaoming)
+	if len(out) != 3 || out[0].Text != "回覆 r1" || out[2].Text != "回覆 r3" {
+		t.Fatalf("the customer got %+v", out)
+	}
+}
