@@ -4,7 +4,10 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TagSource says what put a tag on a contact.
@@ -231,3 +234,154 @@ const (
 	SkipTagGone            = "tag_gone"
 	SkipSendRefused        = "send_refused"
 )
+
+// MaxTagName is the longest tag name.
+const MaxTagName = 50
+
+// TagInput is the tag form.
+type TagInput struct {
+	Name string
+}
+
+// Validate returns every problem with the form at once.
+func (in *TagInput) Validate() FieldProblems {
+	errs := FieldProblems{}
+	in.Name = strings.TrimSpace(in.Name)
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		errs.Add("name", "tags.error.name_required")
+	case n > MaxTagName:
+		errs.Add("name", "tags.error.name_too_long", "Max", MaxTagName)
+	}
+	return errs
+}
+
+// MaxRulePriority bounds a rule's priority.
+const MaxRulePriority = 1000
+
+// RuleInput is the tag-rule form. A rich-menu rule names its channel and menu as one picked
+// value, "{channelID}:{richMenuID}", from the list LINE gave.
+type RuleInput struct {
+	Action    TagRuleAction
+	JourneyID int64
+	Menu      string
+	Priority  string
+	// Parsed by Validate.
+	ChannelID  int64
+	RichMenuID string
+	PriorityN  int
+}
+
+// Validate returns every problem with the form at once.
+func (in *RuleInput) Validate() FieldProblems {
+	errs := FieldProblems{}
+	switch in.Action {
+	case RuleStartJourney:
+		if in.JourneyID <= 0 {
+			errs.Add("journey_id", "tags.error.journey_required")
+		}
+	case RuleRichMenu:
+		ch, menu, ok := strings.Cut(in.Menu, ":")
+		id, err := strconv.ParseInt(ch, 10, 64)
+		if !ok || err != nil || id <= 0 || menu == "" {
+			errs.Add("menu", "tags.error.menu_required")
+		} else {
+			in.ChannelID, in.RichMenuID = id, menu
+		}
+	default:
+		errs.Add("action", "tags.error.action_required")
+	}
+	in.Priority = strings.TrimSpace(in.Priority)
+	if in.Priority == "" {
+		in.PriorityN = 0
+	} else if n, err := strconv.Atoi(in.Priority); err != nil || n < 0 || n > MaxRulePriority {
+		errs.Add("priority", "tags.error.priority_range", "Max", MaxRulePriority)
+	} else {
+		in.PriorityN = n
+	}
+	return errs
+}
+
+// JourneyInput is the journey form.
+type JourneyInput struct {
+	Name         string
+	TriggerTagID int64
+	Enabled      bool
+}
+
+// Validate returns every problem with the form at once.
+func (in *JourneyInput) Validate() FieldProblems {
+	errs := FieldProblems{}
+	in.Name = strings.TrimSpace(in.Name)
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		errs.Add("name", "journeys.error.name_required")
+	case n > 80:
+		errs.Add("name", "journeys.error.name_too_long", "Max", 80)
+	}
+	if in.TriggerTagID <= 0 {
+		errs.Add("trigger_tag_id", "journeys.error.trigger_required")
+	}
+	return errs
+}
+
+// Wait units offered by the step form.
+const (
+	UnitMinutes = "minutes"
+	UnitHours   = "hours"
+	UnitDays    = "days"
+)
+
+// StepInput is the add-step form.
+type StepInput struct {
+	Kind      StepKind
+	Wait      string
+	Unit      string
+	ChannelID int64
+	Text      string
+	ModuleID  int64
+	TagID     int64
+}
+
+// Validate returns every problem with the form at once, and the step it describes.
+func (in *StepInput) Validate() (JourneyStep, FieldProblems) {
+	errs := FieldProblems{}
+	st := JourneyStep{Kind: in.Kind}
+	switch in.Kind {
+	case StepWait:
+		n, err := strconv.Atoi(strings.TrimSpace(in.Wait))
+		mult := map[string]int{UnitMinutes: 1, UnitHours: 60, UnitDays: 24 * 60}[in.Unit]
+		if err != nil || n <= 0 || mult == 0 || n*mult > MaxWaitMinutes {
+			errs.Add("wait", "journeys.error.wait_range", "Max", MaxWaitMinutes/(24*60))
+		} else {
+			st.Minutes = n * mult
+		}
+	case StepSendText:
+		in.Text = strings.TrimSpace(in.Text)
+		if in.ChannelID <= 0 {
+			errs.Add("channel_id", "journeys.error.channel_required")
+		}
+		if in.Text == "" {
+			errs.Add("text", "journeys.error.text_required")
+		} else if utf8.RuneCountInString(in.Text) > MaxStepTextLength {
+			errs.Add("text", "journeys.error.text_too_long", "Max", MaxStepTextLength)
+		}
+		st.ChannelID, st.Text = in.ChannelID, in.Text
+	case StepSendModule:
+		if in.ChannelID <= 0 {
+			errs.Add("channel_id", "journeys.error.channel_required")
+		}
+		if in.ModuleID <= 0 {
+			errs.Add("module_id", "journeys.error.module_required")
+		}
+		st.ChannelID, st.ModuleID = in.ChannelID, in.ModuleID
+	case StepAddTag, StepRemoveTag:
+		if in.TagID <= 0 {
+			errs.Add("tag_id", "journeys.error.tag_required")
+		}
+		st.TagID = in.TagID
+	default:
+		errs.Add("kind", "journeys.error.kind_required")
+	}
+	return st, errs
+}

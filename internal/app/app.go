@@ -14,6 +14,7 @@ import (
 
 	"github.com/omnilink/omnilink/handlers"
 	"github.com/omnilink/omnilink/internal/accounts"
+	"github.com/omnilink/omnilink/internal/automation"
 	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/crypto"
@@ -64,6 +65,9 @@ type App struct {
 	Mailer mail.Mailer
 	// Messaging is the one path for messages to contacts; its sends go out through Outbox.
 	Messaging *messaging.Service
+	// Tags applies tags and runs their effects; Journeys advances journey runs.
+	Tags     *automation.Tags
+	Journeys *automation.Scheduler
 	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
 	// both nil in live mode.
 	Sandbox *sandbox.World
@@ -113,6 +117,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})
 	sender.Register(deliveries)
+	// Bot modules are wired in once they exist; until then module steps are skipped, never faked.
+	tags := automation.NewTags(automation.TagsDeps{Store: st, Messaging: sender, Line: lineClient, Credentials: chans,
+		Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now})
+	tags.Register(deliveries)
+	monitor.OnRecovered(tags.ChannelRecovered)
+	journeys := tags.Scheduler(automation.SchedulerOptions{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	monitor.SetMetrics(health.NewMetrics(reg))
@@ -138,11 +148,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Health:    monitor,
 		Sandbox:   sbx.screens,
 		Campaigns: campaigns,
+		Tags:      tags,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
 		Campaigns: campaigns, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
-		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
+		Tags: tags, Journeys: journeys, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 
 // Close stops what Build started besides the HTTP server and Run: the sandbox's SMTP catcher.
@@ -158,6 +169,7 @@ func (a *App) Run(ctx context.Context) {
 	go a.WebhookProcessor.Run(ctx)
 	go a.Outbox.Run(ctx)
 	go a.Health.Run(ctx)
+	go a.Journeys.Run(ctx)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

@@ -123,3 +123,15 @@ func (s *Store) JourneyRunCounts(ctx context.Context, teamID, journeyID int64) (
 	}
 	return out, err
 }
+
+// TeamModuleExists reports whether the team has a bot module with this id. Bot modules are
+// kept in bot_modules; while that table does not exist no id matches.
+func (s *Store) TeamModuleExists(ctx context.Context, teamID, id int64) (bool, error) {
+	var table *string
+	if err := s.q(ctx).Raw(`SELECT to_regclass('bot_modules')::text`).Scan(&table).Error; err != nil || table == nil {
+		return false, err
+	}
+	var ok bool
+	err := s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM bot_modules WHERE team_id = ? AND id = ?)`, teamID, id).Scan(&ok).Error
+	return ok, err
+}
