@@ -211,3 +211,5 @@ func (e *env) count(sql string, args ...any) int {
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+type storeContact = store.ContactActivity
