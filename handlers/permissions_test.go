@@ -107,7 +107,7 @@ func TestRoleMatrix(t *testing.T) {
 			for _, nav := range []struct {
 				href string
 				cap  models.Capability
-			}{{"/campaigns", models.CapCampaigns}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
+			}{{"/campaigns", models.CapCampaigns}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
 				shown := strings.Contains(home.Body, `href="`+nav.href+`"`)
 				if shown != role.Can(nav.cap) {
 					t.Errorf("nav link %s shown=%v, permission=%v", nav.href, shown, role.Can(nav.cap))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/omnilink/omnilink/internal/apperr"
@@ -19,7 +20,7 @@ import (
 const KindRichMenu = "line.richmenu"
 
 // ErrMenusUnavailable is returned when LINE would not list a channel's rich menus.
-var ErrMenusUnavailable = &apperr.Error{Status: 502, Key: "tags.error.menus_unavailable"}
+var ErrMenusUnavailable = &apperr.Error{Status: http.StatusBadGateway, Key: "tags.error.menus_unavailable"}
 
 type richMenuPayload struct {
 	ContactID  int64 `json:"contact_id"`
