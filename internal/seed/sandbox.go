@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/sandbox"
@@ -107,7 +108,7 @@ func connectByLogin(ctx context.Context, chans *channels.Service, w *sandbox.Wor
 // DemoTag is the demo tag whose rule switches the sandbox LINE user's rich menu.
 const DemoTag = "已綁定"
 
-// SandboxTagRules gives the demo team a tag 「已綁定」 whose rule links the sandbox LINE account's
+// SandboxTagRules records the sandbox LINE account's friends as contacts and gives the demo team a tag 「已綁定」 whose rule links the sandbox LINE account's
 // members' rich menu, and a journey it starts: wait one minute, then a welcome text on LINE.
 // Applying the tag on the tag page shows the menu change in the simulator.
 func SandboxTagRules(ctx context.Context, st *store.Store, w *sandbox.World, teamID, adminID int64) error {
@@ -132,6 +133,18 @@ func SandboxTagRules(ctx context.Context, st *store.Store, w *sandbox.World, tea
 		return errors.New("seed tags: the sandbox LINE account has no members' rich menu")
 	}
 	return st.WithTx(ctx, func(tx *store.Store) error {
+		// The account's friends in the sandbox are its contacts, as their follow events would
+		// have made them, so the tag page has someone to tag from the start.
+		for _, u := range w.LINEUsers() {
+			if u.Friendship[la.BotUserID] != sandbox.FriendshipFriend {
+				continue
+			}
+			at := time.Now()
+			if _, _, err := tx.UpsertContact(ctx, store.ContactActivity{TeamID: teamID, ChannelID: ch.ID, ExternalUserID: u.UserID,
+				Name: u.DisplayName, Friendship: models.FriendshipFriend, FriendshipAt: &at}); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.EnsureTeamTag(ctx, teamID, DemoTag, adminID)
 		if err != nil {
 			return err

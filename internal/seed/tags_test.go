@@ -29,11 +29,12 @@ func TestDemoTagSwitchesTheSandboxRichMenu(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The seed recorded the account's friends as contacts; 王小明 is one.
 	now := time.Now()
-	contact, _, err := a.Store.UpsertContact(ctx, store.ContactActivity{TeamID: res.TeamID, ChannelID: ch.ID, ExternalUserID: sandbox.LINEUserXiaoming,
+	contact, created, err := a.Store.UpsertContact(ctx, store.ContactActivity{TeamID: res.TeamID, ChannelID: ch.ID, ExternalUserID: sandbox.LINEUserXiaoming,
 		Name: "王小明", InboundAt: &now, Friendship: models.FriendshipFriend, FriendshipAt: &now})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || created {
+		t.Fatalf("王小明 should already be a contact: created=%v %v", created, err)
 	}
 	tags, _ := a.Store.TeamTags(ctx, res.TeamID)
 	if len(tags) != 1 || tags[0].Name != seed.DemoTag {
