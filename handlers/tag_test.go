@@ -135,7 +135,7 @@ func TestTagRuleSwitchesTheRichMenuSeenInTheSimulator(t *testing.T) {
 		t.Fatalf("simulator after apply: %d %s", sim.Status, sim.Body)
 	}
 	page = c.Get(tagPath)
-	if !strings.Contains(page.Body, `id="contact-`+contact+`"`) || !strings.Contains(page.Body, "成員") {
+	if !strings.Contains(page.Body, `id="contact-`+contact+`"`) || !strings.Contains(page.Body, "成員") || !strings.Contains(page.Body, "圖文選單已套用") {
 		t.Fatal("tag page does not list the contact and who applied the tag")
 	}
 	// Remove: back to the default menu.

@@ -48,6 +48,9 @@ type TaggedContact struct {
 	Source      TagSource
 	SourceID    *int64
 	AppliedAt   time.Time
+	// LINE contacts: where their rich menu stands (empty when never changed).
+	MenuStatus RichMenuStatus
+	MenuError  string
 }
 
 // TagRuleAction is what a tag rule does when its tag is added.

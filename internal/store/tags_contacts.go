@@ -42,8 +42,10 @@ func (s *Store) ContactTagIDs(ctx context.Context, teamID, contactID int64) ([]i
 func (s *Store) TeamTaggedContacts(ctx context.Context, teamID, tagID int64, limit int) ([]models.TaggedContact, error) {
 	var out []models.TaggedContact
 	err := s.q(ctx).Raw(`SELECT c.id AS contact_id, c.channel_id, ch.display_name AS channel_name, ch.platform,
-			c.name, c.external_user_id AS external_id, ct.source, ct.source_id, ct.applied_at
+			c.name, c.external_user_id AS external_id, ct.source, ct.source_id, ct.applied_at,
+			coalesce(m.status, '') AS menu_status, coalesce(m.error, '') AS menu_error
 		FROM contact_tags ct JOIN contacts c ON c.id = ct.contact_id JOIN channels ch ON ch.id = c.channel_id
+		LEFT JOIN contact_rich_menus m ON m.contact_id = c.id
 		WHERE ct.team_id = ? AND ct.tag_id = ? ORDER BY ct.applied_at DESC, c.id LIMIT ?`, teamID, tagID, limit).Scan(&out).Error
 	return out, err
 }

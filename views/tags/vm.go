@@ -67,6 +67,8 @@ type ContactRow struct {
 	Platform  string
 	Source    string // user, campaign or journey
 	AppliedAt string
+	Menu      string // LINE: pending, applied or failed; "" when never changed
+	MenuError string
 }
 
 // Option is one choice in a picker.
@@ -106,7 +108,7 @@ func NewDetail(tag *models.Tag, contacts []models.TaggedContact, choices []store
 			name = c.ExternalID
 		}
 		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: c.ChannelName, Platform: string(c.Platform),
-			Source: string(c.Source), AppliedAt: FormatTime(c.AppliedAt)})
+			Source: string(c.Source), AppliedAt: FormatTime(c.AppliedAt), Menu: string(c.MenuStatus), MenuError: c.MenuError})
 	}
 	for _, c := range choices {
 		name := c.Name
