@@ -61,6 +61,7 @@ type Deps struct {
 	Campaigns CampaignSetup  // OmniLink campaign setup
 	Modules   BotModules     // bot modules
 	Triggers  BotTriggers    // keyword and postback triggers
+	Tags      TagService     // tags, tag rules and journeys
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 	Teams     TeamSettings
 
@@ -92,6 +93,7 @@ type Handler struct {
 	uploads   map[string]bool // "METHOD /route/path" of upload routes, filled as routes are added
 	modules   BotModules
 	triggers  BotTriggers
+	tags      TagService
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -99,7 +101,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, modules: d.Modules, triggers: d.Triggers, now: d.Now, uploads: map[string]bool{},
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, modules: d.Modules, triggers: d.Triggers, tags: d.Tags, now: d.Now, uploads: map[string]bool{},
 	}
 	if h.now == nil {
 		h.now = time.Now

@@ -24,6 +24,8 @@ var navigation = []struct {
 	{"/campaigns", "nav.campaigns", "nav.campaigns_note", models.CapCampaigns},
 	{"/modules", "nav.modules", "nav.modules_note", models.CapCampaigns},
 	{"/triggers", "nav.triggers", "nav.triggers_note", models.CapCampaigns},
+	{"/tags", "nav.tags", "nav.tags_note", models.CapTags},
+	{"/journeys", "nav.journeys", "nav.journeys_note", models.CapJourneys},
 	{"/channels", "nav.channels", "nav.channels_note", models.CapChannels},
 	{"/users", "nav.users", "nav.users_note", models.CapUsers},
 	{"/settings/team", "nav.team_settings", "nav.team_settings_note", models.CapTeamSettings},

@@ -36,6 +36,8 @@ const (
 	CapUsers     Capability = "users"
 	// CapTeamSettings is changing the team's own settings (name, time zone).
 	CapTeamSettings Capability = "team_settings"
+	CapTags         Capability = "tags"
+	CapJourneys     Capability = "journeys"
 )
 
 // permissions is the one role × capability table; navigation and route guards both read it.
@@ -45,6 +47,8 @@ var permissions = map[Capability][]Role{
 	CapChannels:     {RoleAdmin, RoleSupervisor},
 	CapUsers:        {RoleAdmin},
 	CapTeamSettings: {RoleAdmin},
+	CapTags:         {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	CapJourneys:     {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
 }
 
 // Can reports whether role r holds capability c.

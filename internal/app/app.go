@@ -68,6 +68,9 @@ type App struct {
 	Mailer mail.Mailer
 	// Messaging is the one path for messages to contacts; its sends go out through Outbox.
 	Messaging *messaging.Service
+	// Tags applies tags and runs their effects; Journeys advances journey runs.
+	Tags     *automation.Tags
+	Journeys *automation.Scheduler
 	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
 	// both nil in live mode.
 	Sandbox *sandbox.World
@@ -119,6 +122,11 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})
 	sender.Register(deliveries)
+	tags := automation.NewTags(automation.TagsDeps{Store: st, Messaging: sender, Line: lineClient, Credentials: chans,
+		Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now})
+	tags.Register(deliveries)
+	monitor.OnRecovered(tags.ChannelRecovered)
+	journeys := tags.Scheduler(automation.SchedulerOptions{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	monitor.SetMetrics(health.NewMetrics(reg))
@@ -128,6 +136,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	// Card links come with the OmniLink runtime; until then cards preview with a placeholder
 	// link and live sends of them are refused.
 	modules := automation.NewModules(st, sender, nil, cfg.BaseURL, opt.Now)
+	tags.SetModules(modules)
 	triggers := automation.NewTriggers(st, modules, log, opt.Now)
 	campaigns := omnilink.New(st, modules, opt.Now)
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{})
@@ -154,11 +163,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Campaigns: campaigns,
 		Modules:   modules,
 		Triggers:  triggers,
+		Tags:      tags,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
 		Campaigns: campaigns, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
-		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
+		Tags: tags, Journeys: journeys, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 
 // Close stops what Build started besides the HTTP server and Run: the sandbox's SMTP catcher.
@@ -174,6 +184,7 @@ func (a *App) Run(ctx context.Context) {
 	go a.WebhookProcessor.Run(ctx)
 	go a.Outbox.Run(ctx)
 	go a.Health.Run(ctx)
+	go a.Journeys.Run(ctx)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

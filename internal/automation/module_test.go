@@ -3,7 +3,6 @@ package automation_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
 
 // minted stands in for the OmniLink runtime's CardLink, which lives on another branch of the
 // product: it mints a link per call and counts the calls.

@@ -65,6 +65,7 @@ func main() {
 		{Name: "webhook ingest", Run: webhookIngest},
 		{Name: "health sweep", Run: healthSweep},
 		{Name: "card images", Run: mediaBench},
+		{Name: "outbound sends and journeys", Run: outboundSends},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")

@@ -170,6 +170,12 @@ func (s *Service) conversation(ctx context.Context, ch *models.Channel, customer
 		vm.Messages = append(vm.Messages, sbview.MessageVM{Inbound: m.Direction == sandbox.Inbound, Kind: m.Kind, Text: m.Text,
 			At: zone.Format(m.At), Delivered: m.Delivered, Rich: rich(p, m)})
 	}
+	if ch.Platform == models.LINE {
+		vm.RichMenu = &sbview.RichMenuVM{Default: true}
+		if m := s.w.CurrentRichMenu(ch.ExternalID, customer); m != nil {
+			vm.RichMenu = &sbview.RichMenuVM{ID: m.ID, Name: m.Name, ChatBarText: m.ChatBarText, Colour: m.Colour}
+		}
+	}
 	return vm
 }
 
