@@ -14,7 +14,6 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-
 // minted stands in for the OmniLink runtime's CardLink, which lives on another branch of the
 // product: it mints a link per call and counts the calls.
 type minted struct{ calls int }
