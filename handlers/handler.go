@@ -58,6 +58,7 @@ type Deps struct {
 	Broken    BrokenChannels // banner on every console page
 	Health    HealthReports  // channel health panels
 	Campaigns CampaignSetup  // OmniLink campaign setup
+	Links     LinkRuntime    // OmniLink for customers: clicks, LIFF, cards
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
@@ -79,6 +80,8 @@ type Handler struct {
 	health    HealthReports
 	sandbox   Sandbox
 	campaigns CampaignSetup
+	links     LinkRuntime
+	linkRate  echo.MiddlewareFunc
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -87,7 +90,9 @@ func New(d Deps) *echo.Echo {
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
 		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, campaigns: d.Campaigns,
+		links: d.Links,
 	}
+	h.linkRate = perAddressLimit(d.Config.LinkRatePerMinute)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -22,6 +22,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/webhooks/meta", h.metaWebhook)
 	e.POST("/webhooks/line/:channelID", h.lineWebhook)
 
+	// OmniLink for customers: public, no session, rate-limited per address.
+	e.GET("/l/:token", h.linkClick, h.linkRate)
+	e.GET("/liff/link", h.liffLink)
+	e.GET("/liff/link/:liffID", h.liffLink)
+	e.POST("/liff/api/link", h.liffAPILink, h.linkRate)
+
 	// Console session.
 	form := bodyLimit()
 	e.GET("/login", h.loginPage)
@@ -45,6 +51,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	campaigns.POST("/:id/duplicate", h.campaignDuplicate)
 	campaigns.POST("/:id/delete", h.campaignDelete)
 	campaigns.GET("/:id/history", h.campaignHistory)
+	campaigns.GET("/:id/send", h.campaignSendPage)
+	campaigns.POST("/:id/send", h.campaignSend)
 	// The card image is uploaded on its own as soon as it is picked (multipart, its own limit).
 	e.POST("/campaigns/media", h.campaignMediaUpload, requireUser, requireCap(models.CapCampaigns), upload(campaignUploadLimit))
 	// Card images for the platforms and the previews: content-addressed, public, immutable.

@@ -33,6 +33,8 @@ CREATE TABLE link_attempts (
     friend_required_at timestamptz,
     liff_verified_at   timestamptz,
     liff_user_id       text        NOT NULL DEFAULT '',
+    -- The ID token that completed the link: one ID token completes at most one participation.
+    id_token_hash      bytea       UNIQUE,
     target_contact_id  bigint      REFERENCES contacts (id) ON DELETE SET NULL,
     target_created     boolean     NOT NULL DEFAULT false,
     status             text        NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'linked', 'failed')),

@@ -41,6 +41,7 @@ type LinkAttempt struct {
 	FriendRequiredAt *time.Time
 	LiffVerifiedAt   *time.Time
 	LiffUserID       string
+	IDTokenHash      []byte
 	TargetContactID  *int64
 	TargetCreated    bool
 	Status           AttemptStatus

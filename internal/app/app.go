@@ -55,6 +55,8 @@ type App struct {
 	Registry *prometheus.Registry
 	// Campaigns sets OmniLink campaigns up.
 	Campaigns *omnilink.Service
+	// Links runs OmniLink for customers: card links, clicks, LIFF and WhatsApp linking.
+	Links *omnilink.Runtime
 	// Webhooks receives platform webhooks; WebhookProcessor applies what it stored.
 	Webhooks         *webhooks.Service
 	WebhookProcessor *webhooks.Processor
@@ -120,7 +122,11 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
 	campaigns := omnilink.New(st, nil, opt.Now)
-	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{})
+	// Bot modules and campaign tags are wired here when they exist; until then outcome modules
+	// and tags are recorded as not available.
+	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now},
+		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
+	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -138,10 +144,11 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Health:    monitor,
 		Sandbox:   sbx.screens,
 		Campaigns: campaigns,
+		Links:     links,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Campaigns: campaigns, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
+		Campaigns: campaigns, Links: links, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
 		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 

@@ -88,6 +88,9 @@ func (p *Processor) applyMeta(ctx context.Context, tx *store.Store, ev *models.W
 		if err := applyMetaEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
 			return err
 		}
+		if err := p.matchLinkCode(ctx, tx, ch, e); err != nil {
+			return err
+		}
 	}
 	return nil
 }

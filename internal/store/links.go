@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// CreateLinkToken stores a minted token (its hash) and records "card sent" on the
+// participation of its campaign and source contact, creating the participation if needed.
+func (s *Store) CreateLinkToken(ctx context.Context, t *models.LinkToken) error {
+	if err := s.q(ctx).Create(t).Error; err != nil {
+		return err
+	}
+	return s.q(ctx).Exec(`INSERT INTO link_attempts (team_id, campaign_id, source_contact_id, last_token_id, card_sent_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, source_contact_id) DO UPDATE SET last_token_id = EXCLUDED.last_token_id,
+			card_sent_at = coalesce(link_attempts.card_sent_at, EXCLUDED.card_sent_at), updated_at = now()`,
+		t.TeamID, t.CampaignID, t.SourceContactID, t.ID, t.CreatedAt).Error
+}
+
+// LinkTokenByHashSystem finds a token by its hash, system-wide: the hash itself is the
+// capability a customer's link carries.
+func (s *Store) LinkTokenByHashSystem(ctx context.Context, hash []byte) (*models.LinkToken, error) {
+	return first[models.LinkToken](s.q(ctx).Where("token_hash = ?", hash))
+}
+
+// OpenLinkTokenByCodeSystem finds the open token carrying a WhatsApp code, system-wide (the
+// caller checks that the message came to the campaign's target number).
+func (s *Store) OpenLinkTokenByCodeSystem(ctx context.Context, code string) (*models.LinkToken, error) {
+	return first[models.LinkToken](s.q(ctx).Where("wa_code = ? AND used_at IS NULL", code))
+}
+
+// LinkAttemptForUpdate loads and locks the team's participation of one campaign and source
+// contact: every completion of the pair takes this lock first, so it completes once.
+func (s *Store) LinkAttemptForUpdate(ctx context.Context, teamID, campaignID, sourceContactID int64) (*models.LinkAttempt, error) {
+	var out []models.LinkAttempt
+	err := s.q(ctx).Raw(`SELECT * FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ? FOR UPDATE`,
+		teamID, campaignID, sourceContactID).Scan(&out).Error
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return &out[0], nil
+}
+
+// TeamLinkAttempt loads the team's participation of one campaign and source contact.
+func (s *Store) TeamLinkAttempt(ctx context.Context, teamID, campaignID, sourceContactID int64) (*models.LinkAttempt, error) {
+	return first[models.LinkAttempt](s.q(ctx).Where("team_id = ? AND campaign_id = ? AND source_contact_id = ?", teamID, campaignID, sourceContactID))
+}
+
+// ClickFacts is what the first click tells about the customer's device.
+type ClickFacts struct {
+	Device, OS, InApp string
+	Opened            bool // the click sent the customer on to the target (LIFF or wa.me)
+}
+
+// RecordLinkClick stamps the first click (the participation) and the device of that click,
+// and the first time the customer was sent on to the target.
+func (s *Store) RecordLinkClick(ctx context.Context, teamID, campaignID, sourceContactID int64, f ClickFacts, now time.Time) error {
+	var opened *time.Time
+	if f.Opened {
+		opened = &now
+	}
+	return s.q(ctx).Exec(`UPDATE link_attempts SET
+			device = CASE WHEN first_clicked_at IS NULL THEN ? ELSE device END,
+			os = CASE WHEN first_clicked_at IS NULL THEN ? ELSE os END,
+			in_app = CASE WHEN first_clicked_at IS NULL THEN ? ELSE in_app END,
+			first_clicked_at = coalesce(first_clicked_at, ?),
+			opened_at = coalesce(opened_at, ?::timestamptz),
+			updated_at = ?
+		WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ?`,
+		f.Device, f.OS, f.InApp, now, opened, now, teamID, campaignID, sourceContactID).Error
+}
+
+// SaveLinkAttempt writes a locked participation back.
+func (s *Store) SaveLinkAttempt(ctx context.Context, a *models.LinkAttempt) error {
+	return s.q(ctx).Save(a).Error
+}
+
+// UseLinkToken marks a token used (the link succeeded through it).
+func (s *Store) UseLinkToken(ctx context.Context, id int64, now time.Time) error {
+	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = coalesce(used_at, ?) WHERE id = ?`, now, id).Error
+}
+
+// UseLinkTokensOfPair marks every token of a campaign and source contact used: after success
+// no other card of the pair links anyone else.
+func (s *Store) UseLinkTokensOfPair(ctx context.Context, campaignID, sourceContactID int64, now time.Time) error {
+	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = ? WHERE campaign_id = ? AND source_contact_id = ? AND used_at IS NULL`,
+		now, campaignID, sourceContactID).Error
+}
+
+// CampaignAny loads a team's campaign including a deleted one (links must tell "does not exist").
+func (s *Store) CampaignAny(ctx context.Context, teamID, id int64) (*models.Campaign, error) {
+	return first[models.Campaign](s.q(ctx).Where("team_id = ? AND id = ?", teamID, id))
+}
+
+// TeamContactsOnChannel lists a team's contacts of one channel for pickers, newest activity first.
+func (s *Store) TeamContactsOnChannel(ctx context.Context, teamID, channelID int64, limit int) ([]models.Contact, error) {
+	var out []models.Contact
+	err := s.q(ctx).Where("team_id = ? AND channel_id = ?", teamID, channelID).
+		Order("last_inbound_at DESC NULLS LAST, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// ContactByExternalID finds a team's contact by channel and platform user id.
+func (s *Store) ContactByExternalID(ctx context.Context, teamID, channelID int64, externalID string) (*models.Contact, error) {
+	return first[models.Contact](s.q(ctx).Where("team_id = ? AND channel_id = ? AND external_user_id = ?", teamID, channelID, externalID))
+}
