@@ -100,6 +100,12 @@ func (h *Handler) routes(e *echo.Echo) {
 		sandbox.GET("/simulator", h.sandboxSimulator)
 		sandbox.GET("/simulator/conversation", h.sandboxConversation)
 		sandbox.POST("/simulator/send", h.sandboxAct)
+		// The LINE app and WhatsApp stand-ins that OmniLink links open.
+		e.GET("/sandbox/liff/:liffID", h.sandboxLIFF)
+		e.GET("/sandbox/liff/:liffID/open", h.sandboxLIFFOpen)
+		e.GET("/sandbox/liff/:liffID/session", h.sandboxLIFFSession)
+		sandbox.GET("/wa/:digits", h.sandboxWA)
+		sandbox.POST("/wa/:digits", h.sandboxWASend)
 		sandbox.GET("/mailbox", h.sandboxMailbox)
 		sandbox.GET("/mailbox/:id", h.sandboxMailbox)
 		sandbox.GET("/mailbox/:id/html", h.sandboxMailHTML)

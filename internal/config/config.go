@@ -112,7 +112,7 @@ func (c *Config) applyDefaults() {
 			c.WAURL = c.BaseURL + "/sandbox/wa"
 		}
 		if c.LiffSDKURL == "" {
-			c.LiffSDKURL = "/sandbox/liff-sdk.js"
+			c.LiffSDKURL = "/static/sandbox-liff-sdk.js"
 		}
 	}
 	if c.LiffURL == "" {
