@@ -279,10 +279,10 @@ func onlyDigits(s string) string {
 // Community-reported, not documented by LINE: the page always shows visible fallbacks too.
 func intentURL(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "https" {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return ""
 	}
-	return "intent://" + u.Host + u.RequestURI() + "#Intent;scheme=https;package=jp.naver.line.android;S.browser_fallback_url=" +
+	return "intent://" + u.Host + u.RequestURI() + "#Intent;scheme=" + u.Scheme + ";package=jp.naver.line.android;S.browser_fallback_url=" +
 		url.QueryEscape(next) + ";end"
 }
 
@@ -401,6 +401,15 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 			return LinkResult{Status: StatusLinked}, nil
 		}
 		return LinkResult{}, ErrLinkUsed
+	}
+	if idHash != nil {
+		used, err := tx.IDTokenUsed(ctx, idHash)
+		if err != nil {
+			return LinkResult{}, err
+		}
+		if used {
+			return LinkResult{}, ErrIDTokenReplayed
+		}
 	}
 	now := r.now()
 	if a.FirstClickedAt == nil {

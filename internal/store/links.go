@@ -110,3 +110,10 @@ func (s *Store) TeamContactsOnChannel(ctx context.Context, teamID, channelID int
 func (s *Store) ContactByExternalID(ctx context.Context, teamID, channelID int64, externalID string) (*models.Contact, error) {
 	return first[models.Contact](s.q(ctx).Where("team_id = ? AND channel_id = ? AND external_user_id = ?", teamID, channelID, externalID))
 }
+
+// IDTokenUsed reports whether a LINE ID token (by hash) already completed a participation.
+func (s *Store) IDTokenUsed(ctx context.Context, hash []byte) (bool, error) {
+	var n int64
+	err := s.q(ctx).Raw(`SELECT count(*) FROM link_attempts WHERE id_token_hash = ?`, hash).Scan(&n).Error
+	return n > 0, err
+}
