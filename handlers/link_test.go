@@ -354,7 +354,6 @@ func mustCustomer(t *testing.T, e *linkEnv, key string) string {
 	return id
 }
 
-
 func TestLinkRoutesAreRateLimited(t *testing.T) {
 	e := newLinkEnv(t, func(c *config.Config) { c.LinkRatePerMinute = 20 })
 	limited := false
