@@ -127,6 +127,13 @@ type MessageVM struct {
 	Text      string
 	At        string
 	Delivered bool
+	Links     []LinkVM // URL buttons of a card, tappable as on a phone
+}
+
+// LinkVM is one URL button of a message the business sent.
+type LinkVM struct {
+	Label string
+	URL   string
 }
 
 // MailboxVM is the captured mail, newest first, with one message opened.

@@ -163,7 +163,7 @@ func (s *Service) conversation(ch *models.Channel, customer string) sbview.Conve
 	vm := sbview.ConversationVM{PollURL: "/sandbox/simulator/conversation?" + q.Encode()}
 	for _, m := range s.w.Conversation(sandbox.Platform(ch.Platform), ch.ExternalID, customer) {
 		vm.Messages = append(vm.Messages, sbview.MessageVM{Inbound: m.Direction == sandbox.Inbound, Kind: m.Kind, Text: m.Text,
-			At: m.At.In(s.loc).Format("01-02 15:04:05"), Delivered: m.Delivered})
+			At: m.At.In(s.loc).Format("01-02 15:04:05"), Delivered: m.Delivered, Links: urlButtons(m.Payload)})
 	}
 	return vm
 }
