@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds every static file.
 //
-//go:embed app.css app.js sandbox.css campaigns.css campaigns.js vendor
+//go:embed app.css app.js sandbox.css campaigns.css campaigns.js link.css liff-link.js sandbox-liff-sdk.js vendor
 var FS embed.FS
