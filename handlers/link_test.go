@@ -267,6 +267,25 @@ func TestLIFFLinkCompletesOnceWithOutcomes(t *testing.T) {
 	}
 }
 
+func TestLinkOutcomesWithoutModulesOrTagsAreRecordedNotFaked(t *testing.T) {
+	e := newLinkEnv(t)
+	ctx := context.Background()
+	e.app.SQL().Exec(ctx, `UPDATE campaigns SET tags_source = '[1]', tags_target = '[2]', success_source_kind = 'module', success_source_module_id = 9,
+		success_source_text = '' WHERE id = $1`, e.camp.ID)
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.Status != "linked" {
+		t.Fatalf("link: %+v", a)
+	}
+	for _, c := range []struct{ what, outcome string }{{"tags_source", "tags_not_applied"}, {"tags_target", "tags_not_applied"}, {"success_source", "skipped"}} {
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'campaign.activity' AND detail->>'what' = $1 AND detail->>'outcome' = $2`, c.what, c.outcome); n != 1 {
+			t.Errorf("%s: no %s line in the campaign's activity log", c.what, c.outcome)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM message_sends WHERE cause LIKE '%success_source'`); n != 0 {
+		t.Error("a module that does not exist was sent")
+	}
+}
+
 func TestLIFFBlockedUserGetsAddFriendOnly(t *testing.T) {
 	e := newLinkEnv(t)
 	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
