@@ -178,7 +178,7 @@ func TestLinkClickDevicesAndNotExist(t *testing.T) {
 	bad = append(bad, other)
 	for _, b := range bad {
 		status, _, body := e.get("/l/"+b, uaIPhoneSafari)
-		if status != http.StatusNotFound || !strings.Contains(body, "此連結不存在，請洽客服詢問") {
+		if status != http.StatusNotFound || !strings.Contains(body, "此連結不存在，請洽客服詢問") || !strings.Contains(body, "This link does not exist") {
 			t.Fatalf("%q: %d, want the does-not-exist page", b, status)
 		}
 	}
