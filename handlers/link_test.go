@@ -500,3 +500,35 @@ func TestLINEFollowCompletesWhenCampaignOptsIn(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestTwoCardsOfOnePairMergeOnce(t *testing.T) {
+	e := newLinkEnv(t)
+	src := e.customer(e.ig, "xiaoming")
+	toks := []string{e.cardLink(e.camp.ID, src), e.cardLink(e.camp.ID, src)}
+	var wg sync.WaitGroup
+	answers := make(chan apiAnswer, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers <- e.post(map[string]any{"token": toks[i%2], "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true})
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	linked := 0
+	for a := range answers {
+		if a.Status == "linked" {
+			linked++
+		} else if a.HTTP != http.StatusConflict {
+			t.Fatalf("unexpected answer %+v", a)
+		}
+	}
+	if linked == 0 || e.count(`SELECT count(*) FROM merges`) != 1 || e.count(`SELECT count(*) FROM message_sends WHERE cause LIKE '%success_target'`) != 1 {
+		t.Fatalf("linked answers %d, merges %d, target messages %d", linked, e.count(`SELECT count(*) FROM merges`),
+			e.count(`SELECT count(*) FROM message_sends WHERE cause LIKE '%success_target'`))
+	}
+	if n := e.count(`SELECT count(*) FROM link_tokens WHERE used_at IS NULL`); n != 0 {
+		t.Fatalf("%d cards of the linked pair still open", n)
+	}
+}
