@@ -62,6 +62,7 @@ type Deps struct {
 	Modules   BotModules     // bot modules
 	Triggers  BotTriggers    // keyword and postback triggers
 	Tags      TagService     // tags, tag rules and journeys
+	Links     LinkRuntime    // OmniLink for customers: clicks, LIFF, cards
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 	Teams     TeamSettings
 
@@ -94,6 +95,8 @@ type Handler struct {
 	modules   BotModules
 	triggers  BotTriggers
 	tags      TagService
+	links     LinkRuntime
+	linkRate  echo.MiddlewareFunc
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -101,11 +104,12 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, modules: d.Modules, triggers: d.Triggers, tags: d.Tags, now: d.Now, uploads: map[string]bool{},
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, modules: d.Modules, triggers: d.Triggers, tags: d.Tags, links: d.Links, now: d.Now, uploads: map[string]bool{},
 	}
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.linkRate = perAddressLimit(d.Config.LinkRatePerMinute)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

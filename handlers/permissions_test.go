@@ -28,6 +28,8 @@ var guarded = []struct {
 	{"POST", "/campaigns/:id/disable", models.CapCampaigns},
 	{"POST", "/campaigns/:id/duplicate", models.CapCampaigns},
 	{"POST", "/campaigns/:id/delete", models.CapCampaigns},
+	{"GET", "/campaigns/:id/send", models.CapCampaigns},
+	{"POST", "/campaigns/:id/send", models.CapCampaigns},
 	{"GET", "/campaigns/:id/history", models.CapCampaigns},
 	{"GET", "/modules", models.CapCampaigns},
 	{"GET", "/modules/new", models.CapCampaigns},

@@ -24,6 +24,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.POST("/webhooks/meta", h.metaWebhook)
 	e.POST("/webhooks/line/:channelID", h.lineWebhook)
 
+	// OmniLink for customers: public, no session, rate-limited per address.
+	e.GET("/l/:token", h.linkClick, h.linkRate)
+	e.GET("/liff/link", h.liffLink)
+	e.GET("/liff/link/:liffID", h.liffLink)
+	e.POST("/liff/api/link", h.liffAPILink, h.linkRate)
+
 	// Console session. Every body is bounded by limitBody (body.go) before anything reads it;
 	// a route that takes files declares itself here with upload(limit).
 	e.GET("/login", h.loginPage)
@@ -55,6 +61,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	campaigns.POST("/:id/duplicate", h.campaignDuplicate)
 	campaigns.POST("/:id/delete", h.campaignDelete)
 	campaigns.GET("/:id/history", h.campaignHistory)
+	campaigns.GET("/:id/send", h.campaignSendPage)
+	campaigns.POST("/:id/send", h.campaignSend)
 	// The card image is uploaded on its own as soon as it is picked (multipart, its own limit).
 	e.POST("/campaigns/media", h.campaignMediaUpload, requireUser, requireCap(models.CapCampaigns), upload(campaignUploadLimit))
 	// Card images for the platforms and the previews: content-addressed, public, immutable.
@@ -153,6 +161,12 @@ func (h *Handler) routes(e *echo.Echo) {
 		controls.GET("/mailbox", h.sandboxMailbox)
 		controls.GET("/mailbox/:id", h.sandboxMailbox)
 		controls.GET("/mailbox/:id/html", h.sandboxMailHTML)
+		// The LINE app and WhatsApp stand-ins that OmniLink links open.
+		e.GET("/sandbox/liff/:liffID", h.sandboxLIFF)
+		e.GET("/sandbox/liff/:liffID/open", h.sandboxLIFFOpen)
+		e.GET("/sandbox/liff/:liffID/session", h.sandboxLIFFSession)
+		sandbox.GET("/wa/:digits", h.sandboxWA)
+		sandbox.POST("/wa/:digits", h.sandboxWASend)
 	}
 }
 

@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds every static file.
 //
-//go:embed app.css app.js sandbox.css campaigns.css campaigns.js modules.css favicon.ico vendor
+//go:embed app.css app.js sandbox.css campaigns.css campaigns.js modules.css link.css liff-link.js sandbox-liff-sdk.js favicon.ico vendor
 var FS embed.FS

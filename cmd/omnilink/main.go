@@ -135,6 +135,10 @@ func runSeed(ctx context.Context, a *app.App, cfg config.Config) error {
 			return err
 		}
 		fmt.Println("connected the demo team to the sandbox's Instagram, Facebook Page, LINE and WhatsApp accounts")
+		if _, err := seed.Campaigns(ctx, a.Store, a.Campaigns, res.AdminID); err != nil {
+			return err
+		}
+		fmt.Println("created the demo OmniLink campaigns (Instagram → LINE, Instagram → WhatsApp)")
 		if err := seed.DemoModules(ctx, a.Store, a.Modules, a.Triggers, res.AdminID); err != nil {
 			return err
 		}

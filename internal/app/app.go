@@ -59,6 +59,8 @@ type App struct {
 	// Modules keeps and sends bot modules; Triggers answer customers with them.
 	Modules  *automation.Modules
 	Triggers *automation.Triggers
+	// Links runs OmniLink for customers: card links, clicks, LIFF and WhatsApp linking.
+	Links *omnilink.Runtime
 	// Webhooks receives platform webhooks; WebhookProcessor applies what it stored.
 	Webhooks         *webhooks.Service
 	WebhookProcessor *webhooks.Processor
@@ -133,13 +135,14 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hookMetrics := webhooks.NewMetrics(reg)
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
-	// Card links come with the OmniLink runtime; until then cards preview with a placeholder
-	// link and live sends of them are refused.
-	modules := automation.NewModules(st, sender, nil, cfg.BaseURL, opt.Now)
+	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags},
+		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
+	modules := automation.NewModules(st, sender, links, cfg.BaseURL, opt.Now)
+	links.SetModules(modules)
 	tags.SetModules(modules)
 	triggers := automation.NewTriggers(st, modules, log, opt.Now)
 	campaigns := omnilink.New(st, modules, opt.Now)
-	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{})
+	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
 	hookProcessor.SetAnswerer(triggers)
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
@@ -164,10 +167,11 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Modules:   modules,
 		Triggers:  triggers,
 		Tags:      tags,
+		Links:     links,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
-		Campaigns: campaigns, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
+		Campaigns: campaigns, Links: links, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
 		Tags: tags, Journeys: journeys, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 
@@ -201,6 +205,9 @@ func (a *App) Run(ctx context.Context) {
 				}
 				if err := a.Accounts.PruneResetRequests(ctx); err != nil {
 					a.Log.Warn("password reset request cleanup failed", "error", err)
+				}
+				if _, err := a.Links.FailUnfinished(ctx); err != nil {
+					a.Log.Warn("closing unfinished OmniLink participations failed", "error", err)
 				}
 			}
 		}

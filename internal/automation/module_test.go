@@ -14,15 +14,6 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// minted stands in for the OmniLink runtime's CardLink, which lives on another branch of the
-// product: it mints a link per call and counts the calls.
-type minted struct{ calls int }
-
-func (m *minted) CardLink(_ context.Context, _ *store.Store, teamID, campaignID, contactID int64) (string, error) {
-	m.calls++
-	return "https://omni.example/l/tok" + strings.Repeat("x", m.calls), nil
-}
-
 func TestSendModuleRendersCardsWithAFreshLinkOrRefuses(t *testing.T) {
 	a := testutil.NewIdleApp(t)
 	ctx := context.Background()
@@ -65,27 +56,33 @@ func TestSendModuleRendersCardsWithAFreshLinkOrRefuses(t *testing.T) {
 	}
 
 	// Without the runtime: refused with the clear error, nothing queued.
-	if _, err := send(a.Modules, mod.ID, "k1"); !errors.Is(err, automation.ErrCardLinksUnavailable) {
+	if _, err := send(automation.NewModules(a.Store, a.Messaging, nil, a.Config.BaseURL, nil), mod.ID, "k1"); !errors.Is(err, automation.ErrCardLinksUnavailable) {
 		t.Fatalf("card without links: %v", err)
 	}
 	if items, _ := a.Store.OutboxItems(ctx, messaging.KindSend); len(items) != 0 {
 		t.Fatal("a refused send was queued")
 	}
 
-	// With it: the card's button is the minted link; a repeat of the key mints nothing more.
-	links := &minted{}
-	m := automation.NewModules(a.Store, a.Messaging, links, "https://omni.example", nil)
+	// With the OmniLink runtime: the card's button is a freshly minted link; a repeat of the key
+	// mints nothing more.
+	m := a.Modules
+	tokens := func() (n int) {
+		if err := a.SQL().QueryRow(ctx, `SELECT count(*) FROM link_tokens`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	res, err := send(m, mod.ID, "k2")
 	if err != nil || res.Outcome != models.SendQueued {
 		t.Fatalf("send: %+v %v", res, err)
 	}
 	items, _ := a.Store.OutboxItems(ctx, messaging.KindSend)
-	if len(items) != 1 || !strings.Contains(items[0].Payload, "https://omni.example/l/tokx") || !strings.Contains(items[0].Payload, "加入 LINE 好友") ||
+	if len(items) != 1 || !strings.Contains(items[0].Payload, a.Config.BaseURL+"/l/") || !strings.Contains(items[0].Payload, "加入 LINE 好友") ||
 		!strings.Contains(items[0].Payload, `"template_type": "generic"`) {
 		t.Fatalf("queued: %+v", items)
 	}
-	if res, err := send(m, mod.ID, "k2"); err != nil || !res.Duplicate || links.calls != 1 {
-		t.Errorf("repeat: %+v %v, %d links minted", res, err, links.calls)
+	if res, err := send(m, mod.ID, "k2"); err != nil || !res.Duplicate || tokens() != 1 {
+		t.Errorf("repeat: %+v %v, %d links minted", res, err, tokens())
 	}
 
 	// A LINE module cannot go to an Instagram contact; another team's module is not found.

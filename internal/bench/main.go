@@ -65,6 +65,8 @@ func main() {
 		{Name: "webhook ingest", Run: webhookIngest},
 		{Name: "health sweep", Run: healthSweep},
 		{Name: "card images", Run: mediaBench},
+		{Name: "link clicks", Run: linkClicks},
+		{Name: "liff links", Run: liffLinks},
 		{Name: "outbound sends and journeys", Run: outboundSends},
 	}
 

@@ -39,6 +39,11 @@ type Config struct {
 	MetaDialogURL          string `env:"META_DIALOG_URL"`
 	LineAPIURL             string `env:"LINE_API_URL"`
 	LiffSDKURL             string `env:"LIFF_SDK_URL"`
+	// LiffURL is LINE's LIFF launcher and WAURL WhatsApp's click-to-chat; the sandbox serves both.
+	LiffURL string `env:"LIFF_URL"`
+	WAURL   string `env:"WA_URL"`
+	// LinkRatePerMinute caps link clicks and LIFF submissions per client address.
+	LinkRatePerMinute int `env:"LINK_RATE_PER_MINUTE" envDefault:"120"`
 
 	SMTPURL  string `env:"SMTP_URL"`
 	MailFrom string `env:"MAIL_FROM" envDefault:"omnilink <noreply@omnilink.local>"`
@@ -100,6 +105,27 @@ func (c *Config) applyDefaults() {
 		if c.MetaWebhookVerifyToken == "" {
 			c.MetaWebhookVerifyToken = "sandbox-verify-token"
 		}
+		if c.LiffURL == "" {
+			c.LiffURL = c.BaseURL + "/sandbox/liff"
+		}
+		if c.WAURL == "" {
+			c.WAURL = c.BaseURL + "/sandbox/wa"
+		}
+		if c.LiffSDKURL == "" {
+			c.LiffSDKURL = "/static/sandbox-liff-sdk.js"
+		}
+	}
+	if c.LiffURL == "" {
+		c.LiffURL = "https://liff.line.me"
+	}
+	if c.WAURL == "" {
+		c.WAURL = "https://wa.me"
+	}
+	if c.LiffSDKURL == "" {
+		c.LiffSDKURL = "/static/vendor/liff/liff-2.31.0.js"
+	}
+	if c.LinkRatePerMinute <= 0 {
+		c.LinkRatePerMinute = 120
 	}
 	if c.MetaGraphURL == "" {
 		c.MetaGraphURL = "https://graph.facebook.com"

@@ -8,6 +8,7 @@ import (
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/seed"
+	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/testutil"
 	"github.com/omnilink/omnilink/models"
 )
@@ -89,6 +90,46 @@ func TestDemoModulesAnswerTheKeywordOnInstagram(t *testing.T) {
 	for _, r := range rows {
 		if r.ChannelPlatform != models.Instagram || r.Kind != models.TriggerExact || (r.Pattern != "綁定" && r.Pattern != "link") {
 			t.Errorf("trigger %+v", r)
+		}
+	}
+}
+func TestDemoCampaignsAreEnabledAndLinkable(t *testing.T) {
+	a := testutil.NewApp(t)
+	ctx := context.Background()
+	res, err := seed.Demo(ctx, a.Store, a.Accounts, "demo-password-long-enough")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.SandboxChannels(ctx, a.Store, a.InProcessChannels(), a.Sandbox, res.AdminID); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := seed.Campaigns(ctx, a.Store, a.Campaigns, res.AdminID)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("campaigns %v: %v", ids, err)
+	}
+	c, err := a.Campaigns.Campaign(ctx, res.TeamID, ids[0])
+	if err != nil || c.Status != models.CampaignEnabled || c.Card.MediaID == nil {
+		t.Fatalf("Instagram → LINE campaign: %+v, %v", c, err)
+	}
+	// A card can be minted for an Instagram contact of the demo team.
+	chans, _ := a.Store.TeamChannels(ctx, res.TeamID)
+	var ig int64
+	for _, ch := range chans {
+		if ch.Platform == models.Instagram {
+			ig = ch.ID
+		}
+	}
+	contact, _, err := a.Store.UpsertContact(ctx, store.ContactActivity{TeamID: res.TeamID, ChannelID: ig, ExternalUserID: "igsid-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		err = a.Store.WithTx(ctx, func(tx *store.Store) error {
+			_, err := a.Links.CardLink(ctx, tx, res.TeamID, id, contact)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("campaign %d: %v", id, err)
 		}
 	}
 }

@@ -95,7 +95,11 @@ func visibleText(doc *html.Node) []string {
 				out = append(out, s)
 			}
 		case html.ElementNode:
-			if n.DataAtom == atom.Script || n.DataAtom == atom.Style || n.DataAtom == atom.Code || n.DataAtom == atom.Pre {
+			// What people typed (a textarea, a preview of their card) is theirs, in any language.
+			if n.DataAtom == atom.Script || n.DataAtom == atom.Style || n.DataAtom == atom.Code || n.DataAtom == atom.Pre || n.DataAtom == atom.Textarea {
+				return
+			}
+			if _, ok := attrOK(n, "data-user-content"); ok {
 				return
 			}
 			for _, a := range n.Attr {

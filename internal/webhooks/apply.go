@@ -88,6 +88,9 @@ func (p *Processor) applyMeta(ctx context.Context, tx *store.Store, ev *models.W
 		if err := p.applyMetaEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
 			return err
 		}
+		if err := p.matchLinkCode(ctx, tx, ch, e); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -180,6 +183,9 @@ func (p *Processor) applyLINE(ctx context.Context, tx *store.Store, ev *models.W
 			continue
 		}
 		if err := p.applyLINEEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
+			return err
+		}
+		if err := p.matchLINEFollow(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,8 @@ type ProcessorOptions struct {
 	// Backoff is the wait before try n+1 after n failures (default 5s·2^(n-1), at most 10m).
 	Backoff func(failures int) time.Duration
 	Now     func() time.Time // the clock for due times and processed_at (default time.Now)
+	// LinkCodes completes OmniLink links from WhatsApp messages (optional).
+	LinkCodes LinkCodeMatcher
 }
 
 // Processor applies stored deliveries. Any number of processors may run against one database:

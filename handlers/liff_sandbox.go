@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/omnilink/omnilink/internal/apperr"
+	sbui "github.com/omnilink/omnilink/internal/sandbox/ui"
+	liffview "github.com/omnilink/omnilink/views/liff"
+)
+
+// SandboxLinks are the sandbox's LINE app and WhatsApp stand-ins for OmniLink links.
+type SandboxLinks interface {
+	LIFFApp(liffID string) (sbui.LIFFAppVM, error)
+	LIFFSession(liffID, userID string) (sbui.LIFFSession, error)
+	WADraft(ctx context.Context, teamID int64, digits, text string) (sbui.WADraftVM, error)
+}
+
+// sandboxLIFFCookie remembers which simulated LINE user the LINE app stand-in opened a LIFF app as.
+const sandboxLIFFCookie = "sbx_liff"
+
+func (h *Handler) sandboxLinks() (SandboxLinks, error) {
+	s, ok := h.sandbox.(SandboxLinks)
+	if !ok {
+		return nil, apperr.ErrNotFound
+	}
+	return s, nil
+}
+
+// sandboxLIFF plays LINE opening https://liff.line.me/{liffId}?…: choose the LINE user.
+func (h *Handler) sandboxLIFF(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	vm, err := s.LIFFApp(c.Param("liffID"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, liffview.LineApp(h.barePage(c, "liff.sandbox_title"), vm, c.QueryString()))
+}
+
+// sandboxLIFFOpen logs the chosen user in and performs LIFF's redirect to the endpoint URL
+// with the extra query concatenated, as LINE's secondary redirect does.
+func (h *Handler) sandboxLIFFOpen(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	liffID, user := c.Param("liffID"), c.QueryParam("user")
+	if _, err := s.LIFFSession(liffID, user); err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: sandboxLIFFCookie, Value: url.QueryEscape(liffID + "|" + user), Path: "/sandbox/liff",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.cfg.SecureCookies()})
+	q, _ := url.ParseQuery(c.QueryParam("q"))
+	return c.Redirect(http.StatusSeeOther, "/liff/link/"+url.PathEscape(liffID)+"?"+q.Encode())
+}
+
+// sandboxLIFFSession is what the LIFF SDK stand-in asks on init.
+func (h *Handler) sandboxLIFFSession(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	ck, err := c.Cookie(sandboxLIFFCookie)
+	if err != nil {
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "not opened from the sandbox LINE app"})
+	}
+	v, _ := url.QueryUnescape(ck.Value)
+	liffID, user, _ := strings.Cut(v, "|")
+	if liffID != c.Param("liffID") {
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "opened for another LIFF app"})
+	}
+	sess, err := s.LIFFSession(liffID, user)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, sess)
+}
+
+// sandboxWA plays wa.me/{digits}?text=…: the draft, sent as a chosen WhatsApp user.
+func (h *Handler) sandboxWA(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	vm, err := s.WADraft(c.Request().Context(), req(c).User.TeamID, c.Param("digits"), c.QueryParam("text"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, liffview.WhatsAppDraft(h.barePage(c, "liff.sandbox_wa_title"), vm))
+}
+
+// sandboxWASend sends the draft through the simulator and shows the conversation.
+func (h *Handler) sandboxWASend(c echo.Context) error {
+	id, _ := strconv.ParseInt(c.FormValue("account"), 10, 64)
+	a := sbui.Action{ChannelID: id, Customer: c.FormValue("customer"), Kind: sbui.ActText, Text: c.FormValue("text")}
+	back := "/sandbox/simulator?" + url.Values{"account": {c.FormValue("account")}, "customer": {a.Customer}}.Encode()
+	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, a)
+	if err != nil {
+		return h.sandboxDone(c, back, err, "", "")
+	}
+	c.Response().Header().Set(webhookStatusHeader, strconv.Itoa(d.Status))
+	kind, key := d.Outcome()
+	h.flash(c, kind, req(c).Loc.T(key, "URL", d.URL, "Status", d.Status, "Error", d.Err))
+	return c.Redirect(http.StatusSeeOther, back)
+}

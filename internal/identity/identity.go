@@ -1,0 +1,202 @@
+// Package identity puts a team's contacts (one identity on one channel) under one customer:
+// linking two contacts merges their customers by the identity rules, and a merge can be undone
+// from the snapshot it keeps. It runs inside the caller's transaction and knows nothing of HTTP.
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/models"
+)
+
+// Outcome is what a link did.
+type Outcome string
+
+// Link outcomes.
+const (
+	Merged        Outcome = "merged"         // two customers became one
+	AlreadyLinked Outcome = "already_linked" // they were one customer already: nothing changed
+)
+
+// Result is a successful link.
+type Result struct {
+	Outcome    Outcome
+	CustomerID int64 // the customer both contacts now belong to
+	MergeID    int64 // the merge written, when Outcome is Merged
+}
+
+// ConflictKind says which identity rule refused a link.
+type ConflictKind string
+
+// Conflict kinds.
+const (
+	ConflictMemberNo ConflictKind = "member_no" // both customers carry different member numbers
+	ConflictChannel  ConflictKind = "channel"   // both hold a different identity on one channel
+)
+
+// ConflictError is a link the identity rules refuse; nothing was written.
+type ConflictError struct {
+	Kind ConflictKind
+	// HeldBy is the contact that already holds the channel (ConflictChannel).
+	HeldBy int64
+}
+
+// Error describes the conflict, for logs.
+func (e *ConflictError) Error() string {
+	if e.Kind == ConflictChannel {
+		return "identity: the customer already has another identity on that channel (contact " + strconv.FormatInt(e.HeldBy, 10) + ")"
+	}
+	return "identity: the customers carry different member numbers"
+}
+
+// ErrContactNotFound is a contact that is not the team's.
+var ErrContactNotFound = errors.New("identity: contact not found")
+
+// Link puts contacts a and b under one customer inside tx. Customers are locked in id order,
+// so concurrent links of overlapping customers serialise and never deadlock on each other.
+// actor names who asked ("campaign:7", "user:3") for the merge record and the audit log.
+func Link(ctx context.Context, tx *store.Store, teamID, a, b int64, actor string, now time.Time) (Result, error) {
+	if a == b {
+		return Result{}, fmt.Errorf("identity: cannot link a contact to itself")
+	}
+	for _, id := range []int64{a, b} {
+		if _, err := tx.EnsureTeamContactCustomer(ctx, teamID, id); err != nil {
+			return Result{}, err
+		}
+	}
+	// The customers read before the lock may be absorbed by a merge we waited for; read again
+	// under the lock until the contacts' customers are the locked ones.
+	for range 5 {
+		owners, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
+		if err != nil {
+			return Result{}, err
+		}
+		ca, okA := owners[a]
+		cb, okB := owners[b]
+		if !okA || !okB || ca == 0 || cb == 0 {
+			return Result{}, ErrContactNotFound
+		}
+		if ca == cb {
+			return Result{Outcome: AlreadyLinked, CustomerID: ca}, nil
+		}
+		ids := []int64{ca, cb}
+		slices.Sort(ids)
+		locked, err := tx.LockTeamCustomers(ctx, teamID, ids)
+		if err != nil {
+			return Result{}, err
+		}
+		again, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
+		if err != nil {
+			return Result{}, err
+		}
+		if again[a] != ca || again[b] != cb || len(locked) != 2 {
+			continue
+		}
+		return merge(ctx, tx, teamID, locked, actor, now)
+	}
+	return Result{}, errors.New("identity: customers kept changing while linking")
+}
+
+func merge(ctx context.Context, tx *store.Store, teamID int64, pair []models.Customer, actor string, now time.Time) (Result, error) {
+	x, y := pair[0], pair[1]
+	if x.MemberNo != nil && y.MemberNo != nil && *x.MemberNo != *y.MemberNo {
+		return Result{}, &ConflictError{Kind: ConflictMemberNo}
+	}
+	survivor, absorbed := survivorOf(x, y)
+	held, err := tx.ChannelClash(ctx, teamID, survivor.ID, absorbed.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	if held != 0 {
+		return Result{}, &ConflictError{Kind: ConflictChannel, HeldBy: held}
+	}
+	contacts, err := tx.CustomerContactIDs(ctx, teamID, absorbed.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	pointed, err := tx.CustomersMergedInto(ctx, teamID, absorbed.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	snap := models.JSONMap{"contacts": contacts, "merged_into_absorbed": pointed, "survivor_member_no": survivor.MemberNo,
+		"absorbed_member_no": absorbed.MemberNo, "absorbed_display_name": absorbed.DisplayName}
+	m := &models.Merge{TeamID: teamID, SurvivorID: survivor.ID, AbsorbedID: absorbed.ID, Snapshot: snap, Actor: actor}
+	var take *string
+	if survivor.MemberNo == nil {
+		take = absorbed.MemberNo
+	}
+	if err := tx.MergeCustomers(ctx, m, take, now); err != nil {
+		return Result{}, err
+	}
+	if err := tx.AddAudit(ctx, &models.AuditEntry{TeamID: teamID, Action: "customer.merge", Target: "customer:" + strconv.FormatInt(survivor.ID, 10),
+		Detail: models.JSONMap{"merge_id": m.ID, "absorbed": absorbed.ID, "actor": actor, "contacts": contacts}, CreatedAt: now}); err != nil {
+		return Result{}, err
+	}
+	return Result{Outcome: Merged, CustomerID: survivor.ID, MergeID: m.ID}, nil
+}
+
+// survivorOf picks the customer that stays: the one with a member number, else the older.
+func survivorOf(x, y models.Customer) (survivor, absorbed models.Customer) {
+	switch {
+	case x.MemberNo != nil && y.MemberNo == nil:
+		return x, y
+	case y.MemberNo != nil && x.MemberNo == nil:
+		return y, x
+	case y.CreatedAt.Before(x.CreatedAt):
+		return y, x
+	}
+	return x, y
+}
+
+// ErrAlreadyUndone is a merge that was undone before.
+var ErrAlreadyUndone = errors.New("identity: merge already undone")
+
+// Undo restores a merge from its snapshot: the absorbed customer gets its contacts back (those
+// still under the survivor) and the survivor its member number as it was.
+func Undo(ctx context.Context, tx *store.Store, teamID, mergeID int64, actor string, now time.Time) error {
+	m, err := tx.TeamMergeForUpdate(ctx, teamID, mergeID)
+	if err != nil {
+		return err
+	}
+	if m.UndoneAt != nil {
+		return ErrAlreadyUndone
+	}
+	if _, err := tx.LockTeamCustomers(ctx, teamID, sortedPair(m.SurvivorID, m.AbsorbedID)); err != nil {
+		return err
+	}
+	contacts, pointed := ids(m.Snapshot["contacts"]), ids(m.Snapshot["merged_into_absorbed"])
+	var memberNo *string
+	if s, ok := m.Snapshot["survivor_member_no"].(string); ok {
+		memberNo = &s
+	}
+	if err := tx.UndoMerge(ctx, m, contacts, pointed, memberNo, now); err != nil {
+		return err
+	}
+	return tx.AddAudit(ctx, &models.AuditEntry{TeamID: teamID, Action: "customer.merge_undo", Target: "customer:" + strconv.FormatInt(m.SurvivorID, 10),
+		Detail: models.JSONMap{"merge_id": m.ID, "absorbed": m.AbsorbedID, "actor": actor}, CreatedAt: now})
+}
+
+func sortedPair(a, b int64) []int64 {
+	if a > b {
+		return []int64{b, a}
+	}
+	return []int64{a, b}
+}
+
+// ids reads a JSON array of numbers back from a snapshot.
+func ids(v any) []int64 {
+	list, _ := v.([]any)
+	out := make([]int64, 0, len(list))
+	for _, x := range list {
+		if f, ok := x.(float64); ok {
+			out = append(out, int64(f))
+		}
+	}
+	return out
+}

@@ -1,0 +1,723 @@
+package omnilink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnilink/omnilink/internal/apperr"
+	"github.com/omnilink/omnilink/internal/identity"
+	"github.com/omnilink/omnilink/internal/line"
+	"github.com/omnilink/omnilink/internal/messaging"
+	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/models"
+)
+
+// Sender queues a message to a contact (messaging.Service).
+type Sender interface {
+	Send(ctx context.Context, tx *store.Store, req messaging.SendRequest) (messaging.Result, error)
+}
+
+// ModuleSender sends a bot module to a contact (the bot modules' SendModule).
+type ModuleSender interface {
+	SendModule(ctx context.Context, tx *store.Store, teamID, contactID, moduleID int64, idempotencyKey, cause string) (messaging.Result, error)
+}
+
+// TagApplier applies a campaign's tags to a contact and runs the tags' rules (automation.Tags).
+type TagApplier interface {
+	ApplyCampaignTags(ctx context.Context, tx *store.Store, teamID, contactID, campaignID int64, tagIDs []int64) error
+}
+
+// IDTokenVerifier asks LINE whether a raw LIFF ID token is genuine for a LINE Login channel.
+type IDTokenVerifier interface {
+	VerifyIDToken(ctx context.Context, idToken, loginChannelID string) (line.IDToken, error)
+}
+
+// Notifier is told that sends were queued, so the outbox delivers them at once.
+type Notifier interface{ Notify() }
+
+// RuntimeConfig are the addresses links lead to.
+type RuntimeConfig struct {
+	BaseURL string // our origin: cards link to {BaseURL}/l/{token}
+	LiffURL string // LINE's LIFF launcher, https://liff.line.me (the sandbox serves its own)
+	WAURL   string // WhatsApp click-to-chat, https://wa.me
+}
+
+// RuntimeDeps are the runtime's collaborators; Modules and Tags may be nil (not available).
+type RuntimeDeps struct {
+	Store    *store.Store
+	Sender   Sender
+	Modules  ModuleSender
+	Tags     TagApplier
+	Verifier IDTokenVerifier
+	Notify   Notifier
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Runtime runs OmniLink for customers: card links, clicks, linking and the outcomes.
+type Runtime struct {
+	st      *store.Store
+	send    Sender
+	modules ModuleSender
+	tags    TagApplier
+	verify  IDTokenVerifier
+	notify  Notifier
+	log     *slog.Logger
+	now     func() time.Time
+	cfg     RuntimeConfig
+}
+
+// NewRuntime builds the runtime.
+func NewRuntime(d RuntimeDeps, cfg RuntimeConfig) *Runtime {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if cfg.LiffURL == "" {
+		cfg.LiffURL = "https://liff.line.me"
+	}
+	if cfg.WAURL == "" {
+		cfg.WAURL = "https://wa.me"
+	}
+	cfg.LiffURL, cfg.WAURL, cfg.BaseURL = strings.TrimRight(cfg.LiffURL, "/"), strings.TrimRight(cfg.WAURL, "/"), strings.TrimRight(cfg.BaseURL, "/")
+	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, notify: d.Notify,
+		log: d.Log, now: d.Now, cfg: cfg}
+}
+
+// SetModules gives the runtime the bot modules it sends as outcomes; the modules render cards
+// with the runtime's links, so they are built after it.
+func (r *Runtime) SetModules(m ModuleSender) { r.modules = m }
+
+// Errors of card links and of the customer's side, with the spec's wording as i18n keys.
+var (
+	ErrCardDisabled   = &apperr.Error{Status: http.StatusConflict, Key: models.ReasonDisabled.Key()}
+	ErrCardLinkFailed = &apperr.Error{Status: http.StatusConflict, Key: models.ReasonLinkFailed.Key()}
+	// ErrLinkNotExist is every "link does not exist" case; nothing is recorded.
+	ErrLinkNotExist = &apperr.Error{Status: http.StatusNotFound, Key: "click.not_exist"}
+	ErrLinkExpired  = &apperr.Error{Status: http.StatusGone, Key: "click.expired"}
+	// ErrLinkUsed is a token that already linked someone.
+	ErrLinkUsed = &apperr.Error{Status: http.StatusConflict, Key: "click.used"}
+	// ErrIDTokenRejected is an ID token LINE refused (forged, expired, for another channel).
+	ErrIDTokenRejected = &apperr.Error{Status: http.StatusUnauthorized, Key: "liff.id_token_rejected"}
+	// ErrIDTokenReplayed is an ID token that already completed another link.
+	ErrIDTokenReplayed = &apperr.Error{Status: http.StatusConflict, Key: "liff.id_token_replayed"}
+	// ErrLineUnavailable is LINE not answering the verification.
+	ErrLineUnavailable = &apperr.Error{Status: http.StatusServiceUnavailable, Key: "liff.line_unavailable"}
+)
+
+// linkCtx is a token with everything a link needs, checked against the six "does not exist" cases.
+type linkCtx struct {
+	tok            *models.LinkToken
+	camp           *models.Campaign
+	source, target *models.Channel
+}
+
+// resolve loads what a token points at; each way the link cannot work is ErrLinkNotExist.
+// After the click a campaign disabled meanwhile is a failure reason, not a missing link:
+// completing passes disabledOK and records it.
+func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.LinkToken, disabledOK bool) (*linkCtx, error) {
+	camp, err := st.CampaignAny(ctx, tok.TeamID, tok.CampaignID)
+	if err != nil || camp.DeletedAt != nil || (camp.Status != models.CampaignEnabled && !disabledOK) {
+		return nil, ErrLinkNotExist
+	}
+	src, err := st.Channel(ctx, tok.TeamID, camp.SourceChannelID)
+	if err != nil || src.Status == models.ChannelDisconnected {
+		return nil, ErrLinkNotExist
+	}
+	contact, err := st.TeamContact(ctx, tok.TeamID, tok.SourceContactID)
+	if err != nil || contact.ChannelID != src.ID {
+		return nil, ErrLinkNotExist
+	}
+	tgt, err := st.Channel(ctx, tok.TeamID, camp.TargetChannelID)
+	if err != nil || tgt.Status == models.ChannelDisconnected || !tgt.Platform.CanBeTarget() {
+		return nil, ErrLinkNotExist
+	}
+	if tgt.Platform == models.LINE && tgt.Settings.LiffID == "" {
+		return nil, ErrLinkNotExist
+	}
+	return &linkCtx{tok: tok, camp: camp, source: src, target: tgt}, nil
+}
+
+// linkExists applies the six "does not exist" cases to a click's one-query context; resolve
+// applies the same rules where the full rows are loaded.
+func linkExists(lx *store.LinkContext) bool {
+	live := func(st *models.ChannelStatus) bool { return st != nil && *st != models.ChannelDisconnected }
+	switch {
+	case lx.CampaignDeleted || lx.CampaignStatus != models.CampaignEnabled:
+		return false
+	case !live(lx.SourceStatus) || lx.ContactChannelID == nil || *lx.ContactChannelID != lx.SourceChannelID:
+		return false
+	case !live(lx.TargetStatus) || !lx.TargetPlatform.CanBeTarget():
+		return false
+	case lx.TargetPlatform == models.LINE && lx.TargetSettings.LiffID == "":
+		return false
+	}
+	return true
+}
+
+// CardLink mints a link token for (campaign, source contact) inside tx and returns the card's
+// button URL, {BASE_URL}/l/{token}; the participation records "card sent".
+func (r *Runtime) CardLink(ctx context.Context, tx *store.Store, teamID, campaignID, contactID int64) (string, error) {
+	camp, err := tx.Campaign(ctx, teamID, campaignID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrCardLinkFailed
+	} else if err != nil {
+		return "", err
+	}
+	if camp.Status != models.CampaignEnabled {
+		return "", ErrCardDisabled
+	}
+	src, err1 := tx.Channel(ctx, teamID, camp.SourceChannelID)
+	tgt, err2 := tx.Channel(ctx, teamID, camp.TargetChannelID)
+	if err1 != nil || err2 != nil || src.Status == models.ChannelDisconnected || tgt.Status == models.ChannelDisconnected ||
+		(tgt.Platform == models.LINE && tgt.Settings.LiffID == "") {
+		return "", ErrCardLinkFailed
+	}
+	contact, err := tx.TeamContact(ctx, teamID, contactID)
+	if err != nil || contact.ChannelID != src.ID {
+		return "", ErrCardLinkFailed
+	}
+	now := r.now()
+	raw, hash := newToken()
+	t := &models.LinkToken{TeamID: teamID, CampaignID: camp.ID, SourceContactID: contactID, TokenHash: hash,
+		CreatedAt: now, ExpiresAt: now.Add(camp.TokenTTL())}
+	if tgt.Platform == models.WhatsApp {
+		code := newCode()
+		t.WACode = &code
+	}
+	if err := tx.CreateLinkToken(ctx, t); err != nil {
+		return "", err
+	}
+	return r.cfg.BaseURL + "/l/" + raw, nil
+}
+
+// ClickKind is what the click page does.
+type ClickKind string
+
+// Click outcomes.
+const (
+	ClickRedirect   ClickKind = "redirect"    // straight on to LIFF or wa.me
+	ClickFBAndroid  ClickKind = "fb_android"  // Facebook's Android in-app browser cannot open LINE
+	ClickIOSInApp   ClickKind = "ios_in_app"  // Facebook/Instagram on iOS: open in the external browser
+	ClickDesktop    ClickKind = "desktop"     // scan the QR code with the phone
+	ClickNotExist   ClickKind = "not_exist"   // the six "does not exist" cases
+	ClickExpired    ClickKind = "expired"     // past the campaign's token lifetime
+	ClickUsed       ClickKind = "used"        // already linked
+	ClickBadRequest ClickKind = "bad_request" // not a token at all
+)
+
+// Click is where a tapped card sends the customer. It never says whose link it is.
+type Click struct {
+	Kind      ClickKind
+	Target    models.Platform
+	NextURL   string // LIFF or wa.me
+	LinkURL   string // this link itself, for copy / QR / open in browser
+	IntentURL string // Android intent hand-off to the LINE app (Facebook on Android)
+}
+
+// ClickLink records a tap on a card's button and decides where the customer goes next.
+func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, error) {
+	hash, ok := ParseToken(raw)
+	if !ok {
+		return Click{Kind: ClickNotExist}, nil
+	}
+	lx, err := r.st.LinkContextByHashSystem(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return Click{Kind: ClickNotExist}, nil
+	} else if err != nil {
+		return Click{}, err
+	}
+	if !linkExists(lx) {
+		return Click{Kind: ClickNotExist}, nil
+	}
+	tok := &lx.Token
+	lc := &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
+		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID, Settings: lx.TargetSettings}}
+	now := r.now()
+	if tok.UsedAt != nil {
+		return Click{Kind: ClickUsed, Target: lc.target.Platform}, nil
+	}
+	if !now.Before(tok.ExpiresAt) {
+		return Click{Kind: ClickExpired, Target: lc.target.Platform}, nil
+	}
+	d := DetectDevice(userAgent)
+	c := Click{Target: lc.target.Platform, LinkURL: r.cfg.BaseURL + "/l/" + raw}
+	if lc.target.Platform == models.LINE {
+		c.NextURL = r.cfg.LiffURL + "/" + url.PathEscape(lc.target.Settings.LiffID) + "?t=" + url.QueryEscape(raw)
+	} else {
+		c.NextURL = r.waURL(lc)
+	}
+	switch {
+	case d.Kind == DeviceDesktop:
+		c.Kind = ClickDesktop
+	case lc.target.Platform == models.LINE && d.InApp == InAppFacebook && d.OS == OSAndroid:
+		c.Kind = ClickFBAndroid
+		c.IntentURL = intentURL(c.NextURL)
+	case lc.target.Platform == models.LINE && d.OS == OSiOS && (d.InApp == InAppFacebook || d.InApp == InAppInsta):
+		c.Kind = ClickIOSInApp
+	default:
+		c.Kind = ClickRedirect
+	}
+	err = r.st.RecordLinkClick(ctx, tok.TeamID, tok.CampaignID, tok.SourceContactID,
+		store.ClickFacts{Device: d.Kind, OS: d.OS, InApp: d.InApp, Opened: c.Kind == ClickRedirect}, now)
+	return c, err
+}
+
+// waURL is the click-to-chat link with the campaign's message and the code prefilled.
+func (r *Runtime) waURL(lc *linkCtx) string {
+	digits := onlyDigits(lc.target.Settings.DisplayNumber)
+	if digits == "" {
+		digits = onlyDigits(lc.target.ExternalID)
+	}
+	text := strings.TrimSpace(lc.camp.WAMessage)
+	code := ""
+	if lc.tok.WACode != nil {
+		code = *lc.tok.WACode
+	}
+	if text != "" {
+		text += "\n"
+	}
+	text += code
+	return r.cfg.WAURL + "/" + digits + "?text=" + url.QueryEscape(text)
+}
+
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// intentURL hands an https URL to the LINE app on Android, falling back to the URL itself.
+// Community-reported, not documented by LINE: the page always shows visible fallbacks too.
+func intentURL(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	return "intent://" + u.Host + u.RequestURI() + "#Intent;scheme=" + u.Scheme + ";package=jp.naver.line.android;S.browser_fallback_url=" +
+		url.QueryEscape(next) + ";end"
+}
+
+// LinkStatus is the answer the LIFF page gets.
+type LinkStatus string
+
+// LIFF answers.
+const (
+	StatusLinked         LinkStatus = "linked"
+	StatusFailed         LinkStatus = "failed"
+	StatusFriendRequired LinkStatus = "friend_required"
+)
+
+// LinkResult is what became of a submission.
+type LinkResult struct {
+	Status       LinkStatus
+	Reason       models.FailureReason // when failed
+	AddFriendURL string               // when friend_required
+	Lang         string               // the LINE user's language, when known
+}
+
+// LIFFSubmission is what the LIFF page posts: the raw token and LINE's raw ID token, and
+// whether the page found the user is not a friend (then only the visit is recorded).
+type LIFFSubmission struct {
+	Token         string
+	IDToken       string
+	NotFriend     bool
+	LineUserAgent string
+}
+
+// LinkLIFF completes a link from the LIFF page: the ID token is verified with LINE for the
+// target channel's LINE Login channel, and its subject becomes the target contact.
+func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, error) {
+	hash, ok := ParseToken(in.Token)
+	if !ok {
+		return LinkResult{}, ErrLinkNotExist
+	}
+	if in.IDToken == "" || len(in.IDToken) > 4096 {
+		return LinkResult{}, ErrIDTokenRejected
+	}
+	tok, err := r.st.LinkTokenByHashSystem(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return LinkResult{}, ErrLinkNotExist
+	} else if err != nil {
+		return LinkResult{}, err
+	}
+	lc, err := r.resolve(ctx, r.st, tok, true)
+	if err != nil {
+		return LinkResult{}, err
+	}
+	if lc.target.Platform != models.LINE || lc.target.Settings.LoginChannelID == "" {
+		return LinkResult{}, ErrLinkNotExist
+	}
+	if tok.UsedAt == nil && !r.now().Before(tok.ExpiresAt) {
+		return LinkResult{}, ErrLinkExpired
+	}
+	idt, err := r.verify.VerifyIDToken(ctx, in.IDToken, lc.target.Settings.LoginChannelID)
+	var ite *line.IDTokenError
+	switch {
+	case errors.As(err, &ite):
+		return LinkResult{}, ErrIDTokenRejected.Wrap(err)
+	case err != nil:
+		return LinkResult{}, ErrLineUnavailable.Wrap(err)
+	}
+	if in.NotFriend {
+		return r.friendRequired(ctx, lc, idt)
+	}
+	var res LinkResult
+	err = r.st.WithTx(ctx, func(tx *store.Store) error {
+		targetID, created, err := upsertTarget(ctx, tx, lc.target, idt.Sub, idt.Name)
+		if err != nil {
+			return err
+		}
+		res, err = r.complete(ctx, tx, lc, targetID, created, hashIDToken(in.IDToken), idt.Sub)
+		return err
+	})
+	if err == nil && r.notify != nil {
+		r.notify.Notify()
+	}
+	return res, err
+}
+
+// friendRequired records that the customer reached LIFF but is not a friend (or blocked):
+// nothing is sent and nothing is linked now.
+func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDToken) (LinkResult, error) {
+	err := r.st.WithTx(ctx, func(tx *store.Store) error {
+		a, err := tx.LinkAttemptForUpdate(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID)
+		if err != nil {
+			return err
+		}
+		now := r.now()
+		if a.FriendRequiredAt == nil {
+			a.FriendRequiredAt = &now
+		}
+		a.LiffVerifiedAt, a.LiffUserID, a.UpdatedAt = &now, idt.Sub, now
+		return tx.SaveLinkAttempt(ctx, a)
+	})
+	basic := strings.TrimPrefix(lc.target.Settings.BasicID, "@")
+	return LinkResult{Status: StatusFriendRequired, AddFriendURL: "https://line.me/R/ti/p/%40" + url.PathEscape(basic)}, err
+}
+
+func upsertTarget(ctx context.Context, tx *store.Store, ch *models.Channel, externalID, name string) (int64, bool, error) {
+	return tx.UpsertContact(ctx, store.ContactActivity{TeamID: ch.TeamID, ChannelID: ch.ID, ExternalUserID: externalID, Name: name})
+}
+
+// complete links the token's source contact to targetID inside tx and queues the outcome.
+// The participation's row lock makes concurrent completions of one pair (one token or two)
+// happen one after the other: the first links, the rest see it done.
+func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, targetID int64, created bool, idHash []byte, lineUser string) (LinkResult, error) {
+	a, err := tx.LinkAttemptForUpdate(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID)
+	if err != nil {
+		return LinkResult{}, err
+	}
+	if a.Status == models.AttemptLinked {
+		if a.TargetContactID != nil && *a.TargetContactID == targetID {
+			return LinkResult{Status: StatusLinked}, nil
+		}
+		return LinkResult{}, ErrLinkUsed
+	}
+	if idHash != nil {
+		used, err := tx.IDTokenUsed(ctx, idHash)
+		if err != nil {
+			return LinkResult{}, err
+		}
+		if used {
+			return LinkResult{}, ErrIDTokenReplayed
+		}
+	}
+	now := r.now()
+	if a.FirstClickedAt == nil {
+		a.FirstClickedAt = &now
+	}
+	a.TargetContactID, a.UpdatedAt = &targetID, now
+	if lineUser != "" {
+		a.LiffVerifiedAt, a.LiffUserID = &now, lineUser
+	}
+	camp, err := tx.Campaign(ctx, lc.tok.TeamID, lc.tok.CampaignID)
+	if err != nil {
+		return LinkResult{}, ErrLinkNotExist
+	}
+	lc.camp = camp
+	if camp.Status != models.CampaignEnabled {
+		return r.fail(ctx, tx, lc, a, models.ReasonDisabled, "")
+	}
+	if _, err := tx.TeamContact(ctx, lc.tok.TeamID, lc.tok.SourceContactID); err != nil {
+		return r.fail(ctx, tx, lc, a, models.ReasonSourceNotFound, "")
+	}
+	linked, err := identity.Link(ctx, tx, lc.tok.TeamID, lc.tok.SourceContactID, targetID, "campaign:"+strconv.FormatInt(camp.ID, 10), now)
+	var ce *identity.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		return r.fail(ctx, tx, lc, a, models.ReasonMemberConflict, ce.Error())
+	case errors.Is(err, identity.ErrContactNotFound):
+		return r.fail(ctx, tx, lc, a, models.ReasonTargetNotFound, "")
+	case err != nil:
+		return LinkResult{}, err
+	}
+	a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.TargetCreated = models.AttemptLinked, "", "", &now, created
+	a.IDTokenHash = idHash
+	if err := tx.SaveLinkAttempt(ctx, a); err != nil {
+		if isIDTokenReplay(err) {
+			return LinkResult{}, ErrIDTokenReplayed
+		}
+		return LinkResult{}, err
+	}
+	if err := tx.UseLinkTokensOfPair(ctx, camp.ID, lc.tok.SourceContactID, now); err != nil {
+		return LinkResult{}, err
+	}
+	r.outcomeSuccess(ctx, tx, lc, a, targetID, linked)
+	return LinkResult{Status: StatusLinked}, nil
+}
+
+func isIDTokenReplay(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "link_attempts_id_token_hash_key")
+}
+
+// fail records a failure reason and queues the optional failure message on the source channel.
+func (r *Runtime) fail(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, reason models.FailureReason, detail string) (LinkResult, error) {
+	now := r.now()
+	a.Status, a.Reason, a.ReasonDetail, a.CompletedAt = models.AttemptFailed, reason, detail, &now
+	if err := tx.SaveLinkAttempt(ctx, a); err != nil {
+		return LinkResult{}, err
+	}
+	key := fmt.Sprintf("campaign:%d:attempt:%d:failure:%s", lc.camp.ID, a.ID, reason)
+	r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source")
+	return LinkResult{Status: StatusFailed, Reason: reason}, nil
+}
+
+// outcomeSuccess queues the success messages and applies the tags. Platform refusals are not
+// failure reasons: what could not be done goes to the campaign's activity log.
+func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, targetID int64, linked identity.Result) {
+	base := fmt.Sprintf("campaign:%d:attempt:%d:", lc.camp.ID, a.ID)
+	r.action(ctx, tx, lc.camp, targetID, lc.camp.SuccessTarget, base+"success_target", "success_target")
+	r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.SuccessSource, base+"success_source", "success_source")
+	for _, t := range []struct {
+		contact int64
+		ids     models.IDList
+		which   string
+	}{{lc.tok.SourceContactID, lc.camp.TagsSource, "tags_source"}, {targetID, lc.camp.TagsTarget, "tags_target"}} {
+		if len(t.ids) == 0 {
+			continue
+		}
+		if r.tags == nil {
+			r.activity(ctx, tx, lc.camp, t.which, "tags_not_applied", "tags not available")
+			continue
+		}
+		if err := r.savepoint(ctx, tx, func(tx *store.Store) error {
+			return r.tags.ApplyCampaignTags(ctx, tx, lc.camp.TeamID, t.contact, lc.camp.ID, t.ids)
+		}); err != nil {
+			r.activity(ctx, tx, lc.camp, t.which, "tags_failed", err.Error())
+		}
+	}
+	r.activity(ctx, tx, lc.camp, "link", "linked", fmt.Sprintf("attempt %d, customer %d (%s)", a.ID, linked.CustomerID, linked.Outcome))
+}
+
+// action sends one configured success or failure message to a contact.
+func (r *Runtime) action(ctx context.Context, tx *store.Store, camp *models.Campaign, contactID int64, act models.Action, key, which string) {
+	cause := "campaign:" + strconv.FormatInt(camp.ID, 10) + ":" + which
+	var res messaging.Result
+	var err error
+	switch act.Kind {
+	case models.ActionText:
+		if r.send == nil {
+			r.activity(ctx, tx, camp, which, "skipped", "sending not available")
+			return
+		}
+		err = r.savepoint(ctx, tx, func(tx *store.Store) error {
+			res, err = r.send.Send(ctx, tx, messaging.SendRequest{TeamID: camp.TeamID, ContactID: contactID,
+				Content: models.TextContent(act.Text), IdempotencyKey: key, Cause: cause, Automated: true})
+			return err
+		})
+	case models.ActionModule:
+		if r.modules == nil || act.ModuleID == nil {
+			r.activity(ctx, tx, camp, which, "skipped", "modules not available")
+			return
+		}
+		err = r.savepoint(ctx, tx, func(tx *store.Store) error {
+			res, err = r.modules.SendModule(ctx, tx, camp.TeamID, contactID, *act.ModuleID, key, cause)
+			return err
+		})
+	default:
+		return
+	}
+	switch {
+	case err != nil:
+		r.activity(ctx, tx, camp, which, "send_failed", err.Error())
+	case res.Outcome != models.SendQueued && !res.Duplicate:
+		r.activity(ctx, tx, camp, which, string(res.Outcome), "")
+	}
+}
+
+// savepoint runs fn in a nested transaction, so a failed send or tag does not void the link.
+func (r *Runtime) savepoint(ctx context.Context, tx *store.Store, fn func(tx *store.Store) error) error {
+	return tx.WithTx(ctx, fn)
+}
+
+// activity writes one line of the campaign's activity log.
+func (r *Runtime) activity(ctx context.Context, tx *store.Store, camp *models.Campaign, what, outcome, detail string) {
+	err := tx.AddAudit(ctx, &models.AuditEntry{TeamID: camp.TeamID, Action: "campaign.activity", Target: target(camp.ID),
+		Detail: models.JSONMap{"what": what, "outcome": outcome, "detail": truncate(detail, 300)}, CreatedAt: r.now()})
+	if err != nil {
+		r.log.Warn("campaign activity not recorded", "campaign", camp.ID, "error", err)
+	}
+}
+
+// MatchWhatsApp links the sender of an inbound WhatsApp message when the message carries the
+// code of an open link whose campaign targets this number; anything else does nothing. It runs
+// in the webhook's transaction; contactID is the sender's contact on ch.
+func (r *Runtime) MatchWhatsApp(ctx context.Context, tx *store.Store, ch *models.Channel, contactID int64, text string) error {
+	if ch.Platform != models.WhatsApp {
+		return nil
+	}
+	code := FindCode(text)
+	if code == "" {
+		return nil
+	}
+	tok, err := tx.OpenLinkTokenByCodeSystem(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if tok.TeamID != ch.TeamID || !r.now().Before(tok.ExpiresAt) {
+		return nil
+	}
+	lc, err := r.resolve(ctx, tx, tok, true)
+	if err != nil || lc.target.ID != ch.ID {
+		return nil
+	}
+	_, err = r.complete(ctx, tx, lc, contactID, false, nil, "")
+	if errors.Is(err, ErrLinkUsed) {
+		return nil
+	}
+	if err == nil && r.notify != nil {
+		r.notify.Notify()
+	}
+	return err
+}
+
+// ContactChoice is a source-channel contact the console can send a card to.
+type ContactChoice struct {
+	ID   int64
+	Name string
+	Ext  string
+}
+
+// SourceContacts lists contacts of the campaign's source channel for "send to a contact".
+func (r *Runtime) SourceContacts(ctx context.Context, teamID, campaignID int64) ([]ContactChoice, error) {
+	camp, err := r.st.Campaign(ctx, teamID, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := r.st.TeamContactsOnChannel(ctx, teamID, camp.SourceChannelID, 200)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ContactChoice, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, ContactChoice{ID: c.ID, Name: c.Name, Ext: c.ExternalUserID})
+	}
+	return out, nil
+}
+
+// SendCard sends the campaign's card to one of its source channel's contacts from the console.
+func (r *Runtime) SendCard(ctx context.Context, actor *models.User, campaignID, contactID int64) (messaging.Result, error) {
+	var res messaging.Result
+	err := r.st.WithTx(ctx, func(tx *store.Store) error {
+		camp, err := tx.Campaign(ctx, actor.TeamID, campaignID)
+		if err != nil {
+			return err
+		}
+		link, err := r.CardLink(ctx, tx, actor.TeamID, campaignID, contactID)
+		if err != nil {
+			return err
+		}
+		content, err := r.CardContent(ctx, tx, camp, link)
+		if err != nil {
+			return err
+		}
+		if r.send == nil {
+			return apperr.ErrInternal
+		}
+		res, err = r.send.Send(ctx, tx, messaging.SendRequest{TeamID: actor.TeamID, ContactID: contactID, Content: content,
+			IdempotencyKey: "card:" + link[strings.LastIndex(link, "/")+1:], Cause: "campaign:" + strconv.FormatInt(campaignID, 10) + ":card",
+			Automated: false})
+		if err != nil {
+			return err
+		}
+		return tx.AddAudit(ctx, &models.AuditEntry{TeamID: actor.TeamID, ActorUserID: &actor.ID, Action: "campaign.card_sent",
+			Target: target(campaignID), Detail: models.JSONMap{"contact": contactID, "outcome": string(res.Outcome)}, CreatedAt: r.now()})
+	})
+	if err == nil && r.notify != nil {
+		r.notify.Notify()
+	}
+	return res, err
+}
+
+// CardContent is the campaign's card as a message: image, title, text and the link button.
+func (r *Runtime) CardContent(ctx context.Context, st *store.Store, camp *models.Campaign, link string) (models.Content, error) {
+	b := models.Block{Kind: models.BlockCard, Title: camp.Card.Title, Text: camp.Card.Text,
+		Buttons: []models.Button{{Kind: models.ButtonURL, Label: camp.Card.Button, URL: link}}}
+	if camp.Card.MediaID != nil {
+		m, err := st.Media(ctx, camp.TeamID, *camp.Card.MediaID)
+		if err == nil {
+			hash := m.CardHash
+			// Facebook and Instagram cards show a 1:1 image: send the centre crop.
+			if src, err := st.Channel(ctx, camp.TeamID, camp.SourceChannelID); err == nil && src.Platform.ViaFacebookLogin() {
+				hash = m.SquareHash
+			}
+			b.ImageURL = r.cfg.BaseURL + "/media/" + hash + "." + models.MimeExt(m.Mime)
+		}
+	}
+	return models.Content{Blocks: []models.Block{b}}, nil
+}
+
+// FailUnfinished closes participations that were clicked but whose cards all expired unused:
+// they count as failures with no stored reason, as the statistics show them.
+func (r *Runtime) FailUnfinished(ctx context.Context) (int64, error) {
+	return r.st.FailUnfinishedAttemptsSystem(ctx, r.now())
+}
+
+// FollowGrace is how long after a verified LIFF visit a follow still completes the link.
+const FollowGrace = 30 * time.Minute
+
+// MatchLINEFollow completes, for campaigns that opted in, the links of a LINE user who met the
+// add-friend screen and has now followed the target account; contactID is that user's contact
+// on ch. It runs in the webhook's transaction.
+func (r *Runtime) MatchLINEFollow(ctx context.Context, tx *store.Store, ch *models.Channel, contactID int64, lineUserID string, at time.Time) error {
+	if ch.Platform != models.LINE || lineUserID == "" {
+		return nil
+	}
+	cands, err := tx.TeamFollowCandidates(ctx, ch.TeamID, ch.ID, lineUserID, at.Add(-FollowGrace))
+	if err != nil || len(cands) == 0 {
+		return err
+	}
+	for _, c := range cands {
+		tok, err := tx.LinkTokenSystem(ctx, c.LastTokenID)
+		if err != nil || tok.TeamID != ch.TeamID {
+			continue
+		}
+		lc, err := r.resolve(ctx, tx, tok, true)
+		if err != nil || lc.target.ID != ch.ID {
+			continue
+		}
+		if _, err := r.complete(ctx, tx, lc, contactID, false, nil, lineUserID); err != nil && !errors.Is(err, ErrLinkUsed) {
+			return err
+		}
+	}
+	if r.notify != nil {
+		r.notify.Notify()
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// TeamContactCustomerIDs maps the given contacts of a team to their customers (team-scoped);
+// contacts of other teams are absent.
+func (s *Store) TeamContactCustomerIDs(ctx context.Context, teamID int64, contactIDs []int64) (map[int64]int64, error) {
+	var rows []struct {
+		ID         int64
+		CustomerID *int64
+	}
+	if err := s.q(ctx).Raw(`SELECT id, customer_id FROM contacts WHERE team_id = ? AND id IN ?`, teamID, contactIDs).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := map[int64]int64{}
+	for _, r := range rows {
+		if r.CustomerID != nil {
+			out[r.ID] = *r.CustomerID
+		} else {
+			out[r.ID] = 0
+		}
+	}
+	return out, nil
+}
+
+// EnsureTeamContactCustomer gives a team's contact a customer of its own when it has none
+// (contacts made before customers existed) and returns the customer id.
+func (s *Store) EnsureTeamContactCustomer(ctx context.Context, teamID, contactID int64) (int64, error) {
+	var id int64
+	err := s.q(ctx).Raw(`WITH c AS (SELECT id, name FROM contacts WHERE team_id = ? AND id = ? AND customer_id IS NULL FOR UPDATE),
+		cu AS (INSERT INTO customers (team_id, display_name) SELECT ?, name FROM c RETURNING id)
+		UPDATE contacts SET customer_id = (SELECT id FROM cu) WHERE id = (SELECT id FROM c) RETURNING customer_id`,
+		teamID, contactID, teamID).Scan(&id).Error
+	if err != nil || id != 0 {
+		return id, err
+	}
+	err = s.q(ctx).Raw(`SELECT coalesce(customer_id, 0) FROM contacts WHERE team_id = ? AND id = ?`, teamID, contactID).Scan(&id).Error
+	return id, err
+}
+
+// LockTeamCustomers locks the team's customers with the given ids in id order (the one order
+// every merge takes, so two merges never wait on each other in a circle) and returns them.
+func (s *Store) LockTeamCustomers(ctx context.Context, teamID int64, ids []int64) ([]models.Customer, error) {
+	var out []models.Customer
+	err := s.q(ctx).Raw(`SELECT * FROM customers WHERE team_id = ? AND id IN ? ORDER BY id FOR UPDATE`, teamID, ids).Scan(&out).Error
+	return out, err
+}
+
+// ChannelClash finds a channel on which both customers hold a different contact, returning
+// the absorbed side's contact id (0 when there is none).
+func (s *Store) ChannelClash(ctx context.Context, teamID, a, b int64) (heldBy int64, err error) {
+	err = s.q(ctx).Raw(`SELECT x.id FROM contacts x JOIN contacts y ON y.channel_id = x.channel_id AND y.id <> x.id
+		WHERE x.team_id = ? AND x.customer_id = ? AND y.customer_id = ? ORDER BY x.id LIMIT 1`, teamID, a, b).Scan(&heldBy).Error
+	return heldBy, err
+}
+
+// CustomerContactIDs lists the team's contacts under a customer.
+func (s *Store) CustomerContactIDs(ctx context.Context, teamID, customerID int64) ([]int64, error) {
+	var ids []int64
+	err := s.q(ctx).Raw(`SELECT id FROM contacts WHERE team_id = ? AND customer_id = ? ORDER BY id`, teamID, customerID).Scan(&ids).Error
+	return ids, err
+}
+
+// CustomersMergedInto lists the customers that point at customerID.
+func (s *Store) CustomersMergedInto(ctx context.Context, teamID, customerID int64) ([]int64, error) {
+	var ids []int64
+	err := s.q(ctx).Raw(`SELECT id FROM customers WHERE team_id = ? AND merged_into = ? ORDER BY id`, teamID, customerID).Scan(&ids).Error
+	return ids, err
+}
+
+// MergeCustomers moves every contact of absorbed to survivor, points absorbed (and whatever
+// pointed at it) to survivor, takes the absorbed member number when the survivor has none,
+// and records the merge with its snapshot.
+func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *string, now time.Time) error {
+	q := s.q(ctx)
+	if err := q.Exec(`UPDATE contacts SET customer_id = ?, updated_at = ? WHERE team_id = ? AND customer_id = ?`,
+		m.SurvivorID, now, m.TeamID, m.AbsorbedID).Error; err != nil {
+		return err
+	}
+	if err := q.Exec(`UPDATE customers SET merged_into = ?, updated_at = ? WHERE team_id = ? AND (id = ? OR merged_into = ?)`,
+		m.SurvivorID, now, m.TeamID, m.AbsorbedID, m.AbsorbedID).Error; err != nil {
+		return err
+	}
+	if memberNo != nil {
+		if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ? AND member_no IS NULL`,
+			*memberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
+			return err
+		}
+	}
+	m.CreatedAt = now
+	return q.Create(m).Error
+}
+
+// TeamMergeForUpdate loads and locks one of a team's merges.
+func (s *Store) TeamMergeForUpdate(ctx context.Context, teamID, id int64) (*models.Merge, error) {
+	var out []models.Merge
+	if err := s.q(ctx).Raw(`SELECT * FROM merges WHERE team_id = ? AND id = ? FOR UPDATE`, teamID, id).Scan(&out).Error; err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return &out[0], nil
+}
+
+// UndoMerge puts the snapshot's contacts and customers back under absorbed and marks the merge undone.
+func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointed []int64, survivorMemberNo *string, now time.Time) error {
+	q := s.q(ctx)
+	if len(contacts) > 0 {
+		if err := q.Exec(`UPDATE contacts SET customer_id = ?, updated_at = ? WHERE team_id = ? AND id IN ? AND customer_id = ?`,
+			m.AbsorbedID, now, m.TeamID, contacts, m.SurvivorID).Error; err != nil {
+			return err
+		}
+	}
+	if err := q.Exec(`UPDATE customers SET merged_into = NULL, updated_at = ? WHERE team_id = ? AND id = ?`, now, m.TeamID, m.AbsorbedID).Error; err != nil {
+		return err
+	}
+	if len(pointed) > 0 {
+		if err := q.Exec(`UPDATE customers SET merged_into = ?, updated_at = ? WHERE team_id = ? AND id IN ?`, m.AbsorbedID, now, m.TeamID, pointed).Error; err != nil {
+			return err
+		}
+	}
+	if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ?`, survivorMemberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
+		return err
+	}
+	return q.Exec(`UPDATE merges SET undone_at = ? WHERE id = ?`, now, m.ID).Error
+}

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// CreateLinkToken stores a minted token (its hash) and records "card sent" on the
+// participation of its campaign and source contact, creating the participation if needed.
+func (s *Store) CreateLinkToken(ctx context.Context, t *models.LinkToken) error {
+	if err := s.q(ctx).Create(t).Error; err != nil {
+		return err
+	}
+	return s.q(ctx).Exec(`INSERT INTO link_attempts (team_id, campaign_id, source_contact_id, last_token_id, card_sent_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (campaign_id, source_contact_id) DO UPDATE SET last_token_id = EXCLUDED.last_token_id,
+			card_sent_at = coalesce(link_attempts.card_sent_at, EXCLUDED.card_sent_at), updated_at = now()`,
+		t.TeamID, t.CampaignID, t.SourceContactID, t.ID, t.CreatedAt).Error
+}
+
+// LinkTokenByHashSystem finds a token by its hash, system-wide: the hash itself is the
+// capability a customer's link carries.
+func (s *Store) LinkTokenByHashSystem(ctx context.Context, hash []byte) (*models.LinkToken, error) {
+	return first[models.LinkToken](s.q(ctx).Where("token_hash = ?", hash))
+}
+
+// OpenLinkTokenByCodeSystem finds the open token carrying a WhatsApp code, system-wide (the
+// caller checks that the message came to the campaign's target number).
+func (s *Store) OpenLinkTokenByCodeSystem(ctx context.Context, code string) (*models.LinkToken, error) {
+	return first[models.LinkToken](s.q(ctx).Where("wa_code = ? AND used_at IS NULL", code))
+}
+
+// LinkAttemptForUpdate loads and locks the team's participation of one campaign and source
+// contact: every completion of the pair takes this lock first, so it completes once.
+func (s *Store) LinkAttemptForUpdate(ctx context.Context, teamID, campaignID, sourceContactID int64) (*models.LinkAttempt, error) {
+	var out []models.LinkAttempt
+	err := s.q(ctx).Raw(`SELECT * FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ? FOR UPDATE`,
+		teamID, campaignID, sourceContactID).Scan(&out).Error
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return &out[0], nil
+}
+
+// TeamLinkAttempt loads the team's participation of one campaign and source contact.
+func (s *Store) TeamLinkAttempt(ctx context.Context, teamID, campaignID, sourceContactID int64) (*models.LinkAttempt, error) {
+	return first[models.LinkAttempt](s.q(ctx).Where("team_id = ? AND campaign_id = ? AND source_contact_id = ?", teamID, campaignID, sourceContactID))
+}
+
+// ClickFacts is what the first click tells about the customer's device.
+type ClickFacts struct {
+	Device, OS, InApp string
+	Opened            bool // the click sent the customer on to the target (LIFF or wa.me)
+}
+
+// RecordLinkClick stamps the first click (the participation) and the device of that click,
+// and the first time the customer was sent on to the target.
+func (s *Store) RecordLinkClick(ctx context.Context, teamID, campaignID, sourceContactID int64, f ClickFacts, now time.Time) error {
+	var opened *time.Time
+	if f.Opened {
+		opened = &now
+	}
+	return s.q(ctx).Exec(`UPDATE link_attempts SET
+			device = CASE WHEN first_clicked_at IS NULL THEN ? ELSE device END,
+			os = CASE WHEN first_clicked_at IS NULL THEN ? ELSE os END,
+			in_app = CASE WHEN first_clicked_at IS NULL THEN ? ELSE in_app END,
+			first_clicked_at = coalesce(first_clicked_at, ?),
+			opened_at = coalesce(opened_at, ?::timestamptz),
+			updated_at = ?
+		WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ?`,
+		f.Device, f.OS, f.InApp, now, opened, now, teamID, campaignID, sourceContactID).Error
+}
+
+// SaveLinkAttempt writes a locked participation back.
+func (s *Store) SaveLinkAttempt(ctx context.Context, a *models.LinkAttempt) error {
+	return s.q(ctx).Save(a).Error
+}
+
+// UseLinkToken marks a token used (the link succeeded through it).
+func (s *Store) UseLinkToken(ctx context.Context, id int64, now time.Time) error {
+	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = coalesce(used_at, ?) WHERE id = ?`, now, id).Error
+}
+
+// UseLinkTokensOfPair marks every token of a campaign and source contact used: after success
+// no other card of the pair links anyone else.
+func (s *Store) UseLinkTokensOfPair(ctx context.Context, campaignID, sourceContactID int64, now time.Time) error {
+	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = ? WHERE campaign_id = ? AND source_contact_id = ? AND used_at IS NULL`,
+		now, campaignID, sourceContactID).Error
+}
+
+// CampaignAny loads a team's campaign including a deleted one (links must tell "does not exist").
+func (s *Store) CampaignAny(ctx context.Context, teamID, id int64) (*models.Campaign, error) {
+	return first[models.Campaign](s.q(ctx).Where("team_id = ? AND id = ?", teamID, id))
+}
+
+// TeamContactsOnChannel lists a team's contacts of one channel for pickers, newest activity first.
+func (s *Store) TeamContactsOnChannel(ctx context.Context, teamID, channelID int64, limit int) ([]models.Contact, error) {
+	var out []models.Contact
+	err := s.q(ctx).Where("team_id = ? AND channel_id = ?", teamID, channelID).
+		Order("last_inbound_at DESC NULLS LAST, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// ContactByExternalID finds a team's contact by channel and platform user id.
+func (s *Store) ContactByExternalID(ctx context.Context, teamID, channelID int64, externalID string) (*models.Contact, error) {
+	return first[models.Contact](s.q(ctx).Where("team_id = ? AND channel_id = ? AND external_user_id = ?", teamID, channelID, externalID))
+}
+
+// IDTokenUsed reports whether a LINE ID token (by hash) already completed a participation.
+func (s *Store) IDTokenUsed(ctx context.Context, hash []byte) (bool, error) {
+	var n int64
+	err := s.q(ctx).Raw(`SELECT count(*) FROM link_attempts WHERE id_token_hash = ?`, hash).Scan(&n).Error
+	return n > 0, err
+}
+
+// LinkContext is a token with what a click needs of its campaign, channels and contact, read
+// in one query (the click is the hot path).
+type LinkContext struct {
+	Token            models.LinkToken
+	CampaignStatus   models.CampaignStatus
+	CampaignDeleted  bool
+	WAMessage        string
+	SourceChannelID  int64
+	SourceStatus     *models.ChannelStatus // nil: not the team's any more
+	ContactChannelID *int64
+	TargetChannelID  int64
+	TargetStatus     *models.ChannelStatus
+	TargetPlatform   models.Platform
+	TargetExternalID string
+	TargetSettings   models.ChannelSettings
+}
+
+// LinkContextByHashSystem finds a token by its hash with its context, system-wide: the hash is
+// the capability the link carries.
+func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*LinkContext, error) {
+	var row struct {
+		models.LinkToken
+		CampaignStatus   models.CampaignStatus
+		CampaignDeleted  bool
+		WAMessage        string `gorm:"column:wa_message"`
+		SourceChannelID  int64
+		SourceStatus     *models.ChannelStatus
+		ContactChannelID *int64
+		TargetChannelID  int64
+		TargetStatus     *models.ChannelStatus
+		TargetPlatform   models.Platform
+		TargetExternalID string
+		TargetSettings   models.ChannelSettings `gorm:"type:jsonb"`
+	}
+	res := s.q(ctx).Raw(`SELECT t.*, c.status AS campaign_status, c.deleted_at IS NOT NULL AS campaign_deleted, c.wa_message,
+			c.source_channel_id, s.status AS source_status, ct.channel_id AS contact_channel_id,
+			c.target_channel_id, g.status AS target_status, coalesce(g.platform, '') AS target_platform,
+			coalesce(g.external_id, '') AS target_external_id, coalesce(g.settings, '{}') AS target_settings
+		FROM link_tokens t
+		JOIN campaigns c ON c.id = t.campaign_id AND c.team_id = t.team_id
+		LEFT JOIN channels s ON s.id = c.source_channel_id AND s.team_id = t.team_id
+		LEFT JOIN contacts ct ON ct.id = t.source_contact_id AND ct.team_id = t.team_id
+		LEFT JOIN channels g ON g.id = c.target_channel_id AND g.team_id = t.team_id
+		WHERE t.token_hash = ?`, hash).Scan(&row)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrNotFound
+	}
+	return &LinkContext{Token: row.LinkToken, CampaignStatus: row.CampaignStatus, CampaignDeleted: row.CampaignDeleted, WAMessage: row.WAMessage,
+		SourceChannelID: row.SourceChannelID, SourceStatus: row.SourceStatus, ContactChannelID: row.ContactChannelID,
+		TargetChannelID: row.TargetChannelID, TargetStatus: row.TargetStatus, TargetPlatform: row.TargetPlatform,
+		TargetExternalID: row.TargetExternalID, TargetSettings: row.TargetSettings}, nil
+}
+
+// FailUnfinishedAttemptsSystem marks clicked participations whose every card has expired
+// unused as failed without a stored reason (the customer never sent the message or never
+// opened the target app), system-wide; it returns how many.
+func (s *Store) FailUnfinishedAttemptsSystem(ctx context.Context, now time.Time) (int64, error) {
+	res := s.q(ctx).Exec(`UPDATE link_attempts a SET status = 'failed', reason = 'none', completed_at = ?, updated_at = ?
+		WHERE a.status = 'open' AND a.first_clicked_at IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM link_tokens t WHERE t.campaign_id = a.campaign_id
+		      AND t.source_contact_id = a.source_contact_id AND t.used_at IS NULL AND t.expires_at > ?)`, now, now, now)
+	return res.RowsAffected, res.Error
+}
+
+// FollowCandidate is an open participation waiting for a LINE user to add the target account.
+type FollowCandidate struct {
+	CampaignID      int64
+	SourceContactID int64
+	LastTokenID     int64
+}
+
+// TeamFollowCandidates lists open participations of campaigns with LinkOnFollow on whose
+// target is channelID and whose verified LIFF visit by lineUserID came after since.
+func (s *Store) TeamFollowCandidates(ctx context.Context, teamID, channelID int64, lineUserID string, since time.Time) ([]FollowCandidate, error) {
+	var out []FollowCandidate
+	err := s.q(ctx).Raw(`SELECT a.campaign_id, a.source_contact_id, a.last_token_id FROM link_attempts a
+		JOIN campaigns c ON c.id = a.campaign_id AND c.team_id = a.team_id
+		WHERE a.team_id = ? AND a.status = 'open' AND a.liff_user_id = ? AND a.friend_required_at IS NOT NULL
+		  AND a.liff_verified_at >= ? AND a.last_token_id IS NOT NULL
+		  AND c.target_channel_id = ? AND c.link_on_follow AND c.deleted_at IS NULL`,
+		teamID, lineUserID, since, channelID).Scan(&out).Error
+	return out, err
+}
+
+// LinkTokenSystem loads a token by id, system-wide (from a participation the caller holds).
+func (s *Store) LinkTokenSystem(ctx context.Context, id int64) (*models.LinkToken, error) {
+	return first[models.LinkToken](s.q(ctx).Where("id = ?", id))
+}
