@@ -107,6 +107,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient},
 		Compose: health.NewComposer(bundle, emailviews.HealthAlert)}, health.Options{Interval: cfg.HealthCheckInterval})
 	chans.SetEvents(monitor)
+	deliveries.OnSettled(monitor.AlertSettled)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	monitor.SetMetrics(health.NewMetrics(reg))
