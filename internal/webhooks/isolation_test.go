@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnilink/omnilink/internal/channels"
+	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/webhooks"
 	"github.com/omnilink/omnilink/models"
 )
@@ -101,5 +103,35 @@ func TestABadEventDoesNotLoseItsNeighbours(t *testing.T) {
 	e.noErrors()
 	if got := mids(); got != "m_a_0 m_a_1 m_a_2 m_b_0" {
 		t.Errorf("messages after the retry: %q", got)
+	}
+}
+
+// A LINE channel's secret is opened once, not on every delivery, and a rotated secret works at
+// once: a signature the cached secret refuses is checked against the stored one.
+func TestLINESecretIsCachedAndRotationIsPickedUp(t *testing.T) {
+	e := newIdleEnv(t)
+	team := e.a.Team("A")
+	ch := e.a.Channel(team.ID, models.LINE, lineBot, models.Credentials{ChannelSecret: lineSec})
+	body := fixture(t, "line/message-text.json")
+	e.postLINE(ch, lineSec, body)
+	// The sealed credentials no longer open: only a cached secret can verify the next delivery.
+	e.exec(fmt.Sprintf(`UPDATE channels SET credentials = 'unreadable' WHERE id = %d`, ch.ID))
+	e.postLINE(ch, lineSec, body)
+	// Rotation: the channel gets a new secret; deliveries signed with it are accepted at once.
+	const newSecret = "line-channel-secret-rotated"
+	if err := channels.SealCredentials(e.a.Box, ch, models.Credentials{ChannelSecret: newSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(context.Background(), `UPDATE channels SET credentials = $1 WHERE id = $2`, ch.Credentials, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.postLINE(ch, newSecret, body)
+	for _, secret := range []string{lineSec, "not-the-secret"} {
+		if st := e.post(fmt.Sprintf("/webhooks/line/%d", ch.ID), body, "X-Line-Signature", line.Sign(secret, body)); st != 401 {
+			t.Errorf("signed with %q after the rotation: %d, want 401", secret, st)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM webhook_events WHERE channel_id = $1`, ch.ID); n != 3 {
+		t.Errorf("stored LINE deliveries = %d, want 3", n)
 	}
 }
