@@ -13,7 +13,14 @@ import (
 // InsertWebhookEvent stores a signature-checked delivery. It is the only query on the webhook
 // hot path, so it stays a single INSERT with nothing returned.
 func (s *Store) InsertWebhookEvent(ctx context.Context, platform string, channelID *int64, body []byte) error {
-	return s.q(ctx).Exec(`INSERT INTO webhook_events (platform, channel_id, body) VALUES (?, ?, ?)`, platform, channelID, body).Error
+	// Straight to the connection pool (or transaction): GORM's statement building would cost
+	// more than the rest of the request's Go work.
+	var ch any
+	if channelID != nil {
+		ch = *channelID
+	}
+	_, err := s.db.Statement.ConnPool.ExecContext(ctx, `INSERT INTO webhook_events (platform, channel_id, body) VALUES ($1, $2, $3)`, platform, ch, body)
+	return err
 }
 
 // ClaimWebhookEvents locks up to n due, unprocessed deliveries, oldest first, for the calling

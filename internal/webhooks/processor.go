@@ -15,10 +15,13 @@ import (
 
 // ProcessorOptions tune a Processor; zero values take the defaults.
 type ProcessorOptions struct {
-	Batch       int           // deliveries claimed and applied in one transaction (default 200)
-	Workers     int           // concurrent batches in Run (default 2)
-	Poll        time.Duration // how often to look for work without a wake-up (default 2s)
-	MaxAttempts int           // tries before a delivery is given up (default 8)
+	Batch   int           // deliveries claimed and applied in one transaction (default 200)
+	Workers int           // concurrent batches in Run (default 2)
+	Poll    time.Duration // how often to look for work without a wake-up (default 2s)
+	// Linger is how long a wake-up waits for more deliveries before claiming (default 50ms):
+	// under a stream of deliveries, fewer and larger batches cost far fewer commits.
+	Linger      time.Duration
+	MaxAttempts int // tries before a delivery is given up (default 8)
 	// Backoff is the wait before try n+1 after n failures (default 5s·2^(n-1), at most 10m).
 	Backoff func(failures int) time.Duration
 	Now     func() time.Time // the clock for due times and processed_at (default time.Now)
@@ -44,6 +47,11 @@ func NewProcessor(st *store.Store, m *Metrics, log *slog.Logger, wake <-chan str
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = 2 * time.Second
+	}
+	if opt.Linger < 0 {
+		opt.Linger = 0
+	} else if opt.Linger == 0 {
+		opt.Linger = 50 * time.Millisecond
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 8
@@ -96,6 +104,12 @@ func (p *Processor) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-p.wake:
+			timer.Reset(p.opt.Linger)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
 		case <-timer.C:
 		}
 	}
