@@ -172,7 +172,7 @@ func (p *Processor) RunOnce(ctx context.Context) (int, error) {
 		if ferr == nil || ctx.Err() != nil {
 			return ctx.Err()
 		}
-		p.log.Info("webhook batch applied one event at a time", "deliveries", len(good), "error", ferr)
+		p.log.Warn("webhook batch failed; applying its events one at a time", "deliveries", len(good), "error", ferr)
 		t = newTally()
 		for _, d := range good {
 			if err := p.applyOne(ctx, tx, d, t); err != nil {
