@@ -180,7 +180,7 @@ func TestKillDuringABurstLosesNoAcknowledgedEvent(t *testing.T) {
 	ackedN := len(acked)
 	mu.Unlock()
 	t.Logf("sent %d in %s, %d acknowledged before the kill at %s", n, time.Since(start).Round(time.Millisecond), ackedN, killAt)
-	if ackedN < rate*int(killAt/time.Second)/2 || ackedN >= n {
+	if ackedN < 100 || ackedN >= n {
 		t.Fatalf("%d of %d acknowledged: the burst did not run into the kill as intended", ackedN, n)
 	}
 
