@@ -14,9 +14,11 @@ import (
 	"github.com/omnilink/omnilink/views/layout"
 )
 
-// BrokenChannels lists a team's channels that need repair, for the banner on every console page.
+// BrokenChannels lists a team's channels that need repair, and those whose alert email could not
+// be delivered, for the banner on every console page.
 type BrokenChannels interface {
 	TeamBrokenChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
+	TeamUndeliveredAlerts(ctx context.Context, teamID int64) (map[int64]string, error)
 }
 
 // HealthReports reads channels' health for their status panels (one channel, or a whole team's
@@ -38,7 +40,13 @@ func (h *Handler) brokenBanners(c echo.Context, p *layout.Page) {
 		h.log.Warn("broken channel banner lookup failed", "team_id", r.Team.ID, "error", err)
 		return
 	}
-	p.Banners = append(p.Banners, healthviews.Banners(p, chs)...)
+	var undelivered map[int64]string
+	if len(chs) > 0 {
+		if undelivered, err = h.broken.TeamUndeliveredAlerts(c.Request().Context(), r.Team.ID); err != nil {
+			h.log.Warn("undelivered alert lookup failed", "team_id", r.Team.ID, "error", err)
+		}
+	}
+	p.Banners = append(p.Banners, healthviews.Banners(p, chs, undelivered)...)
 }
 
 // channelHealth renders one channel's health panel as an htmx fragment.

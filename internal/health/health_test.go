@@ -419,6 +419,9 @@ func TestPermanentlyFailedAlertIsShownAndSentOnceTheCauseIsFixed(t *testing.T) {
 	if r := admin.Get(fmt.Sprintf("/channels/%d/health", ch.ID)); !strings.Contains(r.Body, "提醒信無法寄出") || !strings.Contains(r.Body, "550") {
 		t.Fatalf("the panel does not show the failed alert:\n%s", r.Body)
 	}
+	if r := admin.Get("/"); !strings.Contains(r.Body, "提醒信未能寄出") || !strings.Contains(r.Body, "550") {
+		t.Fatalf("the banner does not say the alert was not delivered:\n%s", r.Body)
+	}
 
 	e.sweep(nil) // too soon: the failed alert is not queued again at once
 	if n := len(e.emails()); n != 1 {
@@ -438,6 +441,9 @@ func TestPermanentlyFailedAlertIsShownAndSentOnceTheCauseIsFixed(t *testing.T) {
 	}
 	if r := admin.Get(fmt.Sprintf("/channels/%d/health", ch.ID)); !strings.Contains(r.Body, "已寄出提醒信") {
 		t.Fatalf("the panel does not show the delivered alert:\n%s", r.Body)
+	}
+	if r := admin.Get("/"); strings.Contains(r.Body, "提醒信未能寄出") || !strings.Contains(r.Body, "串接失效") {
+		t.Fatalf("the banner after delivery:\n%s", r.Body)
 	}
 	e.clock.Advance(2 * time.Hour)
 	e.sweep(nil)

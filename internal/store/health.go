@@ -146,6 +146,22 @@ func (s *Store) CloseEpisode(ctx context.Context, id int64, at time.Time, by str
 		Updates(map[string]any{"closed_at": at, "closed_by": by, "recovery_pending": recoveryPending}))
 }
 
+// TeamUndeliveredAlerts maps a team's channels whose open episode's alert email failed for good
+// (and waits to be sent again) to the reason, for the console banner.
+func (s *Store) TeamUndeliveredAlerts(ctx context.Context, teamID int64) (map[int64]string, error) {
+	var rows []struct {
+		ChannelID  int64
+		AlertError string
+	}
+	err := s.q(ctx).Model(&models.HealthEpisode{}).Select("channel_id, alert_error").
+		Where("team_id = ? AND closed_at IS NULL AND alerted_at IS NULL AND alert_failed_at IS NOT NULL", teamID).Scan(&rows).Error
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ChannelID] = r.AlertError
+	}
+	return out, err
+}
+
 // pendingAlert is the condition of an open episode whose email is still to be queued: never
 // queued, or failed for good before the time bound to it (a later try may succeed once the
 // cause, such as a rejected address or a broken SMTP setup, is fixed).
