@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/testutil"
 )
 
@@ -63,5 +64,39 @@ func TestCloseWaitsForTheWorkersBeforeTheStoreCloses(t *testing.T) {
 	}
 	if left := runningWorkers(); len(left) > 0 {
 		t.Fatalf("Close returned while workers still run: %v", left)
+	}
+}
+
+// The running server prunes processed webhook deliveries older than WEBHOOK_RETENTION (at
+// start-up, then hourly) and keeps newer ones.
+func TestRunPrunesWebhookDeliveriesPastTheRetention(t *testing.T) {
+	a := testutil.NewIdleApp(t, func(c *config.Config) { c.WebhookRetention = 72 * time.Hour })
+	db := a.SQL()
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, `INSERT INTO webhook_events (platform, body, received_at, processed_at) VALUES
+		('meta', '{}', now() - interval '4 days', now() - interval '4 days'),
+		('meta', '{}', now() - interval '2 days', now() - interval '2 days')`); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.Run(runCtx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var old, recent int
+		if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE processed_at < now() - interval '3 days'),
+			count(*) FILTER (WHERE processed_at >= now() - interval '3 days') FROM webhook_events`).Scan(&old, &recent); err != nil {
+			t.Fatal(err)
+		}
+		if recent != 1 {
+			t.Fatalf("a delivery within the retention was pruned")
+		}
+		if old == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery past the retention was not pruned")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
