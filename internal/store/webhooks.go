@@ -312,12 +312,20 @@ func (s *Store) FinishWebhookEvents(ctx context.Context, ids []int64, now time.T
 		WHERE id IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb))::bigint)`, now, string(raw)).Error
 }
 
-// PruneWebhookEventsSystem deletes up to limit deliveries processed before cutoff, with their
-// event keys and unrouted events, and returns how many it deleted. Small batches keep each
-// transaction short, so the sweep never holds up the receiver or the processor.
+// PruneWebhookEventsSystem deletes up to limit deliveries received and processed before cutoff,
+// with their unrouted events, and returns how many it deleted. Pending deliveries stay, however
+// old. Small batches keep each transaction short, so pruning never holds up live work.
 func (s *Store) PruneWebhookEventsSystem(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
 	res := s.q(ctx).Exec(`DELETE FROM webhook_events WHERE id IN (
-		SELECT id FROM webhook_events WHERE processed_at < ? ORDER BY processed_at LIMIT ? FOR UPDATE SKIP LOCKED)`, cutoff, limit)
+		SELECT id FROM webhook_events WHERE received_at < ? AND processed_at < ? LIMIT ? FOR UPDATE SKIP LOCKED)`, cutoff, cutoff, limit)
+	return res.RowsAffected, res.Error
+}
+
+// PruneWebhookEventKeysSystem deletes up to limit deduplication keys recorded before cutoff and
+// returns how many it deleted; a platform's redelivery of so old an event is no longer expected.
+func (s *Store) PruneWebhookEventKeysSystem(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	res := s.q(ctx).Exec(`DELETE FROM webhook_event_keys WHERE (platform, event_key) IN (
+		SELECT platform, event_key FROM webhook_event_keys WHERE created_at < ? LIMIT ? FOR UPDATE SKIP LOCKED)`, cutoff, limit)
 	return res.RowsAffected, res.Error
 }
 

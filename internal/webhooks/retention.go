@@ -13,10 +13,11 @@ type PruneOptions struct {
 	Pause time.Duration // rest between batches, so a large backlog never crowds out live work (default 50ms)
 }
 
-// Prune deletes deliveries processed before cutoff, with their deduplication keys and unrouted
-// events, in small batches until none is left; it returns how many it deleted. Pending
-// deliveries are never touched, however old. The cutoff must lie beyond the platforms'
-// redelivery window, or a late redelivery would be applied twice (config enforces this).
+// Prune deletes deliveries processed before cutoff, with their unrouted events, and the
+// deduplication keys recorded before it, in small batches until none is left; it returns how
+// many deliveries it deleted. Pending deliveries are never touched, however old. The cutoff must
+// lie beyond the platforms' redelivery window, or a late redelivery would be applied twice
+// (config enforces this).
 func Prune(ctx context.Context, st *store.Store, cutoff time.Time, opt PruneOptions) (int64, error) {
 	if opt.Batch <= 0 {
 		opt.Batch = 500
@@ -24,9 +25,19 @@ func Prune(ctx context.Context, st *store.Store, cutoff time.Time, opt PruneOpti
 	if opt.Pause <= 0 {
 		opt.Pause = 50 * time.Millisecond
 	}
+	deliveries, err := inBatches(ctx, opt, func() (int64, error) { return st.PruneWebhookEventsSystem(ctx, cutoff, opt.Batch) })
+	if err != nil {
+		return deliveries, err
+	}
+	_, err = inBatches(ctx, opt, func() (int64, error) { return st.PruneWebhookEventKeysSystem(ctx, cutoff, opt.Batch) })
+	return deliveries, err
+}
+
+// inBatches runs del until it deletes less than a full batch, resting between batches.
+func inBatches(ctx context.Context, opt PruneOptions, del func() (int64, error)) (int64, error) {
 	var total int64
 	for {
-		n, err := st.PruneWebhookEventsSystem(ctx, cutoff, opt.Batch)
+		n, err := del()
 		total += n
 		if err != nil || n < int64(opt.Batch) {
 			return total, err

@@ -11,8 +11,8 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// Processed deliveries older than the retention go, in small batches, with their keys and
-// unrouted events; recent ones and pending ones (however old) stay.
+// Processed deliveries older than the retention go, in small batches, with their unrouted events
+// and the keys recorded as long ago; recent ones and pending ones (however old) stay.
 func TestProcessedDeliveriesArePrunedAfterTheRetention(t *testing.T) {
 	e := newIdleEnv(t)
 	team := e.a.Team("A")
@@ -29,6 +29,7 @@ func TestProcessedDeliveriesArePrunedAfterTheRetention(t *testing.T) {
 	e.exec(`UPDATE webhook_events SET processed_at = now() - interval '31 days', received_at = now() - interval '31 days'
 		WHERE processed_at IS NOT NULL AND encode(body, 'escape') NOT LIKE '%m_new_%'`)
 	e.exec(`UPDATE webhook_events SET received_at = now() - interval '90 days' WHERE processed_at IS NULL`)
+	e.exec(`UPDATE webhook_event_keys k SET created_at = e.processed_at FROM webhook_events e WHERE e.id = k.event_id`)
 	if n := e.count(`SELECT count(*) FROM unrouted_events`); n != 1 {
 		t.Fatalf("unrouted events before pruning = %d", n)
 	}
