@@ -50,6 +50,8 @@ type run struct {
 	firstErr string
 	started  time.Time // when the warm-up began
 	rss      float64   // the server's peak resident set so far, MB
+	// CPU seconds per 1,000 acknowledged requests during the measured run.
+	cpuPG, cpuServer, cpuLoad float64
 }
 
 // target is a prepared load: every body is pre-signed so signing costs the clients nothing.
@@ -77,7 +79,7 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 	}
 	defer base.close()
 	metaBodies := messengerBodies("base", total)
-	baseline, err := measure(ctx, client, signedMeta(base.url+"/webhooks/meta", metaBodies), s, base.pool)
+	baseline, err := measure(ctx, client, signedMeta(base.url+"/webhooks/meta", metaBodies), s, base)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +99,7 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 	}
 	defer srv.close()
 
-	metaRun, err := measure(ctx, client, signedMeta(srv.url+"/webhooks/meta", messengerBodies("app", total)), s, srv.pool)
+	metaRun, err := measure(ctx, client, signedMeta(srv.url+"/webhooks/meta", messengerBodies("app", total)), s, srv)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +110,7 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 	}
 	metaRun.rss = srv.peakRSS()
 
-	lineRun, err := measure(ctx, client, signedLINE(fmt.Sprintf("%s/webhooks/line/%d", srv.url, srv.lineID), srv.lineBot, "a", total), s, srv.pool)
+	lineRun, err := measure(ctx, client, signedLINE(fmt.Sprintf("%s/webhooks/line/%d", srv.url, srv.lineID), srv.lineBot, "a", total), s, srv)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 
 	ingest := Table{
 		Title:  "Webhook ingest: signed deliveries acknowledged (200) after a committed INSERT",
-		Header: []string{"run", "requests", "clients", "errors", "seconds", "events/s", "p50 ms", "p95 ms", "p99 ms", "stored", "server peak RSS MB"},
+		Header: []string{"run", "requests", "clients", "errors", "seconds", "events/s", "p50 ms", "p95 ms", "p99 ms", "stored", "server peak RSS MB", "CPU s per 1k: postgres / server / load"},
 	}
 	for _, r := range []run{baseline, metaRun, lineRun} {
 		ingest.Rows = append(ingest.Rows, r.row(s.Clients))
@@ -171,7 +173,7 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 	sus := Table{
 		Title: fmt.Sprintf("Sustained load: %d events/s offered for %s, one event per delivery, processed while it arrives", s.Rate, s.Sustain),
 		Header: []string{"source", "offered", "acked", "errors", "acked/s", "p50 ms", "p99 ms", "applied/s during load",
-			"max backlog", "backlog zero after load end (s)", "server peak RSS MB"},
+			"max backlog", "backlog zero after load end (s)", "server peak RSS MB", "CPU s per 1k events: postgres / server / load"},
 		Rows: [][]string{metaSus.row(), lineSus.row()},
 		Notes: []string{
 			"ack latency is measured from each request's scheduled send time, so queueing in the load generator counts",
@@ -179,6 +181,7 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 				verdict(metaSus.drainAfter <= 10*time.Second && lineSus.drainAfter <= 10*time.Second),
 				verdict(ms(pct(metaSus.lat, 99)) <= 50 && ms(pct(lineSus.lat, 99)) <= 50)),
 			fmt.Sprintf("fsync=%s, synchronous_commit=%s", fsync, syncCommit),
+			fmt.Sprintf("CPU: time used from the first request until the backlog was empty, per 1,000 events, by the Postgres cluster, the app server and this load generator; the machine's load average was %s at the end", loadAverage()),
 		},
 	}
 	for _, r := range []sustained{metaSus, lineSus} {
@@ -187,6 +190,15 @@ func webhookIngest(ctx context.Context, env *Env) ([]Table, error) {
 		}
 	}
 	return []Table{ingest, burst, sus}, nil
+}
+
+// loadAverage is the first figure of /proc/loadavg: how busy the shared machine was.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func verdict(ok bool) string {
@@ -208,6 +220,8 @@ type sustained struct {
 	drainAfter time.Duration // from the load's end until nothing was pending
 	rss        float64
 	firstErr   string
+	// CPU seconds per 1,000 events from the first request until the backlog was empty.
+	cpuPG, cpuServer, cpuLoad float64
 }
 
 func (r sustained) row() []string {
@@ -215,7 +229,8 @@ func (r sustained) row() []string {
 		fmt.Sprintf("%.0f", float64(r.ok)/r.elapsed.Seconds()),
 		fmt.Sprintf("%.2f", ms(pct(r.lat, 50))), fmt.Sprintf("%.2f", ms(pct(r.lat, 99))),
 		fmt.Sprintf("%.0f", float64(r.applied)/r.elapsed.Seconds()),
-		fmt.Sprint(r.maxBacklog), fmt.Sprintf("%.2f", r.drainAfter.Seconds()), fmt.Sprintf("%.0f", r.rss)}
+		fmt.Sprint(r.maxBacklog), fmt.Sprintf("%.2f", r.drainAfter.Seconds()), fmt.Sprintf("%.0f", r.rss),
+		fmt.Sprintf("%.2f / %.2f / %.2f", r.cpuPG, r.cpuServer, r.cpuLoad)}
 }
 
 // sustain offers t's requests at s.Rate per second (open loop: a slow answer does not slow the
@@ -290,6 +305,7 @@ func sustain(ctx context.Context, client *http.Client, t target, s Settings, srv
 			}
 		}
 	}()
+	pg0, srv0, load0 := postgresCPU(ctx, srv.pool), cpuSeconds(srv.pid), cpuSeconds(os.Getpid())
 	start := time.Now()
 	for i := range t.bodies {
 		at := start.Add(time.Duration(float64(i) / float64(s.Rate) * float64(time.Second)))
@@ -321,6 +337,10 @@ func sustain(ctx context.Context, client *http.Client, t target, s Settings, srv
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.drainAfter = time.Since(end)
+	per := 1000 / float64(r.offered)
+	r.cpuPG = (postgresCPU(ctx, srv.pool) - pg0) * per
+	r.cpuServer = (cpuSeconds(srv.pid) - srv0) * per
+	r.cpuLoad = (cpuSeconds(os.Getpid()) - load0) * per
 	close(stopSampling)
 	r.maxBacklog = <-sampled
 	slices.Sort(r.lat)
@@ -332,7 +352,8 @@ func (r run) row(clients int) []string {
 	return []string{r.name, fmt.Sprint(r.ok + r.bad), fmt.Sprint(clients), fmt.Sprint(r.bad),
 		fmt.Sprintf("%.2f", r.elapsed.Seconds()), fmt.Sprintf("%.0f", rate(r)),
 		fmt.Sprintf("%.2f", ms(pct(r.lat, 50))), fmt.Sprintf("%.2f", ms(pct(r.lat, 95))), fmt.Sprintf("%.2f", ms(pct(r.lat, 99))),
-		fmt.Sprintf("%d/%d", r.durable, r.ok), fmt.Sprintf("%.0f", r.rss)}
+		fmt.Sprintf("%d/%d", r.durable, r.ok), fmt.Sprintf("%.0f", r.rss),
+		fmt.Sprintf("%.2f / %.2f / %.2f", r.cpuPG, r.cpuServer, r.cpuLoad)}
 }
 
 func rate(r run) float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -349,7 +370,8 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 
 // measure sends the warm-up, then the measured requests, and checks that every acknowledged
 // request left a row behind.
-func measure(ctx context.Context, client *http.Client, t target, s Settings, pool *pgxpool.Pool) (run, error) {
+func measure(ctx context.Context, client *http.Client, t target, s Settings, srv *server) (run, error) {
+	pool := srv.pool
 	started := time.Now()
 	warm := target{url: t.url, header: t.header, bodies: t.bodies[:s.Warmup], sigs: t.sigs[:s.Warmup]}
 	if w := load(client, warm, s.Clients, time.Hour); w.bad > 0 {
@@ -359,7 +381,12 @@ func measure(ctx context.Context, client *http.Client, t target, s Settings, poo
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events").Scan(&before); err != nil {
 		return run{}, err
 	}
+	pg0, srv0, load0 := postgresCPU(ctx, pool), cpuSeconds(srv.pid), cpuSeconds(os.Getpid())
 	r := load(client, target{url: t.url, header: t.header, bodies: t.bodies[s.Warmup:], sigs: t.sigs[s.Warmup:]}, s.Clients, s.MaxTime)
+	if r.ok > 0 {
+		per := 1000 / float64(r.ok)
+		r.cpuPG, r.cpuServer, r.cpuLoad = (postgresCPU(ctx, pool)-pg0)*per, (cpuSeconds(srv.pid)-srv0)*per, (cpuSeconds(os.Getpid())-load0)*per
+	}
 	var after int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM webhook_events").Scan(&after); err != nil {
 		return run{}, err
@@ -485,6 +512,52 @@ func (s *server) peakRSS() float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds is the CPU time (user + system) a process has used, with its reaped children.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	total := 0.0
+	for _, i := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
+		if i < len(f) {
+			v, _ := strconv.ParseFloat(f[i], 64)
+			total += v
+		}
+	}
+	return total / 100 // clock ticks (USER_HZ)
+}
+
+// postgresCPU is the CPU time of the whole Postgres cluster: the postmaster (with the backends
+// it reaped) and its live children. Zero when the data directory cannot be read.
+func postgresCPU(ctx context.Context, pool *pgxpool.Pool) float64 {
+	var dir string
+	if err := pool.QueryRow(ctx, "SHOW data_directory").Scan(&dir); err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(dir + "/postmaster.pid")
+	if err != nil {
+		return 0
+	}
+	pm, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	total := cpuSeconds(pm)
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+2:]))
+		if len(f) > 12 && f[1] == strconv.Itoa(pm) {
+			u, _ := strconv.ParseFloat(f[11], 64)
+			k, _ := strconv.ParseFloat(f[12], 64)
+			total += (u + k) / 100
+		}
+	}
+	return total
 }
 
 // childReady is what a server child prints on stdout once it listens.
