@@ -19,7 +19,7 @@ type ProcessorOptions struct {
 	Workers int           // concurrent batches in Run (default 2)
 	Poll    time.Duration // how often to look for work without a wake-up (default 2s)
 	// Linger is how long a wake-up waits for more deliveries before claiming (default 50ms):
-	// under a stream of deliveries, fewer and larger batches cost far fewer commits.
+	// under a stream of deliveries, fewer and larger batches cost far fewer commits. Negative: none.
 	Linger      time.Duration
 	MaxAttempts int // tries before a delivery is given up (default 8)
 	// Backoff is the wait before try n+1 after n failures (default 5s·2^(n-1), at most 10m).
