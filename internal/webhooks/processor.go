@@ -15,10 +15,10 @@ import (
 
 // ProcessorOptions tune a Processor; zero values take the defaults.
 type ProcessorOptions struct {
-	Batch   int           // deliveries claimed and applied in one transaction (default 200)
+	Batch   int           // deliveries claimed and applied in one transaction (default 500)
 	Workers int           // concurrent batches in Run (default 2)
 	Poll    time.Duration // how often to look for work without a wake-up (default 2s)
-	// Linger is how long a wake-up waits for more deliveries before claiming (default 50ms):
+	// Linger is how long a wake-up waits for more deliveries before claiming (default 150ms):
 	// under a stream of deliveries, fewer and larger batches cost far fewer commits. Negative: none.
 	Linger      time.Duration
 	MaxAttempts int // tries before a delivery is given up (default 8)
@@ -40,7 +40,7 @@ type Processor struct {
 // NewProcessor builds a processor; wake (may be nil) is the receiver's Wake channel.
 func NewProcessor(st *store.Store, m *Metrics, log *slog.Logger, wake <-chan struct{}, opt ProcessorOptions) *Processor {
 	if opt.Batch <= 0 {
-		opt.Batch = 200
+		opt.Batch = 500
 	}
 	if opt.Workers <= 0 {
 		opt.Workers = 2
@@ -51,7 +51,7 @@ func NewProcessor(st *store.Store, m *Metrics, log *slog.Logger, wake <-chan str
 	if opt.Linger < 0 {
 		opt.Linger = 0
 	} else if opt.Linger == 0 {
-		opt.Linger = 50 * time.Millisecond
+		opt.Linger = 150 * time.Millisecond
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 8
