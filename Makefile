@@ -55,10 +55,11 @@ test: deps check
 	mkdir -p $(ARTIFACTS); \
 	OMNILINK_TEST_ADMIN_URL=$$url OMNILINK_TEST_ARTIFACTS=$(ARTIFACTS) $(GO) test -count=1 -timeout 20m $(PKGS)
 
+# bench runs its own cluster with fsync and synchronous_commit on, so its figures are durable.
 bench: deps-postgres
 	@set -e; dir=$$(mktemp -d /tmp/omnilink-benchdb.XXXXXX); chmod 755 $$dir; \
 	$(GO) build -o $$dir/testdb ./internal/testutil/testdb; \
-	url=$$($$dir/testdb start $$dir/cluster); \
+	url=$$($$dir/testdb start $$dir/cluster durable); \
 	trap "$$dir/testdb stop $$dir/cluster >/dev/null 2>&1 || true; rm -rf $$dir" EXIT; \
 	OMNILINK_TEST_ADMIN_URL=$$url $(GO) run ./internal/bench
 

@@ -14,12 +14,15 @@ import (
 	"github.com/omnilink/omnilink/views/layout"
 )
 
-// BrokenChannels lists a team's channels that need repair, for the banner on every console page.
+// BrokenChannels lists a team's channels that need repair, and those whose alert email could not
+// be delivered, for the banner on every console page.
 type BrokenChannels interface {
 	TeamBrokenChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
 	// TeamFacebookUsersToUse names, per Facebook or Instagram channel, the Facebook user who must
 	// reauthorise it.
 	TeamFacebookUsersToUse(ctx context.Context, teamID int64) (map[int64]string, error)
+	// TeamUndeliveredAlerts names, per channel, why its alert email could not be delivered.
+	TeamUndeliveredAlerts(ctx context.Context, teamID int64) (map[int64]string, error)
 }
 
 // HealthReports reads channels' health for their status panels (one channel, or a whole team's
@@ -41,7 +44,7 @@ func (h *Handler) brokenBanners(c echo.Context, p *layout.Page) {
 		h.log.Warn("broken channel banner lookup failed", "team_id", r.Team.ID, "error", err)
 		return
 	}
-	var users map[int64]string
+	var users, undelivered map[int64]string
 	for _, ch := range chs {
 		if ch.Platform.ViaFacebookLogin() {
 			if users, err = h.broken.TeamFacebookUsersToUse(c.Request().Context(), r.Team.ID); err != nil {
@@ -50,7 +53,12 @@ func (h *Handler) brokenBanners(c echo.Context, p *layout.Page) {
 			break
 		}
 	}
-	p.Banners = append(p.Banners, healthviews.Banners(p, chs, users)...)
+	if len(chs) > 0 {
+		if undelivered, err = h.broken.TeamUndeliveredAlerts(c.Request().Context(), r.Team.ID); err != nil {
+			h.log.Warn("undelivered alert lookup failed", "team_id", r.Team.ID, "error", err)
+		}
+	}
+	p.Banners = append(p.Banners, healthviews.Banners(p, chs, users, undelivered)...)
 }
 
 // channelHealth renders one channel's health panel as an htmx fragment.

@@ -100,8 +100,11 @@ type HealthEpisode struct {
 	ClosedBy           string
 	AlertKey           string
 	AlertSkipped       string
-	AlertedAt          *time.Time
-	RecoveryPending    bool // closed after its alert went out; the "works again" email is still to be queued
+	AlertedAt          *time.Time // when the alert email was delivered
+	AlertAttempts      int        // alert emails queued for the episode so far
+	AlertFailedAt      *time.Time // the last alert email failed for good; another is queued later
+	AlertError         string     // why it failed
+	RecoveryPending    bool       // closed after its alert went out; the "works again" email is still to be queued
 	RecoveredAlertKey  string
 	RecoveredAlertedAt *time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,17 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m)) }
+func TestMain(m *testing.M) {
+	// The crash test runs the real server in a child process: this binary, re-executed.
+	if os.Getenv(childEnv) == "serve" {
+		if err := serve(false); err != nil {
+			fmt.Fprintln(os.Stderr, "omnilink child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(testutil.Main(m))
+}
 
 func TestMigrateAndSeedOnTheirOwn(t *testing.T) {
 	url := testutil.BlankDatabaseURL(t)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -77,6 +78,9 @@ type App struct {
 	// both nil in live mode.
 	Sandbox *sandbox.World
 	Mailbox *capture.Server
+
+	stop    context.CancelFunc // ends what Run started
+	workers sync.WaitGroup
 }
 
 // Build constructs the whole server on an open store.
@@ -120,6 +124,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient},
 		Compose: health.NewComposer(bundle, emailviews.HealthAlert)}, health.Options{Interval: cfg.HealthCheckInterval})
 	chans.SetEvents(monitor)
+	deliveries.OnSettled(monitor.AlertSettled)
 	sender := messaging.New(messaging.Deps{Store: st, Credentials: chans, Line: lineClient, Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now,
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})
@@ -175,41 +180,65 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Tags: tags, Journeys: journeys, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 
-// Close stops what Build started besides the HTTP server and Run: the sandbox's SMTP catcher.
+// Close stops the background work Run started and waits for it to finish, then stops what
+// Build started besides the HTTP server (the sandbox's SMTP catcher). The store is the caller's
+// to close, and only after Close returns: no worker is then left to use it.
 func (a *App) Close() error {
+	if a.stop != nil {
+		a.stop()
+	}
+	a.workers.Wait()
 	if a.Mailbox != nil {
 		return a.Mailbox.Close()
 	}
 	return nil
 }
 
-// Run starts background work that lives as long as ctx.
+// Run starts background work that lives until ctx ends or Close is called.
 func (a *App) Run(ctx context.Context) {
-	go a.WebhookProcessor.Run(ctx)
-	go a.Outbox.Run(ctx)
-	go a.Health.Run(ctx)
-	go a.Journeys.Run(ctx)
-	go func() {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				if _, err := a.Store.DeleteExpiredSessions(ctx, now); err != nil {
-					a.Log.Warn("session cleanup failed", "error", err)
-				}
-				if err := a.Store.PruneLoginFailures(ctx, now.Add(-24*time.Hour)); err != nil {
-					a.Log.Warn("login failure cleanup failed", "error", err)
-				}
-				if err := a.Accounts.PruneResetRequests(ctx); err != nil {
-					a.Log.Warn("password reset request cleanup failed", "error", err)
-				}
-				if _, err := a.Links.FailUnfinished(ctx); err != nil {
-					a.Log.Warn("closing unfinished OmniLink participations failed", "error", err)
-				}
+	ctx, a.stop = context.WithCancel(ctx)
+	a.workers.Go(func() { a.WebhookProcessor.Run(ctx) })
+	a.workers.Go(func() { a.Outbox.Run(ctx) })
+	a.workers.Go(func() { a.Health.Run(ctx) })
+	a.workers.Go(func() { a.Journeys.Run(ctx) })
+	a.workers.Go(func() { a.housekeeping(ctx) })
+}
+
+// housekeeping deletes what has outlived its use, every hour (webhook deliveries also once at
+// start-up, so a long-stopped server catches up at once), and closes OmniLink participations
+// whose cards all expired unused.
+func (a *App) housekeeping(ctx context.Context) {
+	a.pruneWebhooks(ctx, time.Now())
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if _, err := a.Store.DeleteExpiredSessions(ctx, now); err != nil {
+				a.Log.Warn("session cleanup failed", "error", err)
 			}
+			if err := a.Store.PruneLoginFailures(ctx, now.Add(-24*time.Hour)); err != nil {
+				a.Log.Warn("login failure cleanup failed", "error", err)
+			}
+			if err := a.Accounts.PruneResetRequests(ctx); err != nil {
+				a.Log.Warn("password reset request cleanup failed", "error", err)
+			}
+			if _, err := a.Links.FailUnfinished(ctx); err != nil {
+				a.Log.Warn("closing unfinished OmniLink participations failed", "error", err)
+			}
+			a.pruneWebhooks(ctx, now)
 		}
-	}()
+	}
+}
+
+func (a *App) pruneWebhooks(ctx context.Context, now time.Time) {
+	n, err := webhooks.Prune(ctx, a.Store, now.Add(-a.Config.WebhookRetention), webhooks.PruneOptions{})
+	if err != nil && ctx.Err() == nil {
+		a.Log.Warn("webhook delivery pruning failed", "error", err)
+	}
+	if n > 0 {
+		a.Log.Info("pruned processed webhook deliveries", "deleted", n, "retention", a.Config.WebhookRetention.String())
+	}
 }

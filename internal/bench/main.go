@@ -43,7 +43,12 @@ type Settings struct {
 	Clients  int           // concurrent clients
 	MaxTime  time.Duration // a run stops early after this long
 	Warmup   int           // unmeasured requests before each run
+	Rate     int           // offered events per second in sustained runs
+	Sustain  time.Duration // how long a sustained run offers its load
 }
+
+// childProfile is where the app server process writes its CPU profile (-server-cpuprofile).
+var childProfile string
 
 // Section is one benchmark area.
 type Section struct {
@@ -57,9 +62,33 @@ func main() {
 	flag.IntVar(&s.Clients, "clients", 16, "concurrent clients")
 	flag.DurationVar(&s.MaxTime, "max-time", 60*time.Second, "longest time one run may take")
 	flag.IntVar(&s.Warmup, "warmup", 1000, "unmeasured requests before each run")
+	flag.IntVar(&s.Rate, "rate", 2000, "events per second offered in the sustained webhook runs")
+	flag.DurationVar(&s.Sustain, "sustain", 60*time.Second, "length of each sustained webhook run")
+	child := flag.String("child", "", "internal: run a server under test (baseline or app) in this process")
+	childDB := flag.String("child-db", "", "internal: the database of -child")
+	flag.StringVar(&childProfile, "server-cpuprofile", "", "write a CPU profile of the app server process to this file")
 	only := flag.String("only", "", "run only the sections whose name contains this")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (clients and server) to this file")
 	flag.Parse()
+	if *child != "" {
+		if childProfile != "" && *child == "app" {
+			f, err := os.Create(childProfile)
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench child:", err)
+				os.Exit(2)
+			}
+		}
+		err := runChild(*child, *childDB)
+		pprof.StopCPUProfile()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	sections := []Section{
 		{Name: "webhook ingest", Run: webhookIngest},

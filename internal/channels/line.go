@@ -163,6 +163,10 @@ func (s *Service) activate(ctx context.Context, ch *models.Channel) error {
 	if err != nil {
 		return err
 	}
+	// Events that arrived while no team had the account live were kept; now they can be applied.
+	if _, err := s.st.RequeueUnroutedEventsSystem(ctx, ch.Platform, ch.ExternalID); err != nil {
+		return err
+	}
 	if wasBroken && s.events != nil {
 		s.events.ChannelRepaired(ctx, ch)
 	}

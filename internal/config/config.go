@@ -49,7 +49,16 @@ type Config struct {
 	MailFrom string `env:"MAIL_FROM" envDefault:"omnilink <noreply@omnilink.local>"`
 
 	HealthCheckInterval time.Duration `env:"HEALTH_CHECK_INTERVAL" envDefault:"1h"`
+	// WebhookRetention is how long processed webhook deliveries (and their deduplication keys
+	// and unrouted events) are kept before they are pruned.
+	WebhookRetention time.Duration `env:"WEBHOOK_RETENTION" envDefault:"720h"`
 }
+
+// DefaultWebhookRetention is WEBHOOK_RETENTION's default, 30 days.
+const DefaultWebhookRetention = 30 * 24 * time.Hour
+
+// MinWebhookRetention keeps deduplication keys longer than any platform redelivers an event.
+const MinWebhookRetention = 48 * time.Hour
 
 // Load reads the environment, fills derived defaults and validates; every problem is reported, one per line.
 func Load() (Config, error) {
@@ -74,6 +83,9 @@ func (c Config) Sandbox() bool { return c.Providers == ProvidersSandbox }
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
 func (c *Config) applyDefaults() {
+	if c.WebhookRetention == 0 {
+		c.WebhookRetention = DefaultWebhookRetention
+	}
 	if c.Providers == "" {
 		if c.MetaAppID == "" {
 			c.Providers = ProvidersSandbox
@@ -181,6 +193,9 @@ func (c Config) Validate() error {
 	}
 	if c.HealthCheckInterval < time.Minute {
 		add("HEALTH_CHECK_INTERVAL must be at least 1m, got %s", c.HealthCheckInterval)
+	}
+	if c.WebhookRetention < MinWebhookRetention {
+		add("WEBHOOK_RETENTION must be at least %s (platforms redeliver events for up to a day or two), got %s", MinWebhookRetention, c.WebhookRetention)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -72,3 +72,20 @@ func TestEveryProblemOnItsOwnLine(t *testing.T) {
 		t.Fatal("unparsable duration accepted")
 	}
 }
+
+func TestWebhookRetention(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1/db")
+	t.Setenv("OMNILINK_SECRET_KEY", goodKey)
+	c, err := Load()
+	if err != nil || c.WebhookRetention != 30*24*time.Hour {
+		t.Fatalf("default retention = %s (%v), want 30 days", c.WebhookRetention, err)
+	}
+	t.Setenv("WEBHOOK_RETENTION", "2160h")
+	if c, err := Load(); err != nil || c.WebhookRetention != 90*24*time.Hour {
+		t.Fatalf("retention = %s (%v), want 90 days", c.WebhookRetention, err)
+	}
+	t.Setenv("WEBHOOK_RETENTION", "1h")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "WEBHOOK_RETENTION must be at least") {
+		t.Fatalf("a retention shorter than platform redeliveries was accepted: %v", err)
+	}
+}

@@ -60,8 +60,8 @@ func TestEachBreakCauseOpensOneEpisodeAndOneEmail(t *testing.T) {
 				t.Fatalf("transition = %+v, want an opened episode with its alert", r.Transition)
 			}
 			got := e.reload(ch)
-			if got.Status != models.ChannelInvalid || got.StatusCause != string(tc.want) || got.FailingSince == nil || got.AlertedAt == nil {
-				t.Fatalf("channel = %s/%s since %v alerted %v", got.Status, got.StatusCause, got.FailingSince, got.AlertedAt)
+			if got.Status != models.ChannelInvalid || got.StatusCause != string(tc.want) || got.FailingSince == nil || got.AlertedAt != nil {
+				t.Fatalf("channel = %s/%s since %v alerted %v (alerted only once delivered)", got.Status, got.StatusCause, got.FailingSince, got.AlertedAt)
 			}
 			if err := channels.Guard(got); !errors.Is(err, channels.ErrChannelBroken) {
 				t.Fatalf("Guard = %v, want ErrChannelBroken", err)
@@ -70,6 +70,9 @@ func TestEachBreakCauseOpensOneEpisodeAndOneEmail(t *testing.T) {
 			msgs := e.mails()
 			if len(msgs) != 1 {
 				t.Fatalf("%d emails, want 1", len(msgs))
+			}
+			if got := e.reload(ch); got.AlertedAt == nil || e.episodes(ch)[0].AlertedAt == nil {
+				t.Fatal("the delivered alert did not mark the channel and its episode alerted")
 			}
 			m := msgs[0]
 			reauth := fmt.Sprintf("%s/channels/%d/reauthorize", e.app.URL, ch.ID)
@@ -235,6 +238,11 @@ func TestRepairEventClosesTheEpisode(t *testing.T) {
 	if r := resultFor(t, e.sweep(nil), ch); r.Verdict.State != models.VerdictHealthy || r.Transition.Closed {
 		t.Fatalf("confirming sweep: %+v %+v", r.Verdict, r.Transition)
 	}
+	// The alert queued before the repair goes out after it, so the "works again" email follows it.
+	if n := len(e.mails()); n != 1 {
+		t.Fatalf("%d emails, want the alert", n)
+	}
+	e.sweep(nil)
 	if n := len(e.mails()); n != 2 {
 		t.Fatalf("%d emails, want alert + recovered", n)
 	}
@@ -380,8 +388,9 @@ func TestSMTPOutageDelaysButNeverLosesOrRepeatsTheAlert(t *testing.T) {
 	}
 }
 
-// A permanent SMTP refusal stops retries and keeps the error where people can see it.
-func TestPermanentSMTPFailureIsVisible(t *testing.T) {
+// A permanent SMTP refusal stops that email's retries, keeps its error where the team sees it,
+// and leaves the episode not alerted: once the cause is fixed a new alert goes out, exactly once.
+func TestPermanentlyFailedAlertIsShownAndSentOnceTheCauseIsFixed(t *testing.T) {
 	e := newEnv(t)
 	ch := e.instagram()
 	e.smtp.SetFailing(550)
@@ -390,11 +399,6 @@ func TestPermanentSMTPFailureIsVisible(t *testing.T) {
 	if st := e.deliver(); st.Failed != 1 {
 		t.Fatalf("delivery: %+v, want a permanent failure", st)
 	}
-	e.smtp.SetFailing(0)
-	e.clock.Advance(24 * time.Hour)
-	if st := e.deliver(); st.Delivered+st.Failed+st.Retrying != 0 {
-		t.Fatalf("a failed item was tried again: %+v", st)
-	}
 	rep, err := e.mon.Report(context.Background(), e.team.ID, ch.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -402,6 +406,77 @@ func TestPermanentSMTPFailureIsVisible(t *testing.T) {
 	it := rep.Alerts[rep.Episodes[0].AlertKey]
 	if it.State() != models.OutboxFailed || !strings.Contains(it.LastError, "550") {
 		t.Fatalf("alert shown as %s: %q", it.State(), it.LastError)
+	}
+	if ep := e.episodes(ch)[0]; ep.AlertedAt != nil || ep.AlertFailedAt == nil || !strings.Contains(ep.AlertError, "550") {
+		t.Fatalf("episode after the failure: alerted %v, failed %v %q", ep.AlertedAt, ep.AlertFailedAt, ep.AlertError)
+	}
+	if e.reload(ch).AlertedAt != nil {
+		t.Fatal("the channel counts as alerted though no email was delivered")
+	}
+	admin := e.app.Client()
+	admin.Login(e.admin.Email, "correct-horse-battery")
+	if r := admin.Get(fmt.Sprintf("/channels/%d/health", ch.ID)); !strings.Contains(r.Body, "提醒信無法寄出") || !strings.Contains(r.Body, "550") {
+		t.Fatalf("the panel does not show the failed alert:\n%s", r.Body)
+	}
+	if r := admin.Get("/"); !strings.Contains(r.Body, "提醒信未能寄出") || !strings.Contains(r.Body, "550") {
+		t.Fatalf("the banner does not say the alert was not delivered:\n%s", r.Body)
+	}
+
+	e.sweep(nil) // too soon: the failed alert is not queued again at once
+	if n := len(e.emails()); n != 1 {
+		t.Fatalf("%d emails queued right after the failure, want still 1", n)
+	}
+	e.smtp.SetFailing(0) // the cause is fixed
+	e.clock.Advance(20 * time.Minute)
+	e.sweep(nil)
+	if msgs := e.mails(); len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Instagram") {
+		t.Fatalf("%d emails delivered after the fix, want the alert once", len(msgs))
+	}
+	if ep := e.episodes(ch)[0]; ep.AlertedAt == nil || ep.AlertFailedAt != nil || ep.AlertError != "" {
+		t.Fatalf("episode after delivery: alerted %v, failed %v %q", ep.AlertedAt, ep.AlertFailedAt, ep.AlertError)
+	}
+	if e.reload(ch).AlertedAt == nil {
+		t.Fatal("the channel is not alerted after the delivery")
+	}
+	if r := admin.Get(fmt.Sprintf("/channels/%d/health", ch.ID)); !strings.Contains(r.Body, "已寄出提醒信") {
+		t.Fatalf("the panel does not show the delivered alert:\n%s", r.Body)
+	}
+	if r := admin.Get("/"); strings.Contains(r.Body, "提醒信未能寄出") || !strings.Contains(r.Body, "串接失效") {
+		t.Fatalf("the banner after delivery:\n%s", r.Body)
+	}
+	e.clock.Advance(2 * time.Hour)
+	e.sweep(nil)
+	if n := len(e.mails()); n != 1 {
+		t.Fatalf("%d emails after more sweeps, want still 1", n)
+	}
+}
+
+// A channel named across two lines gets its alert: the name is put on one line in the subject
+// instead of the email failing (or injecting a header).
+func TestAlertForAChannelNameWithALineBreakIsDelivered(t *testing.T) {
+	e := newEnv(t)
+	ch := e.instagram()
+	if err := e.app.Store.WithTx(context.Background(), func(tx *store.Store) error {
+		got, err := tx.Channel(context.Background(), ch.TeamID, ch.ID)
+		if err != nil {
+			return err
+		}
+		got.DisplayName = "台北店\r\nBcc: evil@example.com"
+		return tx.SaveChannel(context.Background(), got)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.breakToken("fbuser:mei", sandbox.CausePasswordChanged)
+	e.sweep(nil)
+	msgs := e.mails()
+	if len(msgs) != 1 {
+		t.Fatalf("%d emails, want the alert (outbox: %+v)", len(msgs), e.emails())
+	}
+	if m := msgs[0]; !strings.Contains(m.Subject, "台北店 Bcc: evil@example.com") || len(m.To) != 1 || m.Headers.Get("Bcc") != "" {
+		t.Errorf("subject %q to %v: want the name on one line and no injected recipient", m.Subject, m.To)
+	}
+	if ep := e.episodes(ch)[0]; ep.AlertedAt == nil {
+		t.Error("the episode is not alerted after its email was delivered")
 	}
 }
 

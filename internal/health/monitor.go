@@ -66,7 +66,10 @@ type Options struct {
 	RecheckAfter  time.Duration // first re-check after an undecided check, doubled up to Interval (default 5m)
 	ExpiryWarning time.Duration // warn this long before a token's known expiry (default 7 days)
 	NoRecovered   bool          // do not email when an episode closes
-	Pacer         PacerConfig
+	// AlertRetry is how long after an alert email failed for good another one is queued for the
+	// still-open episode (default 15m): enough for the cause (SMTP setup, addresses) to be fixed.
+	AlertRetry time.Duration
+	Pacer      PacerConfig
 }
 
 // Monitor checks channels and keeps their failure episodes.
@@ -133,6 +136,9 @@ func New(d Deps, opt Options) *Monitor {
 	}
 	if opt.RecheckAfter <= 0 {
 		opt.RecheckAfter = 5 * time.Minute
+	}
+	if opt.AlertRetry <= 0 {
+		opt.AlertRetry = 15 * time.Minute
 	}
 	if opt.ExpiryWarning <= 0 {
 		opt.ExpiryWarning = 7 * 24 * time.Hour

@@ -130,7 +130,8 @@ func (m *Monitor) open(ctx context.Context, tx *store.Store, ch *models.Channel,
 		ep.Cause, ep.Message = v.Cause, v.Detail
 	}
 	tr.EpisodeID = ep.ID
-	if ep.AlertedAt == nil {
+	// Owed an alert: none queued yet, or the last one failed for good (it is queued again later).
+	if ep.AlertedAt == nil && (ep.AlertKey == "" || ep.AlertFailedAt != nil) {
 		team, err := tx.Team(ctx, ch.TeamID)
 		if err != nil {
 			return err
@@ -253,7 +254,7 @@ func (n *notice) annotate(chID int64, tr *Transition) {
 func (m *Monitor) notifyAll(ctx context.Context) (*notice, error) {
 	n := newNotice()
 	now := m.now()
-	teams, err := m.st.TeamsWithPendingAlerts(ctx, now, now.Add(m.opt.ExpiryWarning))
+	teams, err := m.st.TeamsWithPendingAlerts(ctx, now, now.Add(m.opt.ExpiryWarning), now.Add(-m.opt.AlertRetry))
 	if err != nil {
 		return n, err
 	}
@@ -308,7 +309,7 @@ func (m *Monitor) notifyTeam(ctx context.Context, teamID int64, n *notice) error
 }
 
 func (m *Monitor) notifyBroken(ctx context.Context, tx *store.Store, team *models.Team, to []string, now time.Time, n *notice) error {
-	eps, err := tx.LockPendingAlerts(ctx, team.ID)
+	eps, err := tx.LockPendingAlerts(ctx, team.ID, now.Add(-m.opt.AlertRetry))
 	if err != nil || len(eps) == 0 {
 		return err
 	}
@@ -334,25 +335,48 @@ func (m *Monitor) notifyBroken(ctx context.Context, tx *store.Store, team *model
 	if err != nil {
 		return err
 	}
-	var ids []int64
 	for _, e := range eps {
 		ch := chs[e.ChannelID]
 		ac := m.alertChannel(ch, e.Cause, e.OpenedAt)
 		ac.FacebookUser = users[ch.ID]
 		a.Channels = append(a.Channels, ac)
-		ids = append(ids, e.ChannelID)
 	}
-	key := fmt.Sprintf("health.broken.%d.%d", team.ID, eps[0].ID)
+	// A retry after a failed email is a new email: its own key, rendered afresh, so a fixed name
+	// or address takes effect. Only the first episode's count matters: it alone changes it.
+	key := fmt.Sprintf(brokenAlertPrefix+"%d.%d", team.ID, eps[0].ID)
+	if eps[0].AlertAttempts > 0 {
+		key += fmt.Sprintf(".%d", eps[0].AlertAttempts+1)
+	}
 	if err := m.queueEmail(ctx, tx, key, team.ID, to, a, n); err != nil {
 		return err
 	}
 	for _, e := range eps {
-		if err := tx.MarkEpisodeAlerted(ctx, e.ID, key, now); err != nil {
+		if err := tx.MarkEpisodeAlertQueued(ctx, e.ID, key); err != nil {
 			return err
 		}
 		n.alerted[e.ChannelID] = true
 	}
-	return tx.SetChannelsAlerted(ctx, ids, now)
+	return nil
+}
+
+// brokenAlertPrefix starts the outbox key of every "channel broken" email.
+const brokenAlertPrefix = "health.broken."
+
+// AlertSettled is told by the outbox, in the transaction recording it, that an email was
+// delivered (failure empty) or given up. Only a delivered alert marks its episodes alerted; a
+// failed one is shown with its reason and queued again after AlertRetry, so the one alert per
+// episode is one delivered, not one attempted.
+func (m *Monitor) AlertSettled(ctx context.Context, tx *store.Store, it models.OutboxItem, failure string) error {
+	if !strings.HasPrefix(it.IdempotencyKey, brokenAlertPrefix) {
+		return nil
+	}
+	now := m.now()
+	if failure == "" {
+		return tx.MarkAlertDelivered(ctx, it.IdempotencyKey, now, !m.opt.NoRecovered)
+	}
+	m.log.Error("health alert email could not be delivered; it will be queued again", "key", it.IdempotencyKey,
+		"retry_after", m.opt.AlertRetry.String(), "error", failure)
+	return tx.MarkAlertFailed(ctx, it.IdempotencyKey, now, failure)
 }
 
 func (m *Monitor) notifyRecovered(ctx context.Context, tx *store.Store, team *models.Team, to []string, now time.Time, n *notice) error {

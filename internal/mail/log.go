@@ -24,6 +24,7 @@ func NewLogMailer(logger *slog.Logger) *LogMailer {
 // too, then logs its envelope. Bodies are left out: they hold customer data
 // and re-authorisation links.
 func (l *LogMailer) Send(ctx context.Context, m Message) error {
+	m = sanitize(m)
 	if err := validate(m); err != nil {
 		return err
 	}

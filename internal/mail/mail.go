@@ -9,6 +9,7 @@ import (
 	netmail "net/mail"
 	"net/textproto"
 	"strings"
+	"unicode"
 )
 
 // Message is one email to send.
@@ -53,6 +54,50 @@ func isReservedHeader(canonical string) bool {
 		return true
 	}
 	return false
+}
+
+// sanitize flattens the subject and header values onto one line: a channel or team name with a
+// line break (or another control character) must neither inject header fields nor make the
+// email undeliverable. The caller's map is not modified.
+func sanitize(m Message) Message {
+	m.Subject = HeaderValue(m.Subject)
+	if len(m.Headers) > 0 {
+		h := make(map[string]string, len(m.Headers))
+		for k, v := range m.Headers {
+			h[k] = HeaderValue(v)
+		}
+		m.Headers = h
+	}
+	return m
+}
+
+// HeaderValue makes text safe for one header line: every run of line breaks, tabs and other
+// control characters becomes a single space, and the ends are trimmed.
+func HeaderValue(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // validate rejects messages that no retry could fix, before any connection is made.

@@ -338,8 +338,6 @@ func invalidMessages() map[string]mail.Message {
 	return map[string]mail.Message{
 		"no recipients":      ok(func(m *mail.Message) { m.To = nil }),
 		"bad recipient":      ok(func(m *mail.Message) { m.To = []string{"not an address"} }),
-		"subject injection":  ok(func(m *mail.Message) { m.Subject = "hi\r\nBcc: evil@example.com" }),
-		"header injection":   ok(func(m *mail.Message) { m.Headers = map[string]string{"X-Ref": "1\r\nBcc: evil@example.com"} }),
 		"bad header name":    ok(func(m *mail.Message) { m.Headers = map[string]string{"X Ref": "1"} }),
 		"reserved header":    ok(func(m *mail.Message) { m.Headers = map[string]string{"bcc": "evil@example.com"} }),
 		"no body":            ok(func(m *mail.Message) { m.Text = "" }),
@@ -460,5 +458,30 @@ func TestNewChoosesTheMailer(t *testing.T) {
 	}
 	if _, err := mail.New("ftp://x", sender, nil); err == nil {
 		t.Error("a bad SMTP_URL was accepted")
+	}
+}
+
+// A line break in the subject or a header value (a channel named across two lines) is flattened
+// to a space: the email is delivered, and nothing is injected into its header.
+func TestLineBreaksInHeaderValuesAreFlattened(t *testing.T) {
+	srv := startCapture(t)
+	m := mail.Message{To: []string{"a@example.com"}, Subject: "【警告】台北店\r\nBcc: evil@example.com\n\t", Text: "t",
+		Headers: map[string]string{"X-Ref": "1\r\nBcc: evil@example.com"}}
+	if err := newMailer(t, srv.URL()).Send(ctx(t), m); err != nil {
+		t.Fatalf("a subject with a line break was not sent: %v", err)
+	}
+	msgs, err := srv.Wait(ctx(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := msgs[0]
+	if got.Subject != "【警告】台北店 Bcc: evil@example.com" || got.Headers.Get("X-Ref") != "1 Bcc: evil@example.com" {
+		t.Errorf("subject %q, X-Ref %q: want each on one line", got.Subject, got.Headers.Get("X-Ref"))
+	}
+	if len(got.To) != 1 || got.To[0] != "a@example.com" || got.Headers.Get("Bcc") != "" {
+		t.Errorf("a header was injected: recipients %v, Bcc %q", got.To, got.Headers.Get("Bcc"))
+	}
+	if m.Headers["X-Ref"] != "1\r\nBcc: evil@example.com" {
+		t.Error("the caller's headers were modified")
 	}
 }

@@ -220,6 +220,7 @@ func (s *SMTPMailer) options() []gomail.Option {
 }
 
 func (s *SMTPMailer) build(m Message) (*gomail.Msg, error) {
+	m = sanitize(m)
 	if err := validate(m); err != nil {
 		return nil, err
 	}

@@ -43,7 +43,20 @@ type Outbox struct {
 	opt      Options
 	mu       sync.Mutex
 	handlers map[string]Handler
+	settled  []Settled
 	wake     chan struct{}
+}
+
+// Settled is told, inside the transaction that records it, that an item reached its end:
+// delivered (failure empty) or given up (failure says why). It lets the work's owner keep its
+// own state true to the delivery, such as "alerted" meaning the email was delivered.
+type Settled func(ctx context.Context, tx *store.Store, it models.OutboxItem, failure string) error
+
+// OnSettled adds f to what is told when an item is delivered or given up.
+func (o *Outbox) OnSettled(f Settled) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.settled = append(o.settled, f)
 }
 
 // New builds an Outbox on st.
@@ -200,21 +213,43 @@ func (o *Outbox) deliver(ctx context.Context, it models.OutboxItem, st *Stats) e
 	case err == nil:
 		st.Delivered++
 		log.Info("outbox item delivered")
-		return o.st.CompleteOutbox(ctx, it.ID, now)
+		return o.settle(ctx, it, now, "")
 	case IsPermanent(err):
 		st.Failed++
 		log.Error("outbox item failed permanently", "error", err)
-		return o.st.FailOutbox(ctx, it.ID, now, truncate(err.Error()))
+		return o.settle(ctx, it, now, truncate(err.Error()))
 	case it.Attempts >= it.MaxAttempts:
 		st.Failed++
 		log.Error("outbox item gave up after its last attempt", "error", err)
-		return o.st.FailOutbox(ctx, it.ID, now, truncate(fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err)))
+		return o.settle(ctx, it, now, truncate(fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err)))
 	default:
 		st.Retrying++
 		next := now.Add(o.backoff(it.Attempts))
 		log.Warn("outbox item will be retried", "error", err, "next_attempt_at", next)
 		return o.st.RetryOutbox(ctx, it.ID, next, truncate(err.Error()))
 	}
+}
+
+// settle records an item's end and tells the OnSettled listeners, in one transaction.
+func (o *Outbox) settle(ctx context.Context, it models.OutboxItem, now time.Time, failure string) error {
+	o.mu.Lock()
+	listeners := slices.Clone(o.settled)
+	o.mu.Unlock()
+	return o.st.WithTx(ctx, func(tx *store.Store) error {
+		var err error
+		if failure == "" {
+			err = tx.CompleteOutbox(ctx, it.ID, now)
+		} else {
+			err = tx.FailOutbox(ctx, it.ID, now, failure)
+		}
+		for _, f := range listeners {
+			if err != nil {
+				break
+			}
+			err = f(ctx, tx, it, failure)
+		}
+		return err
+	})
 }
 
 // safeCall keeps a panicking handler from killing the worker; the item is retried instead.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/omnilink/omnilink/models"
@@ -101,10 +102,37 @@ func (s *Store) UpdateEpisodeCause(ctx context.Context, id int64, cause models.H
 		Updates(map[string]any{"cause": string(cause), "message": message}))
 }
 
-// MarkEpisodeAlerted records that the episode's one alert email was queued under key.
-func (s *Store) MarkEpisodeAlerted(ctx context.Context, id int64, key string, at time.Time) error {
+// MarkEpisodeAlertQueued records that the episode's alert email was queued under key; the
+// episode counts as alerted only once that email is delivered (MarkAlertDelivered).
+func (s *Store) MarkEpisodeAlertQueued(ctx context.Context, id int64, key string) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
-		Updates(map[string]any{"alert_key": key, "alerted_at": at, "alert_skipped": ""}))
+		Updates(map[string]any{"alert_key": key, "alert_skipped": "", "alert_attempts": gorm.Expr("alert_attempts + 1"),
+			"alert_failed_at": nil, "alert_error": ""}))
+}
+
+// MarkAlertDelivered records that the alert email queued under key was delivered: its episodes
+// are alerted at that time, their channels too while still broken, and an episode that closed
+// in the meantime is owed its "works again" email (unless recovered is false).
+func (s *Store) MarkAlertDelivered(ctx context.Context, key string, at time.Time, recovered bool) error {
+	// Channel rows first, in id order, as every health state change takes them.
+	var locked []int64
+	if err := s.q(ctx).Raw(`SELECT id FROM channels WHERE id IN (SELECT channel_id FROM health_episodes WHERE alert_key = ?)
+		ORDER BY id FOR UPDATE`, key).Scan(&locked).Error; err != nil {
+		return err
+	}
+	return s.q(ctx).Exec(`WITH eps AS (
+			UPDATE health_episodes SET alerted_at = ?, alert_failed_at = NULL, alert_error = '',
+				recovery_pending = recovery_pending OR (closed_at IS NOT NULL AND recovered_alert_key = '' AND ?)
+			WHERE alert_key = ? AND alerted_at IS NULL RETURNING channel_id, closed_at)
+		UPDATE channels SET alerted_at = ? WHERE id IN (SELECT channel_id FROM eps WHERE closed_at IS NULL) AND status = ?`,
+		at, recovered, key, at, models.ChannelInvalid).Error
+}
+
+// MarkAlertFailed records that the alert email queued under key could not be delivered and why;
+// its open episodes are owed an alert again (see TeamsWithPendingAlerts).
+func (s *Store) MarkAlertFailed(ctx context.Context, key string, at time.Time, reason string) error {
+	return s.q(ctx).Model(&models.HealthEpisode{}).Where("alert_key = ? AND alerted_at IS NULL", key).
+		Updates(map[string]any{"alert_failed_at": at, "alert_error": reason}).Error
 }
 
 // MarkEpisodeAlertSkipped records why an episode has no alert email.
@@ -118,36 +146,54 @@ func (s *Store) CloseEpisode(ctx context.Context, id int64, at time.Time, by str
 		Updates(map[string]any{"closed_at": at, "closed_by": by, "recovery_pending": recoveryPending}))
 }
 
-// pendingAlert is the condition of an open episode whose email is still to be queued.
-const pendingAlert = "closed_at IS NULL AND alerted_at IS NULL AND alert_skipped = ''"
+// TeamUndeliveredAlerts maps a team's channels whose open episode's alert email failed for good
+// (and waits to be sent again) to the reason, for the console banner.
+func (s *Store) TeamUndeliveredAlerts(ctx context.Context, teamID int64) (map[int64]string, error) {
+	var rows []struct {
+		ChannelID  int64
+		AlertError string
+	}
+	err := s.q(ctx).Model(&models.HealthEpisode{}).Select("channel_id, alert_error").
+		Where("team_id = ? AND closed_at IS NULL AND alerted_at IS NULL AND alert_failed_at IS NOT NULL", teamID).Scan(&rows).Error
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ChannelID] = r.AlertError
+	}
+	return out, err
+}
 
-// TeamsWithPendingAlerts lists the teams owed a health email: open episodes not yet alerted,
-// closed ones not yet reported recovered, and live channels whose token expires before
-// warnUntil without a warning about that expiry.
-func (s *Store) TeamsWithPendingAlerts(ctx context.Context, now, warnUntil time.Time) ([]int64, error) {
+// pendingAlert is the condition of an open episode whose email is still to be queued: never
+// queued, or failed for good before the time bound to it (a later try may succeed once the
+// cause, such as a rejected address or a broken SMTP setup, is fixed).
+const pendingAlert = "closed_at IS NULL AND alerted_at IS NULL AND alert_skipped = '' AND (alert_key = '' OR alert_failed_at <= ?)"
+
+// TeamsWithPendingAlerts lists the teams owed a health email: open episodes not yet alerted
+// (or whose alert failed before retryFailed), closed ones not yet reported recovered, and live
+// channels whose token expires before warnUntil without a warning about that expiry.
+func (s *Store) TeamsWithPendingAlerts(ctx context.Context, now, warnUntil, retryFailed time.Time) ([]int64, error) {
 	var out []int64
 	err := s.q(ctx).Raw(`SELECT team_id FROM health_episodes WHERE (`+pendingAlert+`) OR recovery_pending
 		UNION
 		SELECT c.team_id FROM channels c LEFT JOIN channel_health h ON h.channel_id = c.id
 		WHERE c.status = ? AND c.token_expires_at > ? AND c.token_expires_at <= ?
 		  AND h.expiry_warned_for IS DISTINCT FROM c.token_expires_at
-		ORDER BY 1`, models.ChannelActive, now, warnUntil).Scan(&out).Error
+		ORDER BY 1`, retryFailed, models.ChannelActive, now, warnUntil).Scan(&out).Error
 	return out, err
 }
 
 // LockPendingAlerts locks a team's channels whose open episode awaits its email (channel rows
 // first, in the order every health state change takes them) and returns those episodes.
 // Channels locked elsewhere are skipped; their own transaction's follow-up picks them up.
-func (s *Store) LockPendingAlerts(ctx context.Context, teamID int64) ([]models.HealthEpisode, error) {
+func (s *Store) LockPendingAlerts(ctx context.Context, teamID int64, retryFailed time.Time) ([]models.HealthEpisode, error) {
 	var ids []int64
 	err := s.q(ctx).Raw(`SELECT id FROM channels WHERE team_id = ? AND id IN
 		(SELECT channel_id FROM health_episodes WHERE team_id = ? AND `+pendingAlert+`)
-		ORDER BY id FOR UPDATE SKIP LOCKED`, teamID, teamID).Scan(&ids).Error
+		ORDER BY id FOR UPDATE SKIP LOCKED`, teamID, teamID, retryFailed).Scan(&ids).Error
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	var out []models.HealthEpisode
-	err = s.q(ctx).Where("team_id = ? AND channel_id IN ? AND "+pendingAlert, teamID, ids).Order("id").Find(&out).Error
+	err = s.q(ctx).Where("team_id = ? AND channel_id IN ? AND "+pendingAlert, teamID, ids, retryFailed).Order("id").Find(&out).Error
 	return out, err
 }
 
@@ -189,11 +235,6 @@ func (s *Store) ChannelsByIDs(ctx context.Context, teamID int64, ids []int64) ([
 	var out []models.Channel
 	err := s.q(ctx).Where("team_id = ? AND id IN ?", teamID, ids).Order("id").Find(&out).Error
 	return out, err
-}
-
-// SetChannelsAlerted records when the channels' failure was emailed.
-func (s *Store) SetChannelsAlerted(ctx context.Context, ids []int64, at time.Time) error {
-	return s.q(ctx).Model(&models.Channel{}).Where("id IN ?", ids).Update("alerted_at", at).Error
 }
 
 // ChannelEpisodes lists a team's channel's latest episodes, newest first.

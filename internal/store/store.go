@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for goose
@@ -41,8 +42,11 @@ func Open(url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// As many idle connections as open ones: with fewer, a burst of webhooks closes connections
+	// after each request and opens new ones (a Postgres process each) for the next.
 	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetMaxIdleConns(20)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return &Store{db: db}, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/line"
@@ -48,7 +50,21 @@ type Service struct {
 	metrics     *Metrics
 	log         *slog.Logger
 	wake        chan struct{}
+
+	mu      sync.Mutex
+	secrets map[int64]lineSecret // LINE channel secrets by channel id, opened once per TTL
 }
+
+// lineSecret is an opened LINE channel secret and when it must be read again.
+type lineSecret struct {
+	secret  string
+	expires time.Time
+}
+
+// lineSecretTTL bounds how long a cached secret is trusted without looking at the channel row;
+// a rotated secret is picked up at once anyway (a signature that fails the cached secret is
+// checked again against the stored one).
+const lineSecretTTL = time.Minute
 
 // Deps are the Service's collaborators and settings.
 type Deps struct {
@@ -65,7 +81,7 @@ func New(d Deps) *Service {
 	return &Service{
 		st: d.Store, creds: d.Credentials, appSecret: d.AppSecret, verifyToken: d.VerifyToken,
 		metrics: d.Metrics, log: d.Log,
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), secrets: map[int64]lineSecret{},
 	}
 }
 
@@ -90,6 +106,13 @@ func (s *Service) ReceiveMeta(ctx context.Context, body []byte, signature string
 // ReceiveLINE verifies a delivery to one LINE channel's URL with that channel's own secret
 // and stores it. The channel id only selects the secret; routing happens later.
 func (s *Service) ReceiveLINE(ctx context.Context, channelID int64, body []byte, signature string) error {
+	// The hot path: a secret opened recently verifies without a query or a decryption.
+	s.mu.Lock()
+	cached, ok := s.secrets[channelID]
+	s.mu.Unlock()
+	if ok && time.Now().Before(cached.expires) && line.VerifySignature(cached.secret, body, signature) {
+		return s.store(ctx, SourceLINE, &channelID, body)
+	}
 	ch, err := s.st.ChannelByID(ctx, channelID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && ch.Platform != models.LINE) {
 		s.metrics.rejected.WithLabelValues(SourceLINE, "unknown_channel").Inc()
@@ -103,6 +126,9 @@ func (s *Service) ReceiveLINE(ctx context.Context, channelID int64, body []byte,
 		// Without the secret nothing can be verified; 500 makes LINE retry once an operator fixes the key.
 		return fmt.Errorf("line webhook for channel %d: %w", ch.ID, err)
 	}
+	s.mu.Lock()
+	s.secrets[ch.ID] = lineSecret{secret: creds.ChannelSecret, expires: time.Now().Add(lineSecretTTL)}
+	s.mu.Unlock()
 	if !line.VerifySignature(creds.ChannelSecret, body, signature) {
 		s.metrics.rejected.WithLabelValues(SourceLINE, "signature").Inc()
 		return ErrBadSignature

@@ -76,8 +76,9 @@ func canRepair(p *layout.Page) bool {
 
 // Banners turns a team's broken channels into the warnings every console page shows: which
 // channel, why, since when, the Facebook user to reauthorise with (fbUsers, by channel id), and a
-// Reauthorise button for those allowed to press it.
-func Banners(p *layout.Page, broken []models.Channel, fbUsers map[int64]string) []layout.Banner {
+// Reauthorise button for those allowed to press it. A channel in undelivered also says that its
+// alert email could not be delivered, and why.
+func Banners(p *layout.Page, broken []models.Channel, fbUsers, undelivered map[int64]string) []layout.Banner {
 	out := make([]layout.Banner, 0, len(broken))
 	repair := canRepair(p)
 	for i := range broken {
@@ -89,6 +90,12 @@ func Banners(p *layout.Page, broken []models.Channel, fbUsers map[int64]string) 
 		b := layout.Banner{
 			Title: p.T("health.banner.title", "Platform", PlatformName(p.Loc, ch.Platform), "Name", ChannelLabel(ch)),
 			Body:  p.T("health.banner.body", "Cause", CauseTitle(p.Loc, models.HealthCause(ch.StatusCause)), "Since", p.Time(since)),
+		}
+		if reason, ok := undelivered[ch.ID]; ok {
+			if r := []rune(reason); len(r) > 200 {
+				reason = string(r[:200]) + "…"
+			}
+			b.Body += " " + p.T("health.banner.alert_failed", "Error", reason)
 		}
 		if repair {
 			b.ActionHref, b.ActionText = ReauthorizeURL(ch.ID), p.T("health.reauthorize")
