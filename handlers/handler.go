@@ -26,8 +26,8 @@ type Directory interface {
 // Accounts is the login and user-management service the console needs.
 type Accounts interface {
 	Login(ctx context.Context, email, password, ip string) (*models.User, error)
-	ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) error
-	SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) error
+	ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) (*models.User, error)
+	SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) (*models.User, error)
 	SetLocale(ctx context.Context, userID int64, locale string) error
 }
 

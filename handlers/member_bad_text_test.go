@@ -145,6 +145,9 @@ func TestEditMemberName(t *testing.T) {
 	if r := c.Submit(edit, "/users/"+itoa(m.ID), url.Values{"name": {"  林美玲  "}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("rename: %d", r.Status)
 	}
+	if page := c.Get("/users"); !strings.Contains(page.Body, "」的姓名改為「林美玲」") {
+		t.Error("the rename flash does not name the member")
+	}
 	u, _ := a.Store.UserByID(context.Background(), m.ID)
 	if u.Name != "林美玲" {
 		t.Fatalf("name %q", u.Name)

@@ -49,7 +49,8 @@ func (h *Handler) userEdit(c echo.Context) error {
 		errs, msg := fieldMessages(r.Loc, fe, "name")
 		return render(c, http.StatusUnprocessableEntity, users.Edit(h.page(c, "users.edit_title"), users.NewEditForm(u, retyped(f.Name), errs, msg)))
 	}
-	if _, err := h.members.Rename(ctx, r.User, id, f.Name); err != nil {
+	renamed, err := h.members.Rename(ctx, r.User, id, f.Name)
+	if err != nil {
 		ae, ok := apperr.From(err)
 		if !ok {
 			return err
@@ -57,6 +58,6 @@ func (h *Handler) userEdit(c echo.Context) error {
 		errs, msg := formErrors(r.Loc, ae, "name")
 		return render(c, ae.Status, users.Edit(h.page(c, "users.edit_title"), users.NewEditForm(u, retyped(f.Name), errs, msg)))
 	}
-	h.flash(c, "success", r.Loc.T("users.renamed_flash"))
+	h.flash(c, "success", r.Loc.T("users.renamed_flash", "Old", u.Name, "Name", renamed.Name))
 	return redirect(c, "/users")
 }

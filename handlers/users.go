@@ -26,10 +26,12 @@ func (h *Handler) userRole(c echo.Context) error {
 		return err
 	}
 	r := req(c)
-	if err := h.accounts.ChangeRole(c.Request().Context(), r.User, id, models.Role(c.FormValue("role"))); err != nil {
+	role := models.Role(c.FormValue("role"))
+	u, err := h.accounts.ChangeRole(c.Request().Context(), r.User, id, role)
+	if err != nil {
 		return err
 	}
-	h.flash(c, "success", r.Loc.T("users.role_changed"))
+	h.flash(c, "success", r.Loc.T("users.role_changed", "Name", u.Name, "Role", r.Loc.T("role."+string(role))))
 	return redirect(c, "/users")
 }
 
@@ -42,14 +44,15 @@ func (h *Handler) setDisabled(c echo.Context, disabled bool) error {
 		return err
 	}
 	r := req(c)
-	if err := h.accounts.SetDisabled(c.Request().Context(), r.User, id, disabled); err != nil {
+	u, err := h.accounts.SetDisabled(c.Request().Context(), r.User, id, disabled)
+	if err != nil {
 		return err
 	}
 	key := "users.enabled_flash"
 	if disabled {
 		key = "users.disabled_flash"
 	}
-	h.flash(c, "success", r.Loc.T(key))
+	h.flash(c, "success", r.Loc.T(key, "Name", u.Name))
 	return redirect(c, "/users")
 }
 

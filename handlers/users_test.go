@@ -78,6 +78,10 @@ func TestRoleChangesAndEscalation(t *testing.T) {
 	if r := bc.Get("/users").Form("form[action=/users/"+itoa(agent.ID)+"/role]").Set("role", "supervisor").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("admin grants supervisor: %d", r.Status)
 	}
+	// The flash says who changed and to what.
+	if page := bc.Get("/users"); !strings.Contains(page.Body, "已將 "+agent.Name+" 的角色變更為主管") {
+		t.Error("the role change flash does not name the member and the new role")
+	}
 	for id, want := range map[int64]models.Role{mkt.ID: models.RoleMarketer, agent.ID: models.RoleSupervisor, boss.ID: models.RoleAdmin} {
 		u, _ := a.Store.TeamUser(ctx, team.ID, id)
 		if u.Role != want {

@@ -101,25 +101,28 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*model
 	return u, nil
 }
 
-// ChangeRole gives a team member a new role; a team always keeps one enabled admin.
-func (s *Service) ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) error {
+// ChangeRole gives a team member a new role and returns the member; a team always keeps one
+// enabled admin.
+func (s *Service) ChangeRole(ctx context.Context, actor *models.User, userID int64, role models.Role) (*models.User, error) {
 	if !actor.Role.Can(models.CapUsers) {
-		return apperr.ErrForbidden
+		return nil, apperr.ErrForbidden
 	}
 	if !role.Valid() {
-		return apperr.Invalid("role", "error.role_invalid")
+		return nil, apperr.Invalid("role", "error.role_invalid")
 	}
 	if !actor.Role.CanGrant(role) {
-		return ErrCannotGrant
+		return nil, ErrCannotGrant
 	}
 	if userID == actor.ID {
-		return ErrSelfChange
+		return nil, ErrSelfChange
 	}
-	return s.st.WithTx(ctx, func(tx *store.Store) error {
+	var member *models.User
+	err := s.st.WithTx(ctx, func(tx *store.Store) error {
 		u, err := tx.TeamUser(ctx, actor.TeamID, userID)
 		if err != nil {
 			return err
 		}
+		member = u
 		if u.Role == role {
 			return nil
 		}
@@ -133,21 +136,25 @@ func (s *Service) ChangeRole(ctx context.Context, actor *models.User, userID int
 		}
 		return tx.AddAudit(ctx, audit(actor, auditRole, u, models.JSONMap{"from": string(u.Role), "to": string(role)}))
 	})
+	return member, err
 }
 
-// SetDisabled switches a team member off or on; switching off ends their sessions at once.
-func (s *Service) SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) error {
+// SetDisabled switches a team member off or on and returns the member; switching off ends their
+// sessions at once.
+func (s *Service) SetDisabled(ctx context.Context, actor *models.User, userID int64, disabled bool) (*models.User, error) {
 	if !actor.Role.Can(models.CapUsers) {
-		return apperr.ErrForbidden
+		return nil, apperr.ErrForbidden
 	}
 	if userID == actor.ID {
-		return ErrSelfChange
+		return nil, ErrSelfChange
 	}
-	return s.st.WithTx(ctx, func(tx *store.Store) error {
+	var member *models.User
+	err := s.st.WithTx(ctx, func(tx *store.Store) error {
 		u, err := tx.TeamUser(ctx, actor.TeamID, userID)
 		if err != nil {
 			return err
 		}
+		member = u
 		if u.Disabled() == disabled {
 			return nil
 		}
@@ -175,6 +182,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor *models.User, userID in
 		}
 		return tx.AddAudit(ctx, audit(actor, action, u, nil))
 	})
+	return member, err
 }
 
 // SetLocale stores the language a user chose.

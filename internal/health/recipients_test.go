@@ -17,7 +17,7 @@ func TestAlertGoesToAlertRolesAndExtraAddresses(t *testing.T) {
 	sup := e.app.User(e.team.ID, models.RoleSupervisor, "sup@bear.test")
 	mkt := e.app.User(e.team.ID, models.RoleMarketer, "mkt@bear.test")
 	off := e.app.User(e.team.ID, models.RoleSupervisor, "off@bear.test")
-	if err := e.app.Accounts.SetDisabled(ctx, e.admin, off.ID, true); err != nil {
+	if _, err := e.app.Accounts.SetDisabled(ctx, e.admin, off.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	invited := &models.User{TeamID: e.team.ID, Email: "invited@bear.test", Name: "Invited", Role: models.RoleSupervisor, PasswordHash: "unusable", InvitePending: true}
