@@ -33,10 +33,11 @@ func (f passwordForm) Validate() models.FieldErrors {
 
 var passwordFields = []string{"password", "password_confirm"}
 
-// linkHeaders keep a page whose address holds a secret out of caches and Referer headers.
+// linkHeaders keep a page whose address holds a secret out of caches and out of other sites'
+// Referer headers (same-origin: its own form still sends an Origin the CSRF check accepts).
 func linkHeaders(c echo.Context) {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	c.Response().Header().Set("Referrer-Policy", "same-origin")
 }
 
 // linkPage shows the password form behind a link, with the problems of a failed submit (fe, or
