@@ -145,7 +145,7 @@ func TestEditMemberName(t *testing.T) {
 	if r := c.Submit(edit, "/users/"+itoa(m.ID), url.Values{"name": {"  林美玲  "}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("rename: %d", r.Status)
 	}
-	u, _ := a.Store.UserByID(context.Background(), m.ID)
+	u, _ := a.Store.UserByIDSystem(context.Background(), m.ID)
 	if u.Name != "林美玲" {
 		t.Fatalf("name %q", u.Name)
 	}
