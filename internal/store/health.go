@@ -227,9 +227,13 @@ func (s *Store) LockExpiringChannels(ctx context.Context, teamID int64, now, war
 
 // MarkExpiryWarned records that the channel's token expiry has been warned about.
 func (s *Store) MarkExpiryWarned(ctx context.Context, teamID, channelID int64, expires, now time.Time) error {
-	return s.q(ctx).Exec(`INSERT INTO channel_health (channel_id, team_id, expiry_warned_for, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (channel_id) DO UPDATE SET expiry_warned_for = EXCLUDED.expiry_warned_for, updated_at = EXCLUDED.updated_at`,
-		channelID, teamID, expires, now).Error
+	// The row is written only for the team's own channel: the insert selects it by team, and
+	// the update of an existing row checks the team too.
+	return affected(s.q(ctx).Exec(`INSERT INTO channel_health (channel_id, team_id, expiry_warned_for, updated_at)
+		SELECT id, team_id, ?, ? FROM channels WHERE id = ? AND team_id = ?
+		ON CONFLICT (channel_id) DO UPDATE SET expiry_warned_for = EXCLUDED.expiry_warned_for, updated_at = EXCLUDED.updated_at
+		WHERE channel_health.team_id = EXCLUDED.team_id`,
+		expires, now, channelID, teamID))
 }
 
 // ChannelsByIDs loads a team's channels by id.
