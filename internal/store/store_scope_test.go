@@ -51,8 +51,8 @@ INSERT INTO channels (id, team_id, platform, external_id, display_name, authoriz
   (424245, 424242, 'whatsapp', 'SECRET-A-wa', 'SECRET-A wa', NULL, 'SECRET-A-cred', '{}', 'active', '', '', NULL, NULL);
 INSERT INTO channel_health (channel_id, team_id, verdict, cause, detail) VALUES
   (424242, 424242, 'broken', 'token_revoked', 'SECRET-A');
-INSERT INTO health_episodes (id, team_id, channel_id, cause, message, detected_by, opened_at, alert_key) VALUES
-  (424242, 424242, 424242, 'token_revoked', 'SECRET-A', 'check', now() - interval '1 hour', '');
+INSERT INTO health_episodes (id, team_id, channel_id, cause, message, detected_by, opened_at, alert_key, alert_failed_at, alert_error) VALUES
+  (424242, 424242, 424242, 'token_revoked', 'SECRET-A', 'check', now() - interval '1 hour', '', now(), 'SECRET-A');
 INSERT INTO health_episodes (id, team_id, channel_id, cause, message, detected_by, opened_at, closed_at, closed_by, recovery_pending) VALUES
   (424243, 424242, 424243, 'token_revoked', 'SECRET-A', 'check', now() - interval '2 hours', now() - interval '1 hour', 'check', true);
 INSERT INTO oauth_states (id, team_id, user_id, session_hash, purpose, channel_id, expires_at, outcome, candidates, outcome_args, notes) VALUES
@@ -63,7 +63,8 @@ INSERT INTO customers (id, team_id, member_no, display_name, merged_into) VALUES
   (424243, 424242, NULL, 'SECRET-A absorbed', 424242);
 INSERT INTO contacts (id, team_id, channel_id, external_user_id, name, customer_id, line_friendship, last_inbound_at) VALUES
   (424242, 424242, 424242, 'U-SECRET-A', 'SECRET-A contact', 424242, 'friend', now()),
-  (424243, 424242, 424243, 'SECRET-A-psid', 'SECRET-A fb contact', 424243, 'unknown', now());
+  (424243, 424242, 424243, 'SECRET-A-psid', 'SECRET-A fb contact', 424243, 'unknown', now()),
+  (424244, 424242, 424242, 'U-SECRET-A-2', 'SECRET-A second', 424243, 'friend', now());
 INSERT INTO merges (id, team_id, survivor_id, absorbed_id, snapshot, actor) VALUES
   (424242, 424242, 424242, 424243, '{"note":"SECRET-A"}', 'SECRET-A');
 INSERT INTO message_sends (id, team_id, channel_id, contact_id, idempotency_key, cause, outcome, detail, parts) VALUES
@@ -79,7 +80,7 @@ INSERT INTO bot_modules (id, team_id, platform, name, blocks, created_by) VALUES
   (424242, 424242, 'line', 'SECRET-A module', '[{"kind":"text","text":"SECRET-A"}]', 424242);
 INSERT INTO triggers (id, team_id, channel_id, kind, pattern, normalized, module_id, created_by) VALUES
   (424242, 424242, 424242, 'exact', 'SECRET-A', 'secret-a', 424242, 424242);
-INSERT INTO tags (id, team_id, name, created_by) VALUES (424242, 424242, 'SECRET-A tag', 424242);
+INSERT INTO tags (id, team_id, name, created_by) VALUES (424242, 424242, 'SECRET-A tag', 424242), (424243, 424242, 'SECRET-A tag 2', 424242);
 INSERT INTO contact_tags (team_id, contact_id, tag_id, source) VALUES (424242, 424242, 424242, 'user');
 INSERT INTO journeys (id, team_id, name, trigger_tag_id, enabled, steps, created_by) VALUES
   (424242, 424242, 'SECRET-A journey', 424242, true, '[]', 424242);
@@ -98,8 +99,8 @@ INSERT INTO campaigns (id, team_id, name, status, source_channel_id, target_chan
     'none', 'text', 'SECRET-A', 'none', '[]', '[]', 7, 1, 424242, true);
 INSERT INTO link_tokens (id, team_id, campaign_id, source_contact_id, token_hash, wa_code, expires_at) VALUES
   (424242, 424242, 424242, 424242, '\x00000000000000000000000000000000000000000000000000000000000000aa', 'SECRET-A-code', now() + interval '1 day');
-INSERT INTO link_attempts (id, team_id, campaign_id, source_contact_id, last_token_id, card_sent_at, liff_verified_at, liff_user_id, status, reason) VALUES
-  (424242, 424242, 424242, 424242, 424242, now() - interval '1 hour', now(), 'U-SECRET-A', 'open', '');
+INSERT INTO link_attempts (id, team_id, campaign_id, source_contact_id, last_token_id, card_sent_at, friend_required_at, liff_verified_at, liff_user_id, status, reason) VALUES
+  (424242, 424242, 424242, 424242, 424242, now() - interval '1 hour', now() - interval '30 minutes', now(), 'U-SECRET-A', 'open', '');
 INSERT INTO audit_log (id, team_id, actor_user_id, action, target, detail) VALUES
   (424242, 424242, 424242, 'SECRET-A', 'SECRET-A-target', '{"x":"SECRET-A"}');
 INSERT INTO outbox (id, kind, team_id, payload, idempotency_key, next_attempt_at, created_at) VALUES
@@ -109,8 +110,23 @@ INSERT INTO outbox (id, kind, team_id, payload, idempotency_key, next_attempt_at
 // scopeSeedB is team B: a team with one member and nothing else.
 const scopeSeedB = `
 INSERT INTO teams (id, name, locale, plan_status, notification_emails) VALUES (7, 'B', 'en', 'active', '[]');
-INSERT INTO users (id, team_id, email, name, password_hash, role, invite_pending) VALUES (8, 7, 'b@b.test', 'B user', 'h', 'admin', false);
+INSERT INTO users (id, team_id, email, name, password_hash, role, invite_pending) VALUES (8, 7, 'b@b.test', 'B user', 'h', 'agent', false);
 `
+
+// scopeOverride gives the few parameters for which the generic value would find nothing even
+// for team A itself, so that the call would prove nothing.
+var scopeOverride = map[string]map[string]any{
+	"ChannelClash":        {"b": int64(424243)},        // customers 424242 and 424243 both hold a LINE contact
+	"TeamMetaAuthorizers": {"p": models.Facebook},      // authorizations are Meta's
+	"AddContactTags":      {"tagIDs": []int64{424243}}, // a tag the contact does not have yet
+	"DeletePendingUser":   {"id": int64(424243)},       // the member still invited
+}
+
+// scopeBlind lists the methods whose call, even as team A, does not show team A's data, so the
+// check above proves little for them; every other method must see team A when asked as team A.
+var scopeBlind = map[string]string{
+	"CustomerContactOnChannel": "answers with the contact it is given when that contact is on the channel, without a query",
+}
 
 // scopeUncallable lists team-scoped methods the generic caller cannot call, and why.
 var scopeUncallable = map[string]string{}
@@ -165,6 +181,9 @@ func TestTeamScopedMethodsRefuseAnotherTeam(t *testing.T) {
 			args := make([]reflect.Value, ft.NumIn())
 			for i := range args {
 				v, ok := scopeArg(ctx, m.params[i], ft.In(i))
+				if o, found := scopeOverride[m.name][m.params[i]]; found {
+					v = reflect.ValueOf(o)
+				}
 				if !ok {
 					t.Fatalf("%s: no value for parameter %s %s; add it to scopeArg or scopeUncallable", m.name, m.params[i], ft.In(i))
 				}
@@ -185,6 +204,22 @@ func TestTeamScopedMethodsRefuseAnotherTeam(t *testing.T) {
 			}
 			if after := scopeFingerprint(t, db, teamTables); after != before {
 				t.Errorf("changed team A's rows or gave team B a row pointing at them:\n%s", scopeDiff(before, after))
+			}
+
+			// The same call as team A must see team A (answer differently or change its rows),
+			// or the seed lacks what this method reads and the check above proved nothing.
+			if _, blind := scopeBlind[m.name]; blind {
+				return
+			}
+			for i, p := range m.params {
+				if p == "teamID" {
+					args[i] = reflect.ValueOf(scopeID)
+				}
+			}
+			reseed(t, true)
+			asA := scopeAnswer(t, fn.Call(args))
+			if asA == got && scopeFingerprint(t, db, teamTables) == before {
+				t.Errorf("as team A the call sees nothing of team A either (%s); seed what it reads, override its arguments, or list it in scopeBlind", asA)
 			}
 		})
 	}
