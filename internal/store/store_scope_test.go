@@ -182,7 +182,7 @@ func TestTeamScopedMethodsRefuseAnotherTeam(t *testing.T) {
 			for i := range args {
 				v, ok := scopeArg(ctx, m.params[i], ft.In(i))
 				if o, found := scopeOverride[m.name][m.params[i]]; found {
-					v = reflect.ValueOf(o)
+					v, ok = reflect.ValueOf(o), true
 				}
 				if !ok {
 					t.Fatalf("%s: no value for parameter %s %s; add it to scopeArg or scopeUncallable", m.name, m.params[i], ft.In(i))
