@@ -50,7 +50,7 @@ func (h *Handler) linkPage(c echo.Context, purpose models.TokenPurpose, status i
 	if err != nil {
 		return h.linkProblem(c, purpose, err)
 	}
-	team, err := h.dir.Team(ctx, u.TeamID)
+	team, err := h.dir.TeamSystem(ctx, u.TeamID)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (h *Handler) linkSubmit(c echo.Context, purpose models.TokenPurpose, use fu
 		return err
 	}
 	// Signed in, the console speaks the member's language; so does the welcome.
-	team, err := h.dir.Team(c.Request().Context(), u.TeamID)
+	team, err := h.dir.TeamSystem(c.Request().Context(), u.TeamID)
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func TestCSRFRequired(t *testing.T) {
 	if r := c.Do(req); r.Status != http.StatusForbidden {
 		t.Fatalf("cross-origin post: %d", r.Status)
 	}
-	if _, err := a.Store.UserByEmail(context.Background(), "new@t.test"); err == nil {
+	if _, err := a.Store.UserByEmailSystem(context.Background(), "new@t.test"); err == nil {
 		t.Fatal("a user was created by a request without a valid CSRF token")
 	}
 	// Login itself is protected too.

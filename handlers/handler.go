@@ -19,8 +19,8 @@ import (
 
 // Directory loads the signed-in user and their team for every request.
 type Directory interface {
-	UserByID(ctx context.Context, id int64) (*models.User, error)
-	Team(ctx context.Context, id int64) (*models.Team, error)
+	UserByIDSystem(ctx context.Context, id int64) (*models.User, error)
+	TeamSystem(ctx context.Context, id int64) (*models.Team, error)
 }
 
 // Accounts is the login and user-management service the console needs.

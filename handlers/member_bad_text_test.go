@@ -148,7 +148,7 @@ func TestEditMemberName(t *testing.T) {
 	if page := c.Get("/users"); !strings.Contains(page.Body, "」的姓名改為「林美玲」") {
 		t.Error("the rename flash does not name the member")
 	}
-	u, _ := a.Store.UserByID(context.Background(), m.ID)
+	u, _ := a.Store.UserByIDSystem(context.Background(), m.ID)
 	if u.Name != "林美玲" {
 		t.Fatalf("name %q", u.Name)
 	}

@@ -33,7 +33,7 @@ func TestMemberPagesTranslated(t *testing.T) {
 	admin := a.Client()
 	admin.Login("boss@t.test", testutil.Password)
 	link := invite(t, a, admin, "amy@t.test", "Amy", "agent", "en", 0)
-	amy, _ := a.Store.UserByEmail(context.Background(), "amy@t.test")
+	amy, _ := a.Store.UserByEmailSystem(context.Background(), "amy@t.test")
 	keys := a.I18n.Keys("zh-TW")
 
 	for _, lang := range []string{"zh-TW", "en"} {

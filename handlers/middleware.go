@@ -145,7 +145,7 @@ func (h *Handler) sessionAndUser(next echo.HandlerFunc) echo.HandlerFunc {
 		r.Session = sess
 		if uid, ok := sess.Values[websession.KeyUserID].(int64); ok {
 			ctx := c.Request().Context()
-			u, err := h.dir.UserByID(ctx, uid)
+			u, err := h.dir.UserByIDSystem(ctx, uid)
 			if err != nil || u.Disabled() {
 				sess.Options.MaxAge = -1
 				if err := sess.Save(c.Request(), c.Response()); err != nil {
@@ -153,7 +153,7 @@ func (h *Handler) sessionAndUser(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				r.Session, _ = h.sessions.New(c.Request(), sessionName)
 			} else {
-				team, err := h.dir.Team(ctx, u.TeamID)
+				team, err := h.dir.TeamSystem(ctx, u.TeamID)
 				if err != nil {
 					return err
 				}

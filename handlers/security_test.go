@@ -174,7 +174,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 	a.User(team.ID, models.RoleAdmin, "boss@t.test")
 	newUser := url.Values{"name": {"New"}, "role": {"agent"}}
 	created := func(email string) bool {
-		_, err := a.Store.UserByEmail(context.Background(), email)
+		_, err := a.Store.UserByEmailSystem(context.Background(), email)
 		return err == nil
 	}
 

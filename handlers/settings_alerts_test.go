@@ -73,7 +73,7 @@ func TestAlertRecipientsSettings(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d\n%s", r.Status, r.Body)
 	}
-	got, _ := a.Store.Team(context.Background(), team.ID)
+	got, _ := a.Store.TeamSystem(context.Background(), team.ID)
 	if !slices.Equal(got.AlertRoles, models.RoleList{models.RoleSupervisor}) || !slices.Equal([]string(got.NotificationEmails), []string{"ops@agency.test", "second@agency.test"}) {
 		t.Fatalf("saved %v %v", got.AlertRoles, got.NotificationEmails)
 	}

@@ -38,7 +38,7 @@ func TestTeamTimeZoneShowsOneTimeEverywhere(t *testing.T) {
 			if r.Status != http.StatusSeeOther {
 				t.Fatalf("save: %d\n%s", r.Status, r.Body)
 			}
-			saved, err := a.Store.Team(ctx, team.ID)
+			saved, err := a.Store.TeamSystem(ctx, team.ID)
 			if err != nil || saved.TimeZone != models.TimeZone(zone) || saved.Name != "小熊烘焙坊 Bear" {
 				t.Fatalf("saved team: %+v %v", saved, err)
 			}
@@ -140,7 +140,7 @@ func TestTeamSettingsRefusesBadInput(t *testing.T) {
 		if strings.TrimSpace(tc.name) != "" && !strings.Contains(r.Body, `value="`+tc.name+`"`) {
 			t.Errorf("the typed name %q is not kept", tc.name)
 		}
-		got, _ := a.Store.Team(ctx, team.ID)
+		got, _ := a.Store.TeamSystem(ctx, team.ID)
 		if got.Name != "Bear" || got.TimeZone != models.DefaultTimeZone {
 			t.Errorf("a refused form changed the team: %+v", got)
 		}

@@ -42,7 +42,7 @@ func TestInviteThenChoosePasswordSignsIn(t *testing.T) {
 	if !strings.HasPrefix(link, "/invite/") {
 		t.Fatalf("link %q", link)
 	}
-	u, err := a.Store.UserByEmail(context.Background(), "amy@t.test")
+	u, err := a.Store.UserByEmailSystem(context.Background(), "amy@t.test")
 	if err != nil || !u.Pending() || u.Name != "陳艾美" || u.Role != models.RoleSupervisor || u.Locale != "zh-TW" {
 		t.Fatalf("invited user: %+v %v", u, err)
 	}
@@ -69,7 +69,7 @@ func TestInviteThenChoosePasswordSignsIn(t *testing.T) {
 	if home.Status != http.StatusOK || !strings.Contains(home.Body, "歡迎加入，陳艾美") || !strings.Contains(home.Body, `href="/channels"`) {
 		t.Fatalf("after accepting, the member is not signed in as a supervisor: %d", home.Status)
 	}
-	u, _ = a.Store.UserByEmail(context.Background(), "amy@t.test")
+	u, _ = a.Store.UserByEmailSystem(context.Background(), "amy@t.test")
 	if u.Pending() || u.LastLoginAt == nil {
 		t.Fatalf("accepted user still pending: %+v", u)
 	}
@@ -132,13 +132,13 @@ func TestExpiredInvitationRefused(t *testing.T) {
 	if r := c.Post(link, url.Values{"_csrf": {c.CSRF()}, "password": {"a-new-secret-1"}, "password_confirm": {"a-new-secret-1"}}); r.Status != http.StatusGone {
 		t.Fatalf("posting an expired link: %d", r.Status)
 	}
-	if u, _ := a.Store.UserByEmail(context.Background(), "late@t.test"); !u.Pending() {
+	if u, _ := a.Store.UserByEmailSystem(context.Background(), "late@t.test"); !u.Pending() {
 		t.Fatal("an expired link set a password")
 	}
 	// The admin sees it expired (their own session is a week old too) and resends it.
 	admin = a.Client()
 	admin.Login("boss@t.test", testutil.Password)
-	u, _ := a.Store.UserByEmail(context.Background(), "late@t.test")
+	u, _ := a.Store.UserByEmailSystem(context.Background(), "late@t.test")
 	if list := admin.Get("/users"); !strings.Contains(list.Body, "邀請已過期") {
 		t.Fatal("the list does not show the expired invitation")
 	}
@@ -158,7 +158,7 @@ func TestResendInvalidatesOldLinkAndRevokeRemoves(t *testing.T) {
 	admin := a.Client()
 	admin.Login("boss@t.test", testutil.Password)
 	old := invite(t, a, admin, "re@t.test", "Re", "marketer", "zh-TW", 0)
-	u, _ := a.Store.UserByEmail(context.Background(), "re@t.test")
+	u, _ := a.Store.UserByEmailSystem(context.Background(), "re@t.test")
 
 	if r := admin.Submit("/users", "/users/"+itoa(u.ID)+"/resend", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("resend: %d", r.Status)
@@ -178,14 +178,14 @@ func TestResendInvalidatesOldLinkAndRevokeRemoves(t *testing.T) {
 	if r := admin.Submit("/users", "/users/"+itoa(u.ID)+"/revoke", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", r.Status)
 	}
-	if _, err := a.Store.UserByEmail(context.Background(), "re@t.test"); err == nil {
+	if _, err := a.Store.UserByEmailSystem(context.Background(), "re@t.test"); err == nil {
 		t.Fatal("a revoked invitation left the account")
 	}
 	if p := a.Client().Get(fresh); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "找不到這個連結") {
 		t.Fatalf("link of a revoked invitation: %d", p.Status)
 	}
 	// A member who has joined is not pending: no resend, no revoke.
-	boss, _ := a.Store.UserByEmail(context.Background(), "boss@t.test")
+	boss, _ := a.Store.UserByEmailSystem(context.Background(), "boss@t.test")
 	for _, action := range []string{"resend", "revoke"} {
 		if r := handMade(admin, "/users/"+itoa(boss.ID)+"/"+action, nil); r.Status != http.StatusConflict {
 			t.Errorf("%s for a joined member: %d", action, r.Status)
@@ -201,7 +201,7 @@ func TestInviteAcrossTeamsAnd404(t *testing.T) {
 	bc := a.Client()
 	bc.Login("b@b.test", testutil.Password)
 	invite(t, a, bc, "p@b.test", "P", "agent", "zh-TW", 0)
-	pending, _ := a.Store.UserByEmail(context.Background(), "p@b.test")
+	pending, _ := a.Store.UserByEmailSystem(context.Background(), "p@b.test")
 	ac := a.Client()
 	ac.Login("a@a.test", testutil.Password)
 	before := fingerprint(t, a)

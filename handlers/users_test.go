@@ -22,7 +22,7 @@ func TestInvitedMembersSeeTheirPages(t *testing.T) {
 	c.Login("boss@t.test", testutil.Password)
 	for i, nu := range []struct{ email, role string }{{"mkt@t.test", "marketer"}, {"cs@t.test", "agent"}} {
 		link := invite(t, a, c, strings.ToUpper(nu.email), "王小明", nu.role, "zh-TW", i)
-		u, err := a.Store.UserByEmail(context.Background(), nu.email)
+		u, err := a.Store.UserByEmailSystem(context.Background(), nu.email)
 		if err != nil || string(u.Role) != nu.role || u.TeamID != team.ID {
 			t.Fatalf("invited user: %+v %v", u, err)
 		}
@@ -137,7 +137,7 @@ func TestCrossTeamIDsAnswer404(t *testing.T) {
 	if r := c.Get("/users"); strings.Contains(r.Body, "v@b.test") {
 		t.Error("another team's user is listed")
 	}
-	v, _ := a.Store.UserByID(context.Background(), victim.ID)
+	v, _ := a.Store.UserByIDSystem(context.Background(), victim.ID)
 	if v.Role != models.RoleAgent || v.Disabled() {
 		t.Fatalf("cross-team request changed the user: %+v", v)
 	}
@@ -155,7 +155,7 @@ func TestOversizedFormBody(t *testing.T) {
 	if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(r.Body, "資料太大") {
 		t.Fatalf("oversized body: %d", r.Status)
 	}
-	if _, err := a.Store.UserByEmail(context.Background(), "big@t.test"); err == nil {
+	if _, err := a.Store.UserByEmailSystem(context.Background(), "big@t.test"); err == nil {
 		t.Fatal("oversized request created a user")
 	}
 }

@@ -50,7 +50,7 @@ func TestMigrateAndSeedOnTheirOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	u, err := st.UserByEmail(context.Background(), seed.AdminEmail)
+	u, err := st.UserByEmailSystem(context.Background(), seed.AdminEmail)
 	if err != nil || u.Role != "admin" {
 		t.Fatalf("seeded admin: %+v %v", u, err)
 	}

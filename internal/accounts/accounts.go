@@ -80,7 +80,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*model
 	if !ok {
 		return nil, apperr.ErrTooMany
 	}
-	u, err := s.st.UserByEmail(ctx, email)
+	u, err := s.st.UserByEmailSystem(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*model
 	if err := s.st.ClearLoginFailures(ctx, email); err != nil {
 		return nil, err
 	}
-	if err := s.st.TouchLogin(ctx, u.ID, now); err != nil {
+	if err := s.st.TouchLoginSystem(ctx, u.ID, now); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -173,7 +173,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor *models.User, userID in
 				return err
 			}
 			// A switched-off account's invitation or reset link must not switch it back on.
-			if err := tx.RevokeUserTokens(ctx, userID, "", now); err != nil {
+			if err := tx.RevokeUserTokensSystem(ctx, userID, "", now); err != nil {
 				return err
 			}
 		}
@@ -190,7 +190,7 @@ func (s *Service) SetLocale(ctx context.Context, userID int64, locale string) er
 	if !models.ValidLocale(locale) {
 		return apperr.Invalid("locale", "error.locale_invalid")
 	}
-	return s.st.SetUserLocale(ctx, userID, locale)
+	return s.st.SetUserLocaleSystem(ctx, userID, locale)
 }
 
 // keepOneAdmin refuses a change that would leave the team with no enabled admin.

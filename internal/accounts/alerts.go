@@ -14,7 +14,7 @@ func (s *Service) AlertSettings(ctx context.Context, actor *models.User) (models
 	if !actor.Role.Can(models.CapUsers) {
 		return models.AlertSettings{}, apperr.ErrForbidden
 	}
-	team, err := s.st.Team(ctx, actor.TeamID)
+	team, err := s.st.TeamSystem(ctx, actor.TeamID)
 	if err != nil {
 		return models.AlertSettings{}, err
 	}
@@ -47,7 +47,7 @@ func (s *Service) SaveAlertSettings(ctx context.Context, actor *models.User, a m
 		a.Roles = models.RoleList{}
 	}
 	return s.st.WithTx(ctx, func(tx *store.Store) error {
-		team, err := tx.Team(ctx, actor.TeamID)
+		team, err := tx.TeamSystem(ctx, actor.TeamID)
 		if err != nil {
 			return err
 		}

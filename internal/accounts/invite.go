@@ -45,7 +45,7 @@ func (s *Service) Invite(ctx context.Context, actor *models.User, in models.Invi
 	u := &models.User{TeamID: actor.TeamID, Email: in.Email, Name: in.Name, Role: in.Role, Locale: in.Locale,
 		PasswordHash: hash, InvitePending: true, InvitedAt: &now}
 	err = s.st.WithTx(ctx, func(tx *store.Store) error {
-		team, err := tx.Team(ctx, actor.TeamID)
+		team, err := tx.TeamSystem(ctx, actor.TeamID)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (s *Service) ResendInvite(ctx context.Context, actor *models.User, userID i
 		if !u.Pending() || u.Disabled() {
 			return ErrNotPending
 		}
-		team, err := tx.Team(ctx, actor.TeamID)
+		team, err := tx.TeamSystem(ctx, actor.TeamID)
 		if err != nil {
 			return err
 		}

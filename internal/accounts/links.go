@@ -104,7 +104,7 @@ func (s *Service) LinkUser(ctx context.Context, purpose models.TokenPurpose, tok
 	if !wellFormed(token) {
 		return nil, ErrLinkUnknown
 	}
-	t, err := s.st.UserTokenByHash(ctx, hashLinkToken(token))
+	t, err := s.st.UserTokenByHashSystem(ctx, hashLinkToken(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLinkUnknown
 	}
@@ -114,7 +114,7 @@ func (s *Service) LinkUser(ctx context.Context, purpose models.TokenPurpose, tok
 	if err := checkToken(t, purpose, s.now()); err != nil {
 		return nil, err
 	}
-	u, err := s.st.UserByID(ctx, t.UserID)
+	u, err := s.st.UserByIDSystem(ctx, t.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Service) useLink(ctx context.Context, purpose models.TokenPurpose, toke
 	var u *models.User
 	err = s.st.WithTx(ctx, func(tx *store.Store) error {
 		now := s.now()
-		t, err := tx.LockUserTokenByHash(ctx, hashLinkToken(token))
+		t, err := tx.LockUserTokenByHashSystem(ctx, hashLinkToken(token))
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrLinkUnknown
 		}
@@ -152,26 +152,26 @@ func (s *Service) useLink(ctx context.Context, purpose models.TokenPurpose, toke
 		if err := checkToken(t, purpose, now); err != nil {
 			return err
 		}
-		if u, err = tx.LockUserForLink(ctx, t.UserID); err != nil {
+		if u, err = tx.LockUserForLinkSystem(ctx, t.UserID); err != nil {
 			return err
 		}
 		if u.Disabled() {
 			return ErrLinkRevoked
 		}
-		if err := tx.SetUserPassword(ctx, u.ID, hash); err != nil {
+		if err := tx.SetUserPasswordSystem(ctx, u.ID, hash); err != nil {
 			return err
 		}
 		u.PasswordHash, u.InvitePending = hash, false
-		if err := tx.MarkUserTokenUsed(ctx, t.ID, now); err != nil {
+		if err := tx.MarkUserTokenUsedSystem(ctx, t.ID, now); err != nil {
 			return err
 		}
-		if err := tx.RevokeUserTokens(ctx, u.ID, "", now); err != nil {
+		if err := tx.RevokeUserTokensSystem(ctx, u.ID, "", now); err != nil {
 			return err
 		}
 		if err := tx.ClearLoginFailures(ctx, u.Email); err != nil {
 			return err
 		}
-		if err := tx.TouchLogin(ctx, u.ID, now); err != nil {
+		if err := tx.TouchLoginSystem(ctx, u.ID, now); err != nil {
 			return err
 		}
 		return more(tx, u)
@@ -192,7 +192,7 @@ func (s *Service) issueLink(ctx context.Context, tx *store.Store, u *models.User
 	if s.mail.Compose == nil {
 		return errors.New("accounts: no email composer configured")
 	}
-	if err := tx.RevokeUserTokens(ctx, u.ID, purpose, now); err != nil {
+	if err := tx.RevokeUserTokensSystem(ctx, u.ID, purpose, now); err != nil {
 		return err
 	}
 	life, kind := models.ResetLifetime, models.EmailReset

@@ -74,7 +74,7 @@ func (s *Service) ResetRequestHandler() outbox.Handler {
 		if err := json.Unmarshal([]byte(it.Payload), &req); err != nil {
 			return outbox.Permanent(fmt.Errorf("decode reset request: %w", err))
 		}
-		u, err := s.st.UserByEmail(ctx, req.Email)
+		u, err := s.st.UserByEmailSystem(ctx, req.Email)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -85,7 +85,7 @@ func (s *Service) ResetRequestHandler() outbox.Handler {
 			return nil
 		}
 		err = s.st.WithTx(ctx, func(tx *store.Store) error {
-			team, err := tx.Team(ctx, u.TeamID)
+			team, err := tx.TeamSystem(ctx, u.TeamID)
 			if err != nil {
 				return err
 			}

@@ -78,7 +78,7 @@ func (t *Tags) syncRichMenu(ctx context.Context, tx *store.Store, teamID, contac
 	if rule != nil {
 		desired, ruleID = rule.RichMenuID, &rule.ID
 	}
-	row, err := tx.LockContactRichMenu(ctx, c.ID)
+	row, err := tx.LockContactRichMenuSystem(ctx, c.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if desired == "" {
@@ -129,7 +129,7 @@ func (t *Tags) deliverRichMenu(ctx context.Context, it models.OutboxItem) error 
 	if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
 		return outbox.Permanent(fmt.Errorf("decode rich menu work: %w", err))
 	}
-	row, err := t.st.ContactRichMenu(ctx, p.ContactID)
+	row, err := t.st.ContactRichMenuSystem(ctx, p.ContactID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -146,7 +146,7 @@ func (t *Tags) deliverRichMenu(ctx context.Context, it models.OutboxItem) error 
 	if err != nil {
 		return err
 	}
-	ch, err := t.st.ChannelByID(ctx, row.ChannelID)
+	ch, err := t.st.ChannelByIDSystem(ctx, row.ChannelID)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (t *Tags) deliverRichMenu(ctx context.Context, it models.OutboxItem) error 
 		// The menu was deleted at LINE: the rule is marked (shown on the tag page, never
 		// applied again) and the user falls back to the next rule or the default.
 		ferr := t.st.WithTx(ctx, func(tx *store.Store) error {
-			cur, err := tx.LockContactRichMenu(ctx, p.ContactID)
+			cur, err := tx.LockContactRichMenuSystem(ctx, p.ContactID)
 			if err != nil || cur.Generation != p.Generation {
 				return err
 			}
@@ -182,7 +182,7 @@ func (t *Tags) deliverRichMenu(ctx context.Context, it models.OutboxItem) error 
 			if err := t.syncRichMenu(ctx, tx, cur.TeamID, cur.ContactID); err != nil {
 				return err
 			}
-			after, err := tx.LockContactRichMenu(ctx, p.ContactID)
+			after, err := tx.LockContactRichMenuSystem(ctx, p.ContactID)
 			if err != nil || after.Generation != p.Generation {
 				return err
 			}
@@ -209,7 +209,7 @@ func (t *Tags) deliverRichMenu(ctx context.Context, it models.OutboxItem) error 
 // cause so callers can hand it to the outbox.
 func (t *Tags) finishRichMenu(ctx context.Context, p richMenuPayload, status models.RichMenuStatus, detail string, cause error) error {
 	err := t.st.WithTx(ctx, func(tx *store.Store) error {
-		row, err := tx.LockContactRichMenu(ctx, p.ContactID)
+		row, err := tx.LockContactRichMenuSystem(ctx, p.ContactID)
 		if err != nil || row.Generation != p.Generation {
 			return err
 		}
@@ -232,7 +232,7 @@ func (t *Tags) ChannelRecovered(ctx context.Context, tx *store.Store, ch *models
 	if ch.Platform != models.LINE {
 		return nil
 	}
-	rows, err := tx.RichMenusToRetryOnChannel(ctx, ch.ID)
+	rows, err := tx.RichMenusToRetryOnChannelSystem(ctx, ch.ID)
 	if err != nil {
 		return err
 	}

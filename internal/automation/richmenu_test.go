@@ -214,7 +214,7 @@ func TestRichMenuReappliedAfterTheChannelRecovers(t *testing.T) {
 	if err != nil || ch.Status != models.ChannelInvalid {
 		t.Fatalf("the auth failure should break the channel: %+v %v", ch, err)
 	}
-	row, _ := e.app.Store.ContactRichMenu(context.Background(), ming.ID)
+	row, _ := e.app.Store.ContactRichMenuSystem(context.Background(), ming.ID)
 	if row == nil || row.Status != models.RichMenuFailed {
 		t.Fatalf("change should be failed: %+v", row)
 	}
@@ -230,7 +230,7 @@ func TestRichMenuReappliedAfterTheChannelRecovers(t *testing.T) {
 	if got := e.userMenu(sandbox.LINEUserXiaoming); got != m["Members"] {
 		t.Fatalf("after recovery: %q, want Members", got)
 	}
-	row, _ = e.app.Store.ContactRichMenu(context.Background(), ming.ID)
+	row, _ = e.app.Store.ContactRichMenuSystem(context.Background(), ming.ID)
 	if row.Status != models.RichMenuApplied || row.Applied == nil || *row.Applied != m["Members"] {
 		t.Fatalf("row %+v", row)
 	}

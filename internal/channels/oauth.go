@@ -272,7 +272,7 @@ func (s *Service) candidates(ctx context.Context, teamID int64, purpose models.P
 			}
 		}
 		if c.ID != "" {
-			if ch, err := s.st.LiveChannelByAccount(ctx, purpose, c.ID); err == nil {
+			if ch, err := s.st.LiveChannelByAccountSystem(ctx, purpose, c.ID); err == nil {
 				if ch.TeamID == teamID {
 					c.Connected = true
 				} else if c.Problem == "" {

@@ -166,7 +166,7 @@ func TestTransientTroubleNeverOpensAnEpisode(t *testing.T) {
 				t.Fatalf("status %s, %d episodes, %d emails", got.Status, len(e.episodes(ch)), len(e.emails()))
 			}
 			if tc.want == models.VerdictUnknown {
-				h, _ := e.app.Store.ChannelHealth(context.Background(), ch.ID)
+				h, _ := e.app.Store.ChannelHealthForSweep(context.Background(), ch.ID)
 				if h.TransientFailures != 3 {
 					t.Fatalf("transient failures = %d, want 3", h.TransientFailures)
 				}

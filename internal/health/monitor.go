@@ -260,7 +260,7 @@ func (m *Monitor) Sweep(ctx context.Context, opt SweepOptions) (SweepReport, err
 	rep := SweepReport{Started: m.now()}
 	m.pacer.ResetStats()
 	callsBefore := m.calls.Load()
-	if n, err := m.st.CloseDisconnectedEpisodes(ctx, rep.Started); err != nil {
+	if n, err := m.st.CloseDisconnectedEpisodesForSweep(ctx, rep.Started); err != nil {
 		return rep, err
 	} else if n > 0 {
 		rep.Closed += int(n)
@@ -295,7 +295,7 @@ func (m *Monitor) Sweep(ctx context.Context, opt SweepOptions) (SweepReport, err
 	var feedErr error
 feed:
 	for {
-		batch, err := m.st.DueChannels(ctx, now, opt.Force, after, 500)
+		batch, err := m.st.DueChannelsForSweep(ctx, now, opt.Force, after, 500)
 		if err != nil {
 			feedErr = err
 			break
@@ -435,7 +435,7 @@ func (m *Monitor) Report(ctx context.Context, teamID, channelID int64) (*models.
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.st.ChannelHealth(ctx, ch.ID)
+	h, err := m.st.ChannelHealthForSweep(ctx, ch.ID)
 	if err != nil {
 		return nil, err
 	}

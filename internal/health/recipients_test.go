@@ -67,7 +67,7 @@ func TestAlertGoesToAlertRolesAndExtraAddresses(t *testing.T) {
 // A new team alerts admins and supervisors until it chooses otherwise.
 func TestNewTeamAlertsAdminsAndSupervisors(t *testing.T) {
 	e := newEnv(t)
-	team, err := e.app.Store.Team(context.Background(), e.team.ID)
+	team, err := e.app.Store.TeamSystem(context.Background(), e.team.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

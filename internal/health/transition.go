@@ -37,7 +37,7 @@ func (m *Monitor) apply(ctx context.Context, channelID int64, v Verdict, source 
 	err := m.st.WithTx(ctx, func(tx *store.Store) error {
 		tr = Transition{}
 		now := m.now()
-		ch, err := tx.LockChannel(ctx, channelID)
+		ch, err := tx.LockChannelForSweep(ctx, channelID)
 		if errors.Is(err, store.ErrNotFound) {
 			tr.Ignored = true
 			return nil
@@ -49,12 +49,12 @@ func (m *Monitor) apply(ctx context.Context, channelID int64, v Verdict, source 
 			tr.Ignored = true
 			return nil
 		}
-		h, err := tx.ChannelHealth(ctx, ch.ID)
+		h, err := tx.ChannelHealthForSweep(ctx, ch.ID)
 		if err != nil {
 			return err
 		}
 		h.TeamID = ch.TeamID
-		ep, err := tx.OpenEpisode(ctx, ch.ID)
+		ep, err := tx.OpenEpisodeForSweep(ctx, ch.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			ep = nil
 		} else if err != nil {
@@ -86,7 +86,7 @@ func (m *Monitor) apply(ctx context.Context, channelID int64, v Verdict, source 
 		if source == models.DetectedByCheck {
 			h.Checks++
 			check := store.ChannelCheck{CheckedAt: &now, NextCheckAt: m.nextCheck(v, h.TransientFailures, now), TokenExpiresAt: v.TokenExpiresAt}
-			if err := tx.RecordChannelCheck(ctx, ch.ID, check); err != nil {
+			if err := tx.RecordChannelCheckForSweep(ctx, ch.ID, check); err != nil {
 				return err
 			}
 		}
@@ -124,7 +124,7 @@ func (m *Monitor) open(ctx context.Context, tx *store.Store, ch *models.Channel,
 		tr.Opened = true
 	} else if ep.Cause != v.Cause || ep.Message != v.Detail {
 		// The latest cause is the one whose fix applies now; an email already sent stays the only one.
-		if err := tx.UpdateEpisodeCause(ctx, ep.ID, v.Cause, v.Detail); err != nil {
+		if err := tx.UpdateEpisodeCauseForSweep(ctx, ep.ID, v.Cause, v.Detail); err != nil {
 			return err
 		}
 		ep.Cause, ep.Message = v.Cause, v.Detail
@@ -132,7 +132,7 @@ func (m *Monitor) open(ctx context.Context, tx *store.Store, ch *models.Channel,
 	tr.EpisodeID = ep.ID
 	// Owed an alert: none queued yet, or the last one failed for good (it is queued again later).
 	if ep.AlertedAt == nil && (ep.AlertKey == "" || ep.AlertFailedAt != nil) {
-		team, err := tx.Team(ctx, ch.TeamID)
+		team, err := tx.TeamSystem(ctx, ch.TeamID)
 		if err != nil {
 			return err
 		}
@@ -141,21 +141,21 @@ func (m *Monitor) open(ctx context.Context, tx *store.Store, ch *models.Channel,
 			skip = models.AlertSkippedPlanEnded
 		}
 		if skip != ep.AlertSkipped {
-			if err := tx.MarkEpisodeAlertSkipped(ctx, ep.ID, skip); err != nil {
+			if err := tx.MarkEpisodeAlertSkippedForSweep(ctx, ep.ID, skip); err != nil {
 				return err
 			}
 			ep.AlertSkipped = skip
 		}
 		tr.AlertSkipped, tr.AlertPending = skip, skip == ""
 	}
-	return tx.MarkChannelBroken(ctx, ch.ID, v.Cause, v.Detail, ep.OpenedAt, ep.AlertedAt, now)
+	return tx.MarkChannelBrokenForSweep(ctx, ch.ID, v.Cause, v.Detail, ep.OpenedAt, ep.AlertedAt, now)
 }
 
 // close ends the open episode and clears the channel's failure; when the episode's alert went
 // out, the same people are owed a "works again" email.
 func (m *Monitor) close(ctx context.Context, tx *store.Store, ch *models.Channel, ep *models.HealthEpisode, by string, now time.Time, tr *Transition) error {
 	if ch.Status == models.ChannelInvalid {
-		if err := tx.MarkChannelActive(ctx, ch.ID, now); err != nil {
+		if err := tx.MarkChannelActiveForSweep(ctx, ch.ID, now); err != nil {
 			return err
 		}
 		ch.Status = models.ChannelActive
@@ -169,7 +169,7 @@ func (m *Monitor) close(ctx context.Context, tx *store.Store, ch *models.Channel
 		return nil
 	}
 	pending := ep.AlertedAt != nil && !m.opt.NoRecovered
-	if err := tx.CloseEpisode(ctx, ep.ID, now, by, pending); err != nil {
+	if err := tx.CloseEpisodeForSweep(ctx, ep.ID, now, by, pending); err != nil {
 		return err
 	}
 	tr.Closed, tr.EpisodeID = true, ep.ID
@@ -184,7 +184,7 @@ func (m *Monitor) repaired(ctx context.Context, channelID int64) (Transition, in
 	err := m.st.WithTx(ctx, func(tx *store.Store) error {
 		tr = Transition{}
 		now := m.now()
-		ch, err := tx.LockChannel(ctx, channelID)
+		ch, err := tx.LockChannelForSweep(ctx, channelID)
 		if errors.Is(err, store.ErrNotFound) {
 			tr.Ignored = true
 			return nil
@@ -193,7 +193,7 @@ func (m *Monitor) repaired(ctx context.Context, channelID int64) (Transition, in
 			return err
 		}
 		teamID = ch.TeamID
-		ep, err := tx.OpenEpisode(ctx, ch.ID)
+		ep, err := tx.OpenEpisodeForSweep(ctx, ch.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			ep = nil
 		} else if err != nil {
@@ -204,12 +204,12 @@ func (m *Monitor) repaired(ctx context.Context, channelID int64) (Transition, in
 				return err
 			}
 		} else if ep != nil {
-			if err := tx.CloseEpisode(ctx, ep.ID, now, models.ClosedByDisconnect, false); err != nil {
+			if err := tx.CloseEpisodeForSweep(ctx, ep.ID, now, models.ClosedByDisconnect, false); err != nil {
 				return err
 			}
 			tr.Closed = true
 		}
-		h, err := tx.ChannelHealth(ctx, ch.ID)
+		h, err := tx.ChannelHealthForSweep(ctx, ch.ID)
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (m *Monitor) repaired(ctx context.Context, channelID int64) (Transition, in
 		if err := tx.SaveChannelHealth(ctx, &h); err != nil {
 			return err
 		}
-		return tx.RecordChannelCheck(ctx, ch.ID, store.ChannelCheck{NextCheckAt: now})
+		return tx.RecordChannelCheckForSweep(ctx, ch.ID, store.ChannelCheck{NextCheckAt: now})
 	})
 	return tr, teamID, err
 }
@@ -254,7 +254,7 @@ func (n *notice) annotate(chID int64, tr *Transition) {
 func (m *Monitor) notifyAll(ctx context.Context) (*notice, error) {
 	n := newNotice()
 	now := m.now()
-	teams, err := m.st.TeamsWithPendingAlerts(ctx, now, now.Add(m.opt.ExpiryWarning), now.Add(-m.opt.AlertRetry))
+	teams, err := m.st.TeamsWithPendingAlertsForSweep(ctx, now, now.Add(m.opt.ExpiryWarning), now.Add(-m.opt.AlertRetry))
 	if err != nil {
 		return n, err
 	}
@@ -288,7 +288,7 @@ func (m *Monitor) notifyOne(ctx context.Context, teamID int64) (*notice, error) 
 func (m *Monitor) notifyTeam(ctx context.Context, teamID int64, n *notice) error {
 	return m.st.WithTx(ctx, func(tx *store.Store) error {
 		now := m.now()
-		team, err := tx.Team(ctx, teamID)
+		team, err := tx.TeamSystem(ctx, teamID)
 		if err != nil {
 			return err
 		}
@@ -319,7 +319,7 @@ func (m *Monitor) notifyBroken(ctx context.Context, tx *store.Store, team *model
 			skip = models.AlertSkippedPlanEnded
 		}
 		for _, e := range eps {
-			if err := tx.MarkEpisodeAlertSkipped(ctx, e.ID, skip); err != nil {
+			if err := tx.MarkEpisodeAlertSkippedForSweep(ctx, e.ID, skip); err != nil {
 				return err
 			}
 			n.skipped[e.ChannelID] = skip
@@ -351,7 +351,7 @@ func (m *Monitor) notifyBroken(ctx context.Context, tx *store.Store, team *model
 		return err
 	}
 	for _, e := range eps {
-		if err := tx.MarkEpisodeAlertQueued(ctx, e.ID, key); err != nil {
+		if err := tx.MarkEpisodeAlertQueuedForSweep(ctx, e.ID, key); err != nil {
 			return err
 		}
 		n.alerted[e.ChannelID] = true
@@ -372,11 +372,11 @@ func (m *Monitor) AlertSettled(ctx context.Context, tx *store.Store, it models.O
 	}
 	now := m.now()
 	if failure == "" {
-		return tx.MarkAlertDelivered(ctx, it.IdempotencyKey, now, !m.opt.NoRecovered)
+		return tx.MarkAlertDeliveredForSweep(ctx, it.IdempotencyKey, now, !m.opt.NoRecovered)
 	}
 	m.log.Error("health alert email could not be delivered; it will be queued again", "key", it.IdempotencyKey,
 		"retry_after", m.opt.AlertRetry.String(), "error", failure)
-	return tx.MarkAlertFailed(ctx, it.IdempotencyKey, now, failure)
+	return tx.MarkAlertFailedForSweep(ctx, it.IdempotencyKey, now, failure)
 }
 
 func (m *Monitor) notifyRecovered(ctx context.Context, tx *store.Store, team *models.Team, to []string, now time.Time, n *notice) error {
@@ -386,7 +386,7 @@ func (m *Monitor) notifyRecovered(ctx context.Context, tx *store.Store, team *mo
 	}
 	if len(to) == 0 {
 		for _, e := range eps {
-			if err := tx.MarkRecoveryAlerted(ctx, e.ID, "", nil); err != nil {
+			if err := tx.MarkRecoveryAlertedForSweep(ctx, e.ID, "", nil); err != nil {
 				return err
 			}
 		}
@@ -405,7 +405,7 @@ func (m *Monitor) notifyRecovered(ctx context.Context, tx *store.Store, team *mo
 		return err
 	}
 	for _, e := range eps {
-		if err := tx.MarkRecoveryAlerted(ctx, e.ID, key, &now); err != nil {
+		if err := tx.MarkRecoveryAlertedForSweep(ctx, e.ID, key, &now); err != nil {
 			return err
 		}
 		n.recovered[e.ChannelID] = true

@@ -119,7 +119,7 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if j.send.Outcome.Final() {
 		return nil
 	}
-	if j.ch, err = s.st.ChannelByID(ctx, j.send.ChannelID); err != nil {
+	if j.ch, err = s.st.ChannelByIDSystem(ctx, j.send.ChannelID); err != nil {
 		return err
 	}
 	if j.contact, err = s.st.ContactSystem(ctx, j.send.ContactID); err != nil {

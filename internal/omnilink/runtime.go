@@ -428,7 +428,7 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		return LinkResult{}, ErrLinkUsed
 	}
 	if idHash != nil {
-		used, err := tx.IDTokenUsed(ctx, idHash)
+		used, err := tx.IDTokenUsedSystem(ctx, idHash)
 		if err != nil {
 			return LinkResult{}, err
 		}
@@ -473,7 +473,7 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		}
 		return LinkResult{}, err
 	}
-	if err := tx.UseLinkTokensOfPair(ctx, camp.ID, lc.tok.SourceContactID, now); err != nil {
+	if err := tx.UseLinkTokensOfPairSystem(ctx, camp.ID, lc.tok.SourceContactID, now); err != nil {
 		return LinkResult{}, err
 	}
 	r.outcomeSuccess(ctx, tx, lc, a, targetID, linked)

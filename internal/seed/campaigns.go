@@ -23,7 +23,7 @@ const (
 // service: Instagram → LINE with a card image, and Instagram → WhatsApp. The team's channels
 // must be connected (SandboxChannels).
 func Campaigns(ctx context.Context, st *store.Store, svc *omnilink.Service, adminID int64) ([]int64, error) {
-	admin, err := st.UserByID(ctx, adminID)
+	admin, err := st.UserByIDSystem(ctx, adminID)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // 「綁定」 and "link" on its Instagram channel answering with the Instagram module. When the team
 // has a campaign from Instagram, the Instagram module carries its OmniLink card.
 func DemoModules(ctx context.Context, st *store.Store, mods *automation.Modules, trig *automation.Triggers, adminID int64) error {
-	admin, err := st.UserByID(ctx, adminID)
+	admin, err := st.UserByIDSystem(ctx, adminID)
 	if err != nil {
 		return err
 	}

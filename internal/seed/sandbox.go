@@ -26,7 +26,7 @@ func SandboxChannels(ctx context.Context, st *store.Store, chans *channels.Servi
 	if chans == nil || w == nil {
 		return errors.New("seed: the sandbox is not running (OMNILINK_PROVIDERS is not sandbox)")
 	}
-	admin, err := st.UserByID(ctx, adminID)
+	admin, err := st.UserByIDSystem(ctx, adminID)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func TestDemoTagSwitchesTheSandboxRichMenu(t *testing.T) {
 	if len(tags) != 1 || tags[0].Name != seed.DemoTag {
 		t.Fatalf("tags %+v", tags)
 	}
-	admin, _ := a.Store.UserByID(ctx, res.AdminID)
+	admin, _ := a.Store.UserByIDSystem(ctx, res.AdminID)
 	if err := a.Tags.Apply(ctx, admin, contact, tags[0].ID); err != nil {
 		t.Fatal(err)
 	}

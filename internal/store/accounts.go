@@ -20,8 +20,8 @@ func (s *Store) CreateTeam(ctx context.Context, t *models.Team) error {
 	return s.q(ctx).Create(t).Error
 }
 
-// Team loads a team by id.
-func (s *Store) Team(ctx context.Context, id int64) (*models.Team, error) {
+// TeamSystem loads a team by id: the session's team, or the team of a row the caller already holds.
+func (s *Store) TeamSystem(ctx context.Context, id int64) (*models.Team, error) {
 	return first[models.Team](s.q(ctx).Where("id = ?", id))
 }
 
@@ -47,13 +47,13 @@ func (s *Store) CreateUser(ctx context.Context, u *models.User) error {
 	return err
 }
 
-// UserByEmail loads a user for login; it is the one lookup not scoped by team.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*models.User, error) {
+// UserByEmailSystem loads a user for login; it is the one lookup not scoped by team.
+func (s *Store) UserByEmailSystem(ctx context.Context, email string) (*models.User, error) {
 	return first[models.User](s.q(ctx).Where("email = ?", email))
 }
 
-// UserByID loads the user a session belongs to; the session itself is the scope.
-func (s *Store) UserByID(ctx context.Context, id int64) (*models.User, error) {
+// UserByIDSystem loads the user a session belongs to; the session itself is the scope.
+func (s *Store) UserByIDSystem(ctx context.Context, id int64) (*models.User, error) {
 	return first[models.User](s.q(ctx).Where("id = ?", id))
 }
 
@@ -89,20 +89,20 @@ func (s *Store) SetUserDisabled(ctx context.Context, teamID, id int64, at *time.
 		Updates(map[string]any{"disabled_at": at, "updated_at": time.Now()}))
 }
 
-// SetUserLocale stores a user's language choice.
-func (s *Store) SetUserLocale(ctx context.Context, id int64, locale string) error {
+// SetUserLocaleSystem stores a user's language choice.
+func (s *Store) SetUserLocaleSystem(ctx context.Context, id int64, locale string) error {
 	return affected(s.q(ctx).Model(&models.User{}).Where("id = ?", id).
 		Updates(map[string]any{"locale": locale, "updated_at": time.Now()}))
 }
 
-// SetUserPassword replaces a user's password hash; a member who chooses a password has joined.
-func (s *Store) SetUserPassword(ctx context.Context, id int64, hash string) error {
+// SetUserPasswordSystem replaces a user's password hash; a member who chooses a password has joined.
+func (s *Store) SetUserPasswordSystem(ctx context.Context, id int64, hash string) error {
 	return affected(s.q(ctx).Model(&models.User{}).Where("id = ?", id).
 		Updates(map[string]any{"password_hash": hash, "invite_pending": false, "updated_at": time.Now()}))
 }
 
-// TouchLogin records a successful login time.
-func (s *Store) TouchLogin(ctx context.Context, id int64, at time.Time) error {
+// TouchLoginSystem records a successful login time.
+func (s *Store) TouchLoginSystem(ctx context.Context, id int64, at time.Time) error {
 	return s.q(ctx).Model(&models.User{}).Where("id = ?", id).Update("last_login_at", at).Error
 }
 

@@ -34,14 +34,15 @@ func (s *Store) ChannelForUpdate(ctx context.Context, teamID, id int64) (*models
 	return first[models.Channel](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("team_id = ? AND id = ?", teamID, id))
 }
 
-// ChannelByID loads a channel by id alone: for LINE webhooks, whose URL names the channel and
+// ChannelByIDSystem loads a channel by id alone: for LINE webhooks, whose URL names the channel and
 // whose signature (made with that channel's secret) is the proof.
-func (s *Store) ChannelByID(ctx context.Context, id int64) (*models.Channel, error) {
+func (s *Store) ChannelByIDSystem(ctx context.Context, id int64) (*models.Channel, error) {
 	return first[models.Channel](s.q(ctx).Where("id = ?", id))
 }
 
-// LiveChannelByAccount finds the live channel for a platform account id, for webhook routing.
-func (s *Store) LiveChannelByAccount(ctx context.Context, p models.Platform, externalID string) (*models.Channel, error) {
+// LiveChannelByAccountSystem finds the live channel for a platform account id; it is for the
+// webhook router, which serves no one team until it has found the channel.
+func (s *Store) LiveChannelByAccountSystem(ctx context.Context, p models.Platform, externalID string) (*models.Channel, error) {
 	return first[models.Channel](s.q(ctx).Where("platform = ? AND external_id = ? AND status <> ?", p, externalID, models.ChannelDisconnected))
 }
 

@@ -12,15 +12,17 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// LockChannel loads a channel by id and locks its row until the transaction ends; the health
+// The …ForSweep methods serve the health monitor, which walks every team's channels.
+
+// LockChannelForSweep loads a channel by id and locks its row until the transaction ends; the health
 // monitor's state changes serialise on it, whichever replica or code path makes them.
-func (s *Store) LockChannel(ctx context.Context, id int64) (*models.Channel, error) {
+func (s *Store) LockChannelForSweep(ctx context.Context, id int64) (*models.Channel, error) {
 	return first[models.Channel](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id))
 }
 
-// DueChannels lists up to limit live channels with id > afterID whose next check is due at now
+// DueChannelsForSweep lists up to limit live channels with id > afterID whose next check is due at now
 // (all live channels when force is set), in id order so callers can page through them.
-func (s *Store) DueChannels(ctx context.Context, now time.Time, force bool, afterID int64, limit int) ([]models.Channel, error) {
+func (s *Store) DueChannelsForSweep(ctx context.Context, now time.Time, force bool, afterID int64, limit int) ([]models.Channel, error) {
 	var out []models.Channel
 	q := s.q(ctx).Where("status <> ? AND id > ?", models.ChannelDisconnected, afterID)
 	if !force {
@@ -37,8 +39,8 @@ type ChannelCheck struct {
 	TokenExpiresAt *time.Time // nil leaves the known expiry alone
 }
 
-// RecordChannelCheck stores when a channel was checked and when it is due again.
-func (s *Store) RecordChannelCheck(ctx context.Context, id int64, c ChannelCheck) error {
+// RecordChannelCheckForSweep stores when a channel was checked and when it is due again.
+func (s *Store) RecordChannelCheckForSweep(ctx context.Context, id int64, c ChannelCheck) error {
 	set := map[string]any{"next_check_at": c.NextCheckAt}
 	if c.CheckedAt != nil {
 		set["last_checked_at"] = *c.CheckedAt
@@ -49,25 +51,25 @@ func (s *Store) RecordChannelCheck(ctx context.Context, id int64, c ChannelCheck
 	return affected(s.q(ctx).Model(&models.Channel{}).Where("id = ?", id).Updates(set))
 }
 
-// MarkChannelBroken sets a channel invalid with its cause; since and alertedAt keep the episode's
+// MarkChannelBrokenForSweep sets a channel invalid with its cause; since and alertedAt keep the episode's
 // first values.
-func (s *Store) MarkChannelBroken(ctx context.Context, id int64, cause models.HealthCause, message string, since time.Time, alertedAt *time.Time, now time.Time) error {
+func (s *Store) MarkChannelBrokenForSweep(ctx context.Context, id int64, cause models.HealthCause, message string, since time.Time, alertedAt *time.Time, now time.Time) error {
 	return affected(s.q(ctx).Model(&models.Channel{}).Where("id = ?", id).Updates(map[string]any{
 		"status": models.ChannelInvalid, "status_cause": string(cause), "status_message": message,
 		"failing_since": since, "alerted_at": alertedAt, "updated_at": now,
 	}))
 }
 
-// MarkChannelActive clears a channel's failure.
-func (s *Store) MarkChannelActive(ctx context.Context, id int64, now time.Time) error {
+// MarkChannelActiveForSweep clears a channel's failure.
+func (s *Store) MarkChannelActiveForSweep(ctx context.Context, id int64, now time.Time) error {
 	return affected(s.q(ctx).Model(&models.Channel{}).Where("id = ?", id).Updates(map[string]any{
 		"status": models.ChannelActive, "status_cause": "", "status_message": "",
 		"failing_since": nil, "alerted_at": nil, "updated_at": now,
 	}))
 }
 
-// ChannelHealth loads what the monitor knows about a channel; a zero value when never checked.
-func (s *Store) ChannelHealth(ctx context.Context, channelID int64) (models.ChannelHealth, error) {
+// ChannelHealthForSweep loads what the monitor knows about a channel; a zero value when never checked.
+func (s *Store) ChannelHealthForSweep(ctx context.Context, channelID int64) (models.ChannelHealth, error) {
 	var out []models.ChannelHealth
 	if err := s.q(ctx).Where("channel_id = ?", channelID).Limit(1).Find(&out).Error; err != nil {
 		return models.ChannelHealth{}, err
@@ -86,8 +88,8 @@ func (s *Store) SaveChannelHealth(ctx context.Context, h *models.ChannelHealth) 
 	}).Create(h).Error
 }
 
-// OpenEpisode returns a channel's open failure episode, or ErrNotFound.
-func (s *Store) OpenEpisode(ctx context.Context, channelID int64) (*models.HealthEpisode, error) {
+// OpenEpisodeForSweep returns a channel's open failure episode, or ErrNotFound.
+func (s *Store) OpenEpisodeForSweep(ctx context.Context, channelID int64) (*models.HealthEpisode, error) {
 	return first[models.HealthEpisode](s.q(ctx).Where("channel_id = ? AND closed_at IS NULL", channelID))
 }
 
@@ -96,24 +98,24 @@ func (s *Store) CreateEpisode(ctx context.Context, e *models.HealthEpisode) erro
 	return s.q(ctx).Create(e).Error
 }
 
-// UpdateEpisodeCause records the latest cause of an open episode.
-func (s *Store) UpdateEpisodeCause(ctx context.Context, id int64, cause models.HealthCause, message string) error {
+// UpdateEpisodeCauseForSweep records the latest cause of an open episode.
+func (s *Store) UpdateEpisodeCauseForSweep(ctx context.Context, id int64, cause models.HealthCause, message string) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
 		Updates(map[string]any{"cause": string(cause), "message": message}))
 }
 
-// MarkEpisodeAlertQueued records that the episode's alert email was queued under key; the
-// episode counts as alerted only once that email is delivered (MarkAlertDelivered).
-func (s *Store) MarkEpisodeAlertQueued(ctx context.Context, id int64, key string) error {
+// MarkEpisodeAlertQueuedForSweep records that the episode's alert email was queued under key; the
+// episode counts as alerted only once that email is delivered (MarkAlertDeliveredForSweep).
+func (s *Store) MarkEpisodeAlertQueuedForSweep(ctx context.Context, id int64, key string) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
 		Updates(map[string]any{"alert_key": key, "alert_skipped": "", "alert_attempts": gorm.Expr("alert_attempts + 1"),
 			"alert_failed_at": nil, "alert_error": ""}))
 }
 
-// MarkAlertDelivered records that the alert email queued under key was delivered: its episodes
+// MarkAlertDeliveredForSweep records that the alert email queued under key was delivered: its episodes
 // are alerted at that time, their channels too while still broken, and an episode that closed
 // in the meantime is owed its "works again" email (unless recovered is false).
-func (s *Store) MarkAlertDelivered(ctx context.Context, key string, at time.Time, recovered bool) error {
+func (s *Store) MarkAlertDeliveredForSweep(ctx context.Context, key string, at time.Time, recovered bool) error {
 	// Channel rows first, in id order, as every health state change takes them.
 	var locked []int64
 	if err := s.q(ctx).Raw(`SELECT id FROM channels WHERE id IN (SELECT channel_id FROM health_episodes WHERE alert_key = ?)
@@ -128,20 +130,20 @@ func (s *Store) MarkAlertDelivered(ctx context.Context, key string, at time.Time
 		at, recovered, key, at, models.ChannelInvalid).Error
 }
 
-// MarkAlertFailed records that the alert email queued under key could not be delivered and why;
-// its open episodes are owed an alert again (see TeamsWithPendingAlerts).
-func (s *Store) MarkAlertFailed(ctx context.Context, key string, at time.Time, reason string) error {
+// MarkAlertFailedForSweep records that the alert email queued under key could not be delivered and why;
+// its open episodes are owed an alert again (see TeamsWithPendingAlertsForSweep).
+func (s *Store) MarkAlertFailedForSweep(ctx context.Context, key string, at time.Time, reason string) error {
 	return s.q(ctx).Model(&models.HealthEpisode{}).Where("alert_key = ? AND alerted_at IS NULL", key).
 		Updates(map[string]any{"alert_failed_at": at, "alert_error": reason}).Error
 }
 
-// MarkEpisodeAlertSkipped records why an episode has no alert email.
-func (s *Store) MarkEpisodeAlertSkipped(ctx context.Context, id int64, reason string) error {
+// MarkEpisodeAlertSkippedForSweep records why an episode has no alert email.
+func (s *Store) MarkEpisodeAlertSkippedForSweep(ctx context.Context, id int64, reason string) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).Update("alert_skipped", reason))
 }
 
-// CloseEpisode ends an episode; recoveryPending asks for a "works again" email.
-func (s *Store) CloseEpisode(ctx context.Context, id int64, at time.Time, by string, recoveryPending bool) error {
+// CloseEpisodeForSweep ends an episode; recoveryPending asks for a "works again" email.
+func (s *Store) CloseEpisodeForSweep(ctx context.Context, id int64, at time.Time, by string, recoveryPending bool) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ? AND closed_at IS NULL", id).
 		Updates(map[string]any{"closed_at": at, "closed_by": by, "recovery_pending": recoveryPending}))
 }
@@ -167,10 +169,10 @@ func (s *Store) TeamUndeliveredAlerts(ctx context.Context, teamID int64) (map[in
 // cause, such as a rejected address or a broken SMTP setup, is fixed).
 const pendingAlert = "closed_at IS NULL AND alerted_at IS NULL AND alert_skipped = '' AND (alert_key = '' OR alert_failed_at <= ?)"
 
-// TeamsWithPendingAlerts lists the teams owed a health email: open episodes not yet alerted
+// TeamsWithPendingAlertsForSweep lists the teams owed a health email: open episodes not yet alerted
 // (or whose alert failed before retryFailed), closed ones not yet reported recovered, and live
 // channels whose token expires before warnUntil without a warning about that expiry.
-func (s *Store) TeamsWithPendingAlerts(ctx context.Context, now, warnUntil, retryFailed time.Time) ([]int64, error) {
+func (s *Store) TeamsWithPendingAlertsForSweep(ctx context.Context, now, warnUntil, retryFailed time.Time) ([]int64, error) {
 	var out []int64
 	err := s.q(ctx).Raw(`SELECT team_id FROM health_episodes WHERE (`+pendingAlert+`) OR recovery_pending
 		UNION
@@ -205,9 +207,9 @@ func (s *Store) LockPendingRecoveries(ctx context.Context, teamID int64) ([]mode
 	return out, err
 }
 
-// MarkRecoveryAlerted records that a closed episode's "works again" email was queued (key
+// MarkRecoveryAlertedForSweep records that a closed episode's "works again" email was queued (key
 // empty: none will be).
-func (s *Store) MarkRecoveryAlerted(ctx context.Context, id int64, key string, at *time.Time) error {
+func (s *Store) MarkRecoveryAlertedForSweep(ctx context.Context, id int64, key string, at *time.Time) error {
 	return affected(s.q(ctx).Model(&models.HealthEpisode{}).Where("id = ?", id).
 		Updates(map[string]any{"recovery_pending": false, "recovered_alert_key": key, "recovered_alerted_at": at}))
 }
@@ -225,9 +227,13 @@ func (s *Store) LockExpiringChannels(ctx context.Context, teamID int64, now, war
 
 // MarkExpiryWarned records that the channel's token expiry has been warned about.
 func (s *Store) MarkExpiryWarned(ctx context.Context, teamID, channelID int64, expires, now time.Time) error {
-	return s.q(ctx).Exec(`INSERT INTO channel_health (channel_id, team_id, expiry_warned_for, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (channel_id) DO UPDATE SET expiry_warned_for = EXCLUDED.expiry_warned_for, updated_at = EXCLUDED.updated_at`,
-		channelID, teamID, expires, now).Error
+	// The row is written only for the team's own channel: the insert selects it by team, and
+	// the update of an existing row checks the team too.
+	return affected(s.q(ctx).Exec(`INSERT INTO channel_health (channel_id, team_id, expiry_warned_for, updated_at)
+		SELECT id, team_id, ?, ? FROM channels WHERE id = ? AND team_id = ?
+		ON CONFLICT (channel_id) DO UPDATE SET expiry_warned_for = EXCLUDED.expiry_warned_for, updated_at = EXCLUDED.updated_at
+		WHERE channel_health.team_id = EXCLUDED.team_id`,
+		expires, now, channelID, teamID))
 }
 
 // ChannelsByIDs loads a team's channels by id.
@@ -317,9 +323,9 @@ func (s *Store) advisoryLock(ctx context.Context, key int64, query string) (*Adv
 	return &AdvisoryLock{conn: conn, key: key}, nil
 }
 
-// CloseDisconnectedEpisodes ends the open episodes of channels that were disconnected since, so
+// CloseDisconnectedEpisodesForSweep ends the open episodes of channels that were disconnected since, so
 // their failure no longer counts anywhere.
-func (s *Store) CloseDisconnectedEpisodes(ctx context.Context, at time.Time) (int64, error) {
+func (s *Store) CloseDisconnectedEpisodesForSweep(ctx context.Context, at time.Time) (int64, error) {
 	res := s.q(ctx).Exec(`UPDATE health_episodes SET closed_at = ?, closed_by = ?
 		WHERE closed_at IS NULL AND channel_id IN (SELECT id FROM channels WHERE status = ?)`,
 		at, models.ClosedByDisconnect, models.ChannelDisconnected)

@@ -81,14 +81,14 @@ func (s *Store) SaveLinkAttempt(ctx context.Context, a *models.LinkAttempt) erro
 	return s.q(ctx).Save(a).Error
 }
 
-// UseLinkToken marks a token used (the link succeeded through it).
-func (s *Store) UseLinkToken(ctx context.Context, id int64, now time.Time) error {
+// UseLinkTokenSystem marks a token used (the link succeeded through it).
+func (s *Store) UseLinkTokenSystem(ctx context.Context, id int64, now time.Time) error {
 	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = coalesce(used_at, ?) WHERE id = ?`, now, id).Error
 }
 
-// UseLinkTokensOfPair marks every token of a campaign and source contact used: after success
+// UseLinkTokensOfPairSystem marks every token of a campaign and source contact used: after success
 // no other card of the pair links anyone else.
-func (s *Store) UseLinkTokensOfPair(ctx context.Context, campaignID, sourceContactID int64, now time.Time) error {
+func (s *Store) UseLinkTokensOfPairSystem(ctx context.Context, campaignID, sourceContactID int64, now time.Time) error {
 	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = ? WHERE campaign_id = ? AND source_contact_id = ? AND used_at IS NULL`,
 		now, campaignID, sourceContactID).Error
 }
@@ -111,8 +111,8 @@ func (s *Store) ContactByExternalID(ctx context.Context, teamID, channelID int64
 	return first[models.Contact](s.q(ctx).Where("team_id = ? AND channel_id = ? AND external_user_id = ?", teamID, channelID, externalID))
 }
 
-// IDTokenUsed reports whether a LINE ID token (by hash) already completed a participation.
-func (s *Store) IDTokenUsed(ctx context.Context, hash []byte) (bool, error) {
+// IDTokenUsedSystem reports whether a LINE ID token (by hash) already completed a participation.
+func (s *Store) IDTokenUsedSystem(ctx context.Context, hash []byte) (bool, error) {
 	var n int64
 	err := s.q(ctx).Raw(`SELECT count(*) FROM link_attempts WHERE id_token_hash = ?`, hash).Scan(&n).Error
 	return n > 0, err

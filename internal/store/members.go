@@ -14,24 +14,24 @@ func (s *Store) CreateUserToken(ctx context.Context, t *models.UserToken) error 
 	return s.q(ctx).Create(t).Error
 }
 
-// LockUserTokenByHash loads an account link by the hash of its secret and locks it for the rest
+// LockUserTokenByHashSystem loads an account link by the hash of its secret and locks it for the rest
 // of the transaction, so it can be used once. It is not scoped by team: the secret is the scope.
-func (s *Store) LockUserTokenByHash(ctx context.Context, hash string) (*models.UserToken, error) {
+func (s *Store) LockUserTokenByHashSystem(ctx context.Context, hash string) (*models.UserToken, error) {
 	return first[models.UserToken](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ?", hash))
 }
 
-// UserTokenByHash loads an account link by the hash of its secret, to show its page.
-func (s *Store) UserTokenByHash(ctx context.Context, hash string) (*models.UserToken, error) {
+// UserTokenByHashSystem loads an account link by the hash of its secret, to show its page.
+func (s *Store) UserTokenByHashSystem(ctx context.Context, hash string) (*models.UserToken, error) {
 	return first[models.UserToken](s.q(ctx).Where("token_hash = ?", hash))
 }
 
-// MarkUserTokenUsed records that a link was used.
-func (s *Store) MarkUserTokenUsed(ctx context.Context, id int64, at time.Time) error {
+// MarkUserTokenUsedSystem records that a link was used.
+func (s *Store) MarkUserTokenUsedSystem(ctx context.Context, id int64, at time.Time) error {
 	return affected(s.q(ctx).Model(&models.UserToken{}).Where("id = ? AND used_at IS NULL", id).Update("used_at", at))
 }
 
-// RevokeUserTokens revokes a user's live links, of every purpose when purpose is empty.
-func (s *Store) RevokeUserTokens(ctx context.Context, userID int64, purpose models.TokenPurpose, at time.Time) error {
+// RevokeUserTokensSystem revokes a user's live links, of every purpose when purpose is empty.
+func (s *Store) RevokeUserTokensSystem(ctx context.Context, userID int64, purpose models.TokenPurpose, at time.Time) error {
 	q := s.q(ctx).Model(&models.UserToken{}).Where("user_id = ? AND used_at IS NULL AND revoked_at IS NULL", userID)
 	if purpose != "" {
 		q = q.Where("purpose = ?", purpose)
@@ -44,8 +44,8 @@ func (s *Store) LockTeamUser(ctx context.Context, teamID, id int64) (*models.Use
 	return first[models.User](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("team_id = ? AND id = ?", teamID, id))
 }
 
-// LockUserForLink loads the user an account link belongs to, locked; the link is the scope.
-func (s *Store) LockUserForLink(ctx context.Context, id int64) (*models.User, error) {
+// LockUserForLinkSystem loads the user an account link belongs to, locked; the link is the scope.
+func (s *Store) LockUserForLinkSystem(ctx context.Context, id int64) (*models.User, error) {
 	return first[models.User](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id))
 }
 

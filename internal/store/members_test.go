@@ -55,7 +55,7 @@ func TestMemberQueriesAreTeamScoped(t *testing.T) {
 	if !slices.Equal(got, []string{"sup@a.test"}) {
 		t.Fatalf("alert emails %v, want only the supervisor who joined", got)
 	}
-	if u, _ := st.UserByID(ctx, sup.ID); u.Name != "S" {
+	if u, _ := st.UserByIDSystem(ctx, sup.ID); u.Name != "S" {
 		t.Fatal("a cross-team rename went through")
 	}
 }

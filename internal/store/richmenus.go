@@ -59,13 +59,14 @@ func (s *Store) WinningRichMenuRule(ctx context.Context, teamID, contactID, chan
 	return &out[0], nil
 }
 
-// LockContactRichMenu loads a contact's rich-menu row for update, or ErrNotFound.
-func (s *Store) LockContactRichMenu(ctx context.Context, contactID int64) (*models.ContactRichMenu, error) {
+// LockContactRichMenuSystem loads a contact's rich-menu row for update, or ErrNotFound.
+func (s *Store) LockContactRichMenuSystem(ctx context.Context, contactID int64) (*models.ContactRichMenu, error) {
 	return first[models.ContactRichMenu](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("contact_id = ?", contactID))
 }
 
-// ContactRichMenu loads a contact's rich-menu row, or ErrNotFound.
-func (s *Store) ContactRichMenu(ctx context.Context, contactID int64) (*models.ContactRichMenu, error) {
+// ContactRichMenuSystem loads a contact's rich-menu row, or ErrNotFound; the caller already
+// holds the contact it acts for.
+func (s *Store) ContactRichMenuSystem(ctx context.Context, contactID int64) (*models.ContactRichMenu, error) {
 	return first[models.ContactRichMenu](s.q(ctx).Where("contact_id = ?", contactID))
 }
 
@@ -74,8 +75,8 @@ func (s *Store) SaveContactRichMenu(ctx context.Context, m *models.ContactRichMe
 	return s.q(ctx).Save(m).Error
 }
 
-// RichMenusToRetryOnChannel lists the contacts of a channel whose rich menu LINE has not taken.
-func (s *Store) RichMenusToRetryOnChannel(ctx context.Context, channelID int64) ([]models.ContactRichMenu, error) {
+// RichMenusToRetryOnChannelSystem lists the contacts of a channel whose rich menu LINE has not taken.
+func (s *Store) RichMenusToRetryOnChannelSystem(ctx context.Context, channelID int64) ([]models.ContactRichMenu, error) {
 	var out []models.ContactRichMenu
 	err := s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("channel_id = ? AND status <> ?", channelID, models.RichMenuApplied).Order("contact_id").Find(&out).Error
 	return out, err

@@ -1,4 +1,12 @@
 // Package store holds every database query; one Store method per query, grouped by aggregate.
+//
+// A method that serves a team takes teamID right after ctx and filters by it, so another team's
+// id finds nothing (ErrNotFound) and changes nothing. A method without teamID serves no one team
+// and says so in its name: …ForSweep for the health monitor's walk over every channel, …System
+// for the rest (login, sessions, webhook routing, workers, links whose secret is the scope); its
+// caller must already hold the team it acts for. Queue mechanics (Claim/Complete/Retry/Fail of
+// outbox, webhook events and journey runs) and Create/Save of a model carrying its TeamID keep
+// their plain names.
 package store
 
 import (

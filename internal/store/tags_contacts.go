@@ -69,8 +69,11 @@ func (s *Store) TeamContactChoices(ctx context.Context, teamID int64, limit int)
 }
 
 // CustomerContactOnChannel finds the contact of the same customer on a channel; the contact
-// itself when it is on that channel.
+// itself when it is on that channel. Another team's contact is not found.
 func (s *Store) CustomerContactOnChannel(ctx context.Context, teamID int64, c *models.Contact, channelID int64) (*models.Contact, error) {
+	if c.TeamID != teamID {
+		return nil, ErrNotFound
+	}
 	if c.ChannelID == channelID {
 		return c, nil
 	}

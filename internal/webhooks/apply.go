@@ -89,7 +89,7 @@ func (r *router) liveChannel(ctx context.Context, p models.Platform, account str
 	if ch, ok := r.live[k]; ok {
 		return ch, nil
 	}
-	ch, err := r.tx.LiveChannelByAccount(ctx, p, account)
+	ch, err := r.tx.LiveChannelByAccountSystem(ctx, p, account)
 	if errors.Is(err, store.ErrNotFound) {
 		ch, err = nil, nil
 	}
@@ -104,7 +104,7 @@ func (r *router) channel(ctx context.Context, id int64) (*models.Channel, error)
 	if r.found[id] {
 		return r.byID[id], nil
 	}
-	ch, err := r.tx.ChannelByID(ctx, id)
+	ch, err := r.tx.ChannelByIDSystem(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		ch, err = nil, nil
 	}

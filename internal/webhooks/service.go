@@ -113,7 +113,7 @@ func (s *Service) ReceiveLINE(ctx context.Context, channelID int64, body []byte,
 	if ok && time.Now().Before(cached.expires) && line.VerifySignature(cached.secret, body, signature) {
 		return s.store(ctx, SourceLINE, &channelID, body)
 	}
-	ch, err := s.st.ChannelByID(ctx, channelID)
+	ch, err := s.st.ChannelByIDSystem(ctx, channelID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && ch.Platform != models.LINE) {
 		s.metrics.rejected.WithLabelValues(SourceLINE, "unknown_channel").Inc()
 		return ErrUnknownChannel

@@ -29,7 +29,7 @@ func (s *Service) teamAddresses(ctx context.Context, teamID int64) (map[string]b
 	if s.teams == nil {
 		return out, models.DefaultTimeZone, nil
 	}
-	team, err := s.teams.Team(ctx, teamID)
+	team, err := s.teams.TeamSystem(ctx, teamID)
 	if err != nil {
 		return nil, "", err
 	}

@@ -186,7 +186,7 @@ func (s *Service) Panel(ctx context.Context, teamID int64) (sbview.PanelVM, erro
 // owner tells whether an account is connected by this team (mine) or by no team (free); an
 // account another team connected is neither, and its credentials are not shown.
 func (s *Service) owner(ctx context.Context, teamID int64, p models.Platform, externalID string) (mine, free bool, err error) {
-	ch, err := s.chans.LiveChannelByAccount(ctx, p, externalID)
+	ch, err := s.chans.LiveChannelByAccountSystem(ctx, p, externalID)
 	switch {
 	case err == nil:
 		return ch.TeamID == teamID, false, nil

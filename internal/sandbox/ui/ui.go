@@ -24,12 +24,12 @@ const APIMount = "/sandbox/api"
 type Channels interface {
 	TeamChannels(ctx context.Context, teamID int64) ([]models.Channel, error)
 	Channel(ctx context.Context, teamID, id int64) (*models.Channel, error)
-	LiveChannelByAccount(ctx context.Context, p models.Platform, externalID string) (*models.Channel, error)
+	LiveChannelByAccountSystem(ctx context.Context, p models.Platform, externalID string) (*models.Channel, error)
 }
 
 // Teams reads a team and its people, to show a team only the mail sent to it, in its time zone.
 type Teams interface {
-	Team(ctx context.Context, id int64) (*models.Team, error)
+	TeamSystem(ctx context.Context, id int64) (*models.Team, error)
 	TeamUsers(ctx context.Context, teamID int64) ([]models.User, error)
 }
 
@@ -75,7 +75,7 @@ func (s *Service) zone(ctx context.Context, teamID int64) models.TimeZone {
 	if s.teams == nil {
 		return models.DefaultTimeZone
 	}
-	t, err := s.teams.Team(ctx, teamID)
+	t, err := s.teams.TeamSystem(ctx, teamID)
 	if err != nil {
 		return models.DefaultTimeZone
 	}

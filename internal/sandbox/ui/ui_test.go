@@ -33,7 +33,7 @@ func (o oneChannel) Channel(_ context.Context, teamID, id int64) (*models.Channe
 	return &c, nil
 }
 
-func (o oneChannel) LiveChannelByAccount(_ context.Context, p models.Platform, externalID string) (*models.Channel, error) {
+func (o oneChannel) LiveChannelByAccountSystem(_ context.Context, p models.Platform, externalID string) (*models.Channel, error) {
 	if p != o.ch.Platform || externalID != o.ch.ExternalID {
 		return nil, apperr.ErrNotFound
 	}
