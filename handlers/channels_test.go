@@ -492,7 +492,7 @@ func TestConnectLineAndWhatsApp(t *testing.T) {
 	}
 	detail := p.admin.Get(r.Location)
 	line := p.channels(t)[0]
-	if line.ExternalID != sandbox.LINEBotUserID || line.Username != "@bearbakery" || !strings.Contains(detail.Body, p.URL+"/webhooks/line/"+itoa(line.ID)) || !strings.Contains(detail.Body, p.URL+"/liff/link") {
+	if line.ExternalID != sandbox.LINEBotUserID || line.Username != "@bearbakery" || !strings.Contains(detail.Body, p.URL+"/webhooks/line/"+itoa(line.ID)) || !strings.Contains(detail.Body, p.URL+"/liff/link/"+line.Settings.LiffID) {
 		t.Fatalf("LINE channel or its setup page: %+v", line)
 	}
 	if !strings.Contains(detail.Body, "供 OmniLink 活動使用") || !strings.Contains(detail.Body, `data-copy="#liff-endpoint"`) || !strings.Contains(detail.Body, `data-copy="#webhook-url"`) {
