@@ -173,7 +173,9 @@ func NewDetailVM(loc *i18n.Localizer, row Row, ch *models.Channel, base, verifyT
 	case models.LINE:
 		d.WebhookURL = base + "/webhooks/line/" + idStr(ch.ID)
 		// The LIFF page needs its LIFF id before liff.init, so the endpoint carries it.
-		d.LiffEndpoint = base + "/liff/link/" + ch.Settings.LiffID
+		if ch.Settings.LiffID != "" {
+			d.LiffEndpoint = base + "/liff/link/" + ch.Settings.LiffID
+		}
 		d.LiffID, d.LoginChannelID, d.LineChannelID, d.BasicID = ch.Settings.LiffID, ch.Settings.LoginChannelID, ch.Settings.LineChannelID, ch.Settings.BasicID
 		keys("channels.liff_check_provider", "channels.liff_check_published", "channels.liff_check_linked_oa", "channels.liff_check_scopes",
 			"channels.liff_check_bot_link", "channels.liff_check_size", "channels.liff_check_endpoint", "channels.liff_check_webhook")
