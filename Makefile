@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 ARTIFACTS ?= $(CURDIR)/test-artifacts
 
-.PHONY: run test check deps deps-postgres deps-chromium build generate bench fuzz clean
+.PHONY: run test check deps deps-postgres deps-chromium build generate bench fuzz clean vendor-liff
 
 run: deps-postgres
 	$(GO) run ./cmd/omnilink dev
@@ -61,6 +61,15 @@ bench: deps-postgres
 	url=$$($$dir/testdb start $$dir/cluster); \
 	trap "$$dir/testdb stop $$dir/cluster >/dev/null 2>&1 || true; rm -rf $$dir" EXIT; \
 	OMNILINK_TEST_ADMIN_URL=$$url $(GO) run ./internal/bench
+
+# The official LIFF SDK, pinned, installed without running any package script, bundled into
+# one file with esbuild's Go API. Rebuilding yields the same bytes; commit the bundle.
+LIFF_VERSION := 2.31.0
+vendor-liff:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cd "$$tmp" && npm init -y >/dev/null && \
+	npm install --ignore-scripts --no-audit --no-fund --save-exact @line/liff@$(LIFF_VERSION) >/dev/null && \
+	cd - >/dev/null && go run ./cmd/vendorliff -node-modules "$$tmp" -version $(LIFF_VERSION) -out static/vendor/liff
 
 clean:
 	rm -rf bin $(ARTIFACTS)
