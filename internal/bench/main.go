@@ -65,6 +65,7 @@ func main() {
 		{Name: "webhook ingest", Run: webhookIngest},
 		{Name: "health sweep", Run: healthSweep},
 		{Name: "card images", Run: mediaBench},
+		{Name: "link clicks", Run: linkClicks},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")
