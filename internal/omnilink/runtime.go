@@ -141,6 +141,23 @@ func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.Link
 	return &linkCtx{tok: tok, camp: camp, source: src, target: tgt}, nil
 }
 
+// linkExists applies the six "does not exist" cases to a click's one-query context; resolve
+// applies the same rules where the full rows are loaded.
+func linkExists(lx *store.LinkContext) bool {
+	live := func(st *models.ChannelStatus) bool { return st != nil && *st != models.ChannelDisconnected }
+	switch {
+	case lx.CampaignDeleted || lx.CampaignStatus != models.CampaignEnabled:
+		return false
+	case !live(lx.SourceStatus) || lx.ContactChannelID == nil || *lx.ContactChannelID != lx.SourceChannelID:
+		return false
+	case !live(lx.TargetStatus) || !lx.TargetPlatform.CanBeTarget():
+		return false
+	case lx.TargetPlatform == models.LINE && lx.TargetSettings.LiffID == "":
+		return false
+	}
+	return true
+}
+
 // CardLink mints a link token for (campaign, source contact) inside tx and returns the card's
 // button URL, {BASE_URL}/l/{token}; the participation records "card sent".
 func (r *Runtime) CardLink(ctx context.Context, tx *store.Store, teamID, campaignID, contactID int64) (string, error) {
@@ -207,16 +224,18 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 	if !ok {
 		return Click{Kind: ClickNotExist}, nil
 	}
-	tok, err := r.st.LinkTokenByHashSystem(ctx, hash)
+	lx, err := r.st.LinkContextByHashSystem(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Click{Kind: ClickNotExist}, nil
 	} else if err != nil {
 		return Click{}, err
 	}
-	lc, err := r.resolve(ctx, r.st, tok)
-	if err != nil {
+	if !linkExists(lx) {
 		return Click{Kind: ClickNotExist}, nil
 	}
+	tok := &lx.Token
+	lc := &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
+		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID, Settings: lx.TargetSettings}}
 	now := r.now()
 	if tok.UsedAt != nil {
 		return Click{Kind: ClickUsed, Target: lc.target.Platform}, nil

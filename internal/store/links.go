@@ -117,3 +117,59 @@ func (s *Store) IDTokenUsed(ctx context.Context, hash []byte) (bool, error) {
 	err := s.q(ctx).Raw(`SELECT count(*) FROM link_attempts WHERE id_token_hash = ?`, hash).Scan(&n).Error
 	return n > 0, err
 }
+
+// LinkContext is a token with what a click needs of its campaign, channels and contact, read
+// in one query (the click is the hot path).
+type LinkContext struct {
+	Token            models.LinkToken
+	CampaignStatus   models.CampaignStatus
+	CampaignDeleted  bool
+	WAMessage        string
+	SourceChannelID  int64
+	SourceStatus     *models.ChannelStatus // nil: not the team's any more
+	ContactChannelID *int64
+	TargetChannelID  int64
+	TargetStatus     *models.ChannelStatus
+	TargetPlatform   models.Platform
+	TargetExternalID string
+	TargetSettings   models.ChannelSettings
+}
+
+// LinkContextByHashSystem finds a token by its hash with its context, system-wide: the hash is
+// the capability the link carries.
+func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*LinkContext, error) {
+	var row struct {
+		models.LinkToken
+		CampaignStatus   models.CampaignStatus
+		CampaignDeleted  bool
+		WAMessage        string `gorm:"column:wa_message"`
+		SourceChannelID  int64
+		SourceStatus     *models.ChannelStatus
+		ContactChannelID *int64
+		TargetChannelID  int64
+		TargetStatus     *models.ChannelStatus
+		TargetPlatform   models.Platform
+		TargetExternalID string
+		TargetSettings   models.ChannelSettings `gorm:"type:jsonb"`
+	}
+	res := s.q(ctx).Raw(`SELECT t.*, c.status AS campaign_status, c.deleted_at IS NOT NULL AS campaign_deleted, c.wa_message,
+			c.source_channel_id, s.status AS source_status, ct.channel_id AS contact_channel_id,
+			c.target_channel_id, g.status AS target_status, coalesce(g.platform, '') AS target_platform,
+			coalesce(g.external_id, '') AS target_external_id, coalesce(g.settings, '{}') AS target_settings
+		FROM link_tokens t
+		JOIN campaigns c ON c.id = t.campaign_id AND c.team_id = t.team_id
+		LEFT JOIN channels s ON s.id = c.source_channel_id AND s.team_id = t.team_id
+		LEFT JOIN contacts ct ON ct.id = t.source_contact_id AND ct.team_id = t.team_id
+		LEFT JOIN channels g ON g.id = c.target_channel_id AND g.team_id = t.team_id
+		WHERE t.token_hash = ?`, hash).Scan(&row)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrNotFound
+	}
+	return &LinkContext{Token: row.LinkToken, CampaignStatus: row.CampaignStatus, CampaignDeleted: row.CampaignDeleted, WAMessage: row.WAMessage,
+		SourceChannelID: row.SourceChannelID, SourceStatus: row.SourceStatus, ContactChannelID: row.ContactChannelID,
+		TargetChannelID: row.TargetChannelID, TargetStatus: row.TargetStatus, TargetPlatform: row.TargetPlatform,
+		TargetExternalID: row.TargetExternalID, TargetSettings: row.TargetSettings}, nil
+}
