@@ -66,6 +66,7 @@ func main() {
 		{Name: "health sweep", Run: healthSweep},
 		{Name: "card images", Run: mediaBench},
 		{Name: "link clicks", Run: linkClicks},
+		{Name: "liff links", Run: liffLinks},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")
