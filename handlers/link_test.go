@@ -367,3 +367,72 @@ func TestLinkRoutesAreRateLimited(t *testing.T) {
 		t.Fatal("40 clicks in a row from one address were never limited")
 	}
 }
+
+func TestLinkExpiredDisabledAndSendPage(t *testing.T) {
+	e := newLinkEnv(t)
+	src := e.customer(e.ig, "xiaoming")
+	tok := e.cardLink(e.camp.ID, src)
+	pool := e.app.SQL()
+	ctx := context.Background()
+
+	// The LIFF page: nonce-based CSP that lets the SDK reach LINE, nothing else.
+	r, _ := http.Get(e.app.URL + "/liff/link/" + sandbox.LIFFID + "?t=" + tok)
+	csp := r.Header.Get("Content-Security-Policy")
+	r.Body.Close()
+	if !strings.Contains(csp, "script-src 'self' 'nonce-") || !strings.Contains(csp, "connect-src 'self' https://api.line.me") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("LIFF page CSP %q", csp)
+	}
+	if status, _, _ := e.get("/liff/link/not-a-liff-id!", uaIPhoneSafari); status != http.StatusNotFound {
+		t.Fatalf("bad LIFF id: %d", status)
+	}
+
+	// Disabled after the click: the submission fails with that reason, recorded.
+	pool.Exec(ctx, `UPDATE campaigns SET status = 'disabled' WHERE id = $1`, e.camp.ID)
+	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.HTTP != http.StatusOK ||
+		a.Status != "failed" || a.Reason != "disabled" || a.Message != "跨社群一鍵整合已停用" {
+		t.Fatalf("disabled campaign: %+v", a)
+	}
+	if n := e.count(`SELECT count(*) FROM link_attempts WHERE status = 'failed' AND reason = 'disabled'`); n != 1 {
+		t.Fatal("disabled not recorded as the reason")
+	}
+	pool.Exec(ctx, `UPDATE campaigns SET status = 'enabled' WHERE id = $1`, e.camp.ID)
+
+	// Expired: a clear page and a 410, nothing linked.
+	pool.Exec(ctx, `UPDATE link_tokens SET expires_at = now() - interval '1 minute'`)
+	if status, _, body := e.get("/l/"+tok, uaIPhoneSafari); status != http.StatusGone || !strings.Contains(body, "此連結已過期") {
+		t.Fatalf("expired click: %d", status)
+	}
+	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.HTTP != http.StatusGone {
+		t.Fatalf("expired submit: %+v", a)
+	}
+
+	// Send to a contact: a missing choice re-renders with the field error; another team's
+	// campaign is not found; a disabled campaign refuses with the spec's reason.
+	u := e.app.User(e.team.ID, models.RoleMarketer, "m@bear.test")
+	c := e.app.Client()
+	c.Login(u.Email, testutil.Password)
+	page := "/campaigns/" + strconv.FormatInt(e.camp.ID, 10) + "/send"
+	if r := c.Submit(page, page, url.Values{"contact": {""}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "請選擇來源渠道的一位聯絡人") {
+		t.Fatalf("empty choice: %d", r.Status)
+	}
+	other := e.app.Team("Other")
+	otherIG := e.app.Channel(other.ID, models.Instagram, "ig-other", models.Credentials{AccessToken: "x"})
+	otherLine := e.app.Channel(other.ID, models.LINE, "U-other", models.Credentials{AccessToken: "x", ChannelSecret: "y"})
+	oc := &models.Campaign{TeamID: other.ID, Name: "x", Status: models.CampaignEnabled, SourceChannelID: otherIG.ID, TargetChannelID: otherLine.ID,
+		Card: models.CardContent{Title: "t", Button: "b"}, SuccessTarget: models.Action{Kind: models.ActionText, Text: "x"},
+		SuccessSource: models.Action{Kind: models.ActionNone}, FailureSource: models.Action{Kind: models.ActionNone}, TokenTTLDays: 7}
+	if err := e.app.Store.CreateCampaign(ctx, oc); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Get("/campaigns/" + strconv.FormatInt(oc.ID, 10) + "/send"); r.Status != http.StatusNotFound {
+		t.Fatalf("another team's campaign: %d", r.Status)
+	}
+	pool.Exec(ctx, `UPDATE campaigns SET status = 'disabled' WHERE id = $1`, e.camp.ID)
+	before := e.count(`SELECT count(*) FROM link_tokens`)
+	if r := c.Submit(page, page, url.Values{"contact": {strconv.FormatInt(src, 10)}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "跨社群一鍵整合已停用") {
+		t.Fatalf("disabled campaign send: %d", r.Status)
+	}
+	if e.count(`SELECT count(*) FROM link_tokens`) != before {
+		t.Fatal("a refused card minted a token")
+	}
+}

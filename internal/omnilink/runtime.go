@@ -118,9 +118,11 @@ type linkCtx struct {
 }
 
 // resolve loads what a token points at; each way the link cannot work is ErrLinkNotExist.
-func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.LinkToken) (*linkCtx, error) {
+// After the click a campaign disabled meanwhile is a failure reason, not a missing link:
+// completing passes disabledOK and records it.
+func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.LinkToken, disabledOK bool) (*linkCtx, error) {
 	camp, err := st.CampaignAny(ctx, tok.TeamID, tok.CampaignID)
-	if err != nil || camp.DeletedAt != nil || camp.Status != models.CampaignEnabled {
+	if err != nil || camp.DeletedAt != nil || (camp.Status != models.CampaignEnabled && !disabledOK) {
 		return nil, ErrLinkNotExist
 	}
 	src, err := st.Channel(ctx, tok.TeamID, camp.SourceChannelID)
@@ -348,7 +350,7 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 	} else if err != nil {
 		return LinkResult{}, err
 	}
-	lc, err := r.resolve(ctx, r.st, tok)
+	lc, err := r.resolve(ctx, r.st, tok, true)
 	if err != nil {
 		return LinkResult{}, err
 	}
@@ -439,10 +441,13 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		a.LiffVerifiedAt, a.LiffUserID = &now, lineUser
 	}
 	camp, err := tx.Campaign(ctx, lc.tok.TeamID, lc.tok.CampaignID)
-	if err != nil || camp.Status != models.CampaignEnabled {
-		return r.fail(ctx, tx, lc, a, models.ReasonDisabled, "")
+	if err != nil {
+		return LinkResult{}, ErrLinkNotExist
 	}
 	lc.camp = camp
+	if camp.Status != models.CampaignEnabled {
+		return r.fail(ctx, tx, lc, a, models.ReasonDisabled, "")
+	}
 	if _, err := tx.TeamContact(ctx, lc.tok.TeamID, lc.tok.SourceContactID); err != nil {
 		return r.fail(ctx, tx, lc, a, models.ReasonSourceNotFound, "")
 	}
@@ -584,7 +589,7 @@ func (r *Runtime) MatchWhatsApp(ctx context.Context, tx *store.Store, ch *models
 	if tok.TeamID != ch.TeamID || !r.now().Before(tok.ExpiresAt) {
 		return nil
 	}
-	lc, err := r.resolve(ctx, tx, tok)
+	lc, err := r.resolve(ctx, tx, tok, true)
 	if err != nil || lc.target.ID != ch.ID {
 		return nil
 	}
