@@ -405,6 +405,14 @@ func TestLinkExpiredDisabledAndSendPage(t *testing.T) {
 	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.HTTP != http.StatusGone {
 		t.Fatalf("expired submit: %+v", a)
 	}
+	// Clicked, never completed, every card expired: a failure without a stored reason.
+	pool.Exec(ctx, `UPDATE link_attempts SET status = 'open', reason = '', first_clicked_at = now()`)
+	if n, err := e.app.Links.FailUnfinished(ctx); err != nil || n != 1 {
+		t.Fatalf("FailUnfinished = %d, %v", n, err)
+	}
+	if n := e.count(`SELECT count(*) FROM link_attempts WHERE status = 'failed' AND reason = 'none'`); n != 1 {
+		t.Fatal("no-reason failure not recorded")
+	}
 
 	// Send to a contact: a missing choice re-renders with the field error; another team's
 	// campaign is not found; a disabled campaign refuses with the spec's reason.

@@ -179,6 +179,9 @@ func (a *App) Run(ctx context.Context) {
 				if err := a.Store.PruneLoginFailures(ctx, now.Add(-24*time.Hour)); err != nil {
 					a.Log.Warn("login failure cleanup failed", "error", err)
 				}
+				if _, err := a.Links.FailUnfinished(ctx); err != nil {
+					a.Log.Warn("closing unfinished OmniLink participations failed", "error", err)
+				}
 			}
 		}
 	}()

@@ -678,3 +678,9 @@ func (r *Runtime) CardContent(ctx context.Context, st *store.Store, camp *models
 	}
 	return models.Content{Blocks: []models.Block{b}}, nil
 }
+
+// FailUnfinished closes participations that were clicked but whose cards all expired unused:
+// they count as failures with no stored reason, as the statistics show them.
+func (r *Runtime) FailUnfinished(ctx context.Context) (int64, error) {
+	return r.st.FailUnfinishedAttemptsSystem(ctx, r.now())
+}

@@ -173,3 +173,14 @@ func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*Link
 		TargetChannelID: row.TargetChannelID, TargetStatus: row.TargetStatus, TargetPlatform: row.TargetPlatform,
 		TargetExternalID: row.TargetExternalID, TargetSettings: row.TargetSettings}, nil
 }
+
+// FailUnfinishedAttemptsSystem marks clicked participations whose every card has expired
+// unused as failed without a stored reason (the customer never sent the message or never
+// opened the target app), system-wide; it returns how many.
+func (s *Store) FailUnfinishedAttemptsSystem(ctx context.Context, now time.Time) (int64, error) {
+	res := s.q(ctx).Exec(`UPDATE link_attempts a SET status = 'failed', reason = 'none', completed_at = ?, updated_at = ?
+		WHERE a.status = 'open' AND a.first_clicked_at IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM link_tokens t WHERE t.campaign_id = a.campaign_id
+		      AND t.source_contact_id = a.source_contact_id AND t.used_at IS NULL AND t.expires_at > ?)`, now, now, now)
+	return res.RowsAffected, res.Error
+}
