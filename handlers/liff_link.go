@@ -28,6 +28,9 @@ func (h *Handler) liffLink(c echo.Context) error {
 	if !liffIDPattern.MatchString(id) {
 		return render(c, http.StatusNotFound, clickNotExist(h, c))
 	}
+	if lang := liffLanguage(c.QueryParam("lang")); lang != "" {
+		req(c).Loc = h.i18n.For(lang)
+	}
 	hd := c.Response().Header()
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Referrer-Policy", "no-referrer")

@@ -39,6 +39,14 @@
     }
     var lang = "";
     try { lang = liff.getAppLanguage() || ""; } catch (e) { lang = ""; }
+    // Speak the customer's LINE language: reload once in it when the page came in another.
+    var want = /^zh/i.test(lang) ? "zh-TW" : (/^en/i.test(lang) ? "en" : "");
+    var params = new URLSearchParams(window.location.search);
+    if (want && want !== document.documentElement.lang && !params.has("lang")) {
+      params.set("lang", want);
+      window.location.replace(window.location.pathname + "?" + params.toString());
+      return;
+    }
     return liff.getFriendship().then(function (f) {
       var body = { token: token, idToken: liff.getIDToken() || "", lang: lang, friend: !!(f && f.friendFlag) };
       return post(body).then(function (res) {

@@ -1,0 +1,122 @@
+package handlers_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/device"
+
+	"github.com/omnilink/omnilink/internal/sandbox"
+	"github.com/omnilink/omnilink/internal/testutil"
+	"github.com/omnilink/omnilink/models"
+)
+
+func phone(ua string) device.Info {
+	return device.Info{Name: "phone", UserAgent: ua, Width: 390, Height: 844, Scale: 3, Mobile: true, Touch: true}
+}
+
+// TestBrowserLinkPagesAtPhoneSize opens every page a customer can meet after tapping a card,
+// at 390×844 with the browser the page is meant for, and checks nothing is wider than the phone.
+func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
+	e := newLinkEnv(t)
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	waCamp := e.campaign(e.ig, e.wa)
+	waTok := e.cardLink(waCamp.ID, e.customer(e.ig, "yijun"))
+	_, waLoc, _ := e.get("/l/"+waTok, uaIPhoneSafari)
+	e.app.User(e.team.ID, models.RoleAdmin, "owner@bear.test")
+	ctx := testutil.Browser(t)
+
+	pages := []struct {
+		name string
+		dev  device.Info
+		path string
+		sel  string
+	}{
+		{"click-fb-android", phone(uaFBAndroid), "/l/" + tok, `[data-kind="fb_android"]`},
+		{"click-ios-instagram", phone(uaIGiOS), "/l/" + tok, `[data-kind="ios_in_app"]`},
+		{"click-not-exist", phone(uaIPhoneSafari), "/l/AAAAAAAAAAAAAAAAAAAAAA", `[data-kind="not_exist"]`},
+		{"click-desktop", device.Info{Name: "desktop", UserAgent: uaDesktop, Width: 1280, Height: 900, Scale: 1}, "/l/" + tok, `[data-kind="desktop"] img.qr`},
+	}
+	for _, p := range pages {
+		err := chromedp.Do(ctx, chromedp.Emulate(p.dev), chromedp.Navigate(e.app.URL+p.path), chromedp.WaitVisible(p.sel))
+		if err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		if p.dev.Mobile {
+			w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+			if err != nil || w > 390 {
+				t.Errorf("%s is %d px wide on a 390 px phone (%v)", p.name, w, err)
+			}
+		}
+		testutil.Screenshot(t, ctx, "omnilink-page-"+p.name)
+	}
+
+	// A LINE user who blocked the account sees the add-friend screen only.
+	err := chromedp.Do(ctx,
+		chromedp.Emulate(phone(uaIPhoneSafari)),
+		chromedp.Navigate(e.app.URL+"/sandbox/liff/"+sandbox.LIFFID+"?t="+tok),
+		chromedp.WaitVisible(`#line-app`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Screenshot(t, ctx, "omnilink-page-line-app")
+	if err := chromedp.Do(ctx, chromedp.Click(`input[value="`+sandbox.LINEUserZhihao+`"]`), chromedp.Click(`#line-app-open`)); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	err = chromedp.Do(wctx, chromedp.WaitVisible(`section[data-state="friend_required"] [data-add-friend]`))
+	cancel()
+	if err != nil {
+		t.Fatalf("blocked user: no add-friend screen: %v", err)
+	}
+	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-add-friend]').href`))
+	if title, _ := chromedp.Run(ctx, chromedp.Text(`section[data-state="friend_required"] h1`)); title != "請先加入好友" {
+		t.Errorf("the LIFF page is not in the LINE user's language (zh-TW): %q", title)
+	}
+	if href != "https://line.me/R/ti/p/%40bearbakery" {
+		t.Errorf("add-friend link %q", href)
+	}
+	testutil.Screenshot(t, ctx, "omnilink-page-liff-add-friend")
+	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
+		t.Fatal("a blocked user was linked")
+	}
+
+	// WhatsApp: the prefilled draft with the code, sent as the WhatsApp customer, links.
+	u, _ := url.Parse(waLoc)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(e.app.URL+"/login"),
+		chromedp.WaitVisible(`input[name=email]`),
+		chromedp.SendKeys(`input[name=email]`, "owner@bear.test"),
+		chromedp.SendKeys(`input[name=password]`, testutil.Password),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(`main#main h1`),
+		chromedp.Navigate(e.app.URL+u.RequestURI()),
+		chromedp.WaitVisible(`#wa-send`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft, _ := chromedp.Run(ctx, chromedp.Value(`#wa-text`))
+	if draft != u.Query().Get("text") {
+		t.Errorf("draft %q, want %q", draft, u.Query().Get("text"))
+	}
+	testutil.Screenshot(t, ctx, "omnilink-page-whatsapp-draft")
+	if err := chromedp.Do(ctx, chromedp.Click(`#wa-send`), chromedp.WaitVisible(`#conversation`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.count(`SELECT count(*) FROM link_attempts WHERE status = 'linked' AND campaign_id = $1`, waCamp.ID) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the WhatsApp draft did not link")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := chromedp.Do(ctx, waitText(`#conversation`, "整合成功，歡迎！")); err != nil {
+		t.Fatalf("WhatsApp success message not in the simulator: %v", err)
+	}
+	testutil.Screenshot(t, ctx, "omnilink-page-whatsapp-success")
+}
