@@ -444,3 +444,40 @@ func TestLinkExpiredDisabledAndSendPage(t *testing.T) {
 		t.Fatal("a refused card minted a token")
 	}
 }
+
+func TestLINEFollowCompletesWhenCampaignOptsIn(t *testing.T) {
+	e := newLinkEnv(t)
+	pool := e.app.SQL()
+	ctx := context.Background()
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserZhihao), "friend": false}); a.Status != "friend_required" {
+		t.Fatalf("blocked user: %+v", a)
+	}
+	u := e.app.User(e.team.ID, models.RoleAdmin, "a@bear.test")
+	c := e.app.Client()
+	c.Login(u.Email, testutil.Password)
+	follow := func() {
+		page := "/sandbox/simulator?" + url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserZhihao}}.Encode()
+		if r := c.Submit(page, "/sandbox/simulator/send", url.Values{"account": {strconv.FormatInt(e.line.ID, 10)},
+			"customer": {sandbox.LINEUserZhihao}, "kind": {"follow"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("follow: %d", r.Status)
+		}
+	}
+	// Off by default: following links nothing (the spec: adding the friend sends nothing).
+	follow()
+	time.Sleep(1500 * time.Millisecond)
+	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
+		t.Fatal("a follow linked with the option off")
+	}
+	pool.Exec(ctx, `UPDATE campaigns SET link_on_follow = true WHERE id = $1`, e.camp.ID)
+	c.Submit("/sandbox/simulator?"+url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserZhihao}}.Encode(),
+		"/sandbox/simulator/send", url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserZhihao}, "kind": {"unfollow"}})
+	follow()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.count(`SELECT count(*) FROM link_attempts WHERE status = 'linked'`) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the follow within 30 minutes did not complete the link")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

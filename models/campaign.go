@@ -67,12 +67,15 @@ type Campaign struct {
 	TagsSource      IDList      `gorm:"type:jsonb"`
 	TagsTarget      IDList      `gorm:"type:jsonb"`
 	TokenTTLDays    int         `gorm:"column:token_ttl_days"`
-	Version         int
-	CreatedBy       *int64
-	UpdatedBy       *int64
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	DeletedAt       *time.Time
+	// LinkOnFollow completes a link when the LINE user who met the add-friend screen follows
+	// within FollowGrace of the verified LIFF visit (off by default).
+	LinkOnFollow bool
+	Version      int
+	CreatedBy    *int64
+	UpdatedBy    *int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	DeletedAt    *time.Time
 }
 
 // TokenTTL is how long a sent card's link stays valid.

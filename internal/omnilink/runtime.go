@@ -684,3 +684,36 @@ func (r *Runtime) CardContent(ctx context.Context, st *store.Store, camp *models
 func (r *Runtime) FailUnfinished(ctx context.Context) (int64, error) {
 	return r.st.FailUnfinishedAttemptsSystem(ctx, r.now())
 }
+
+// FollowGrace is how long after a verified LIFF visit a follow still completes the link.
+const FollowGrace = 30 * time.Minute
+
+// MatchLINEFollow completes, for campaigns that opted in, the links of a LINE user who met the
+// add-friend screen and has now followed the target account; contactID is that user's contact
+// on ch. It runs in the webhook's transaction.
+func (r *Runtime) MatchLINEFollow(ctx context.Context, tx *store.Store, ch *models.Channel, contactID int64, lineUserID string, at time.Time) error {
+	if ch.Platform != models.LINE || lineUserID == "" {
+		return nil
+	}
+	cands, err := tx.TeamFollowCandidates(ctx, ch.TeamID, ch.ID, lineUserID, at.Add(-FollowGrace))
+	if err != nil || len(cands) == 0 {
+		return err
+	}
+	for _, c := range cands {
+		tok, err := tx.LinkTokenSystem(ctx, c.LastTokenID)
+		if err != nil || tok.TeamID != ch.TeamID {
+			continue
+		}
+		lc, err := r.resolve(ctx, tx, tok, true)
+		if err != nil || lc.target.ID != ch.ID {
+			continue
+		}
+		if _, err := r.complete(ctx, tx, lc, contactID, false, nil, lineUserID); err != nil && !errors.Is(err, ErrLinkUsed) {
+			return err
+		}
+	}
+	if r.notify != nil {
+		r.notify.Notify()
+	}
+	return nil
+}

@@ -184,3 +184,28 @@ func (s *Store) FailUnfinishedAttemptsSystem(ctx context.Context, now time.Time)
 		      AND t.source_contact_id = a.source_contact_id AND t.used_at IS NULL AND t.expires_at > ?)`, now, now, now)
 	return res.RowsAffected, res.Error
 }
+
+// FollowCandidate is an open participation waiting for a LINE user to add the target account.
+type FollowCandidate struct {
+	CampaignID      int64
+	SourceContactID int64
+	LastTokenID     int64
+}
+
+// TeamFollowCandidates lists open participations of campaigns with LinkOnFollow on whose
+// target is channelID and whose verified LIFF visit by lineUserID came after since.
+func (s *Store) TeamFollowCandidates(ctx context.Context, teamID, channelID int64, lineUserID string, since time.Time) ([]FollowCandidate, error) {
+	var out []FollowCandidate
+	err := s.q(ctx).Raw(`SELECT a.campaign_id, a.source_contact_id, a.last_token_id FROM link_attempts a
+		JOIN campaigns c ON c.id = a.campaign_id AND c.team_id = a.team_id
+		WHERE a.team_id = ? AND a.status = 'open' AND a.liff_user_id = ? AND a.friend_required_at IS NOT NULL
+		  AND a.liff_verified_at >= ? AND a.last_token_id IS NOT NULL
+		  AND c.target_channel_id = ? AND c.link_on_follow AND c.deleted_at IS NULL`,
+		teamID, lineUserID, since, channelID).Scan(&out).Error
+	return out, err
+}
+
+// LinkTokenSystem loads a token by id, system-wide (from a participation the caller holds).
+func (s *Store) LinkTokenSystem(ctx context.Context, id int64) (*models.LinkToken, error) {
+	return first[models.LinkToken](s.q(ctx).Where("id = ?", id))
+}

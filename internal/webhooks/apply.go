@@ -178,6 +178,9 @@ func (p *Processor) applyLINE(ctx context.Context, tx *store.Store, ev *models.W
 		if err := applyLINEEvent(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
 			return err
 		}
+		if err := p.matchLINEFollow(ctx, tx, ch, e, ev.ReceivedAt); err != nil {
+			return err
+		}
 	}
 	return nil
 }
