@@ -59,6 +59,7 @@ type Deps struct {
 	Health    HealthReports  // channel health panels
 	Campaigns CampaignSetup  // OmniLink campaign setup
 	Links     LinkRuntime    // OmniLink for customers: clicks, LIFF, cards
+	Tags      TagService     // tags, tag rules and journeys
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
@@ -82,6 +83,7 @@ type Handler struct {
 	campaigns CampaignSetup
 	links     LinkRuntime
 	linkRate  echo.MiddlewareFunc
+	tags      TagService
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -91,6 +93,7 @@ func New(d Deps) *echo.Echo {
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
 		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, campaigns: d.Campaigns,
 		links: d.Links,
+		tags:  d.Tags,
 	}
 	h.linkRate = perAddressLimit(d.Config.LinkRatePerMinute)
 	e := echo.New()

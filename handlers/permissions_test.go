@@ -29,6 +29,21 @@ var guarded = []struct {
 	{"POST", "/campaigns/:id/duplicate", models.CapCampaigns},
 	{"POST", "/campaigns/:id/delete", models.CapCampaigns},
 	{"GET", "/campaigns/:id/history", models.CapCampaigns},
+	{"GET", "/tags", models.CapTags},
+	{"POST", "/tags", models.CapTags},
+	{"GET", "/tags/:id", models.CapTags},
+	{"POST", "/tags/:id/delete", models.CapTags},
+	{"POST", "/tags/:id/apply", models.CapTags},
+	{"POST", "/tags/:id/remove", models.CapTags},
+	{"POST", "/tags/:id/rules", models.CapTags},
+	{"POST", "/tags/:id/rules/:ruleID/delete", models.CapTags},
+	{"GET", "/journeys", models.CapJourneys},
+	{"POST", "/journeys", models.CapJourneys},
+	{"GET", "/journeys/:id", models.CapJourneys},
+	{"POST", "/journeys/:id", models.CapJourneys},
+	{"POST", "/journeys/:id/delete", models.CapJourneys},
+	{"POST", "/journeys/:id/steps", models.CapJourneys},
+	{"POST", "/journeys/:id/steps/:n/delete", models.CapJourneys},
 	{"GET", "/channels", models.CapChannels},
 	{"POST", "/channels/connect/:platform", models.CapChannels},
 	{"GET", "/channels/oauth/dialog", models.CapChannels},
@@ -92,7 +107,7 @@ func TestRoleMatrix(t *testing.T) {
 			for _, nav := range []struct {
 				href string
 				cap  models.Capability
-			}{{"/campaigns", models.CapCampaigns}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
+			}{{"/campaigns", models.CapCampaigns}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
 				shown := strings.Contains(home.Body, `href="`+nav.href+`"`)
 				if shown != role.Can(nav.cap) {
 					t.Errorf("nav link %s shown=%v, permission=%v", nav.href, shown, role.Can(nav.cap))

@@ -20,6 +20,8 @@ var navigation = []struct {
 }{
 	{"/", "nav.dashboard", models.CapDashboard},
 	{"/campaigns", "nav.campaigns", models.CapCampaigns},
+	{"/tags", "nav.tags", models.CapTags},
+	{"/journeys", "nav.journeys", models.CapJourneys},
 	{"/channels", "nav.channels", models.CapChannels},
 	{"/users", "nav.users", models.CapUsers},
 }

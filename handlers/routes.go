@@ -58,6 +58,25 @@ func (h *Handler) routes(e *echo.Echo) {
 	// Card images for the platforms and the previews: content-addressed, public, immutable.
 	e.GET("/media/:file", h.mediaServe)
 
+	tags := console.Group("/tags", requireCap(models.CapTags))
+	tags.GET("", h.tagList)
+	tags.POST("", h.tagCreate)
+	tags.GET("/:id", h.tagShow)
+	tags.POST("/:id/delete", h.tagDelete)
+	tags.POST("/:id/apply", h.tagApply)
+	tags.POST("/:id/remove", h.tagRemove)
+	tags.POST("/:id/rules", h.tagRuleSave)
+	tags.POST("/:id/rules/:ruleID/delete", h.tagRuleDelete)
+
+	journeys := console.Group("/journeys", requireCap(models.CapJourneys))
+	journeys.GET("", h.journeyList)
+	journeys.POST("", h.journeyCreate)
+	journeys.GET("/:id", h.journeyShow)
+	journeys.POST("/:id", h.journeyUpdate)
+	journeys.POST("/:id/delete", h.journeyDelete)
+	journeys.POST("/:id/steps", h.journeyStepAdd)
+	journeys.POST("/:id/steps/:n/delete", h.journeyStepDelete)
+
 	channels := console.Group("/channels", requireCap(models.CapChannels))
 	channels.GET("", h.channelList)
 	channels.POST("/connect/:platform", h.channelConnect)

@@ -34,6 +34,8 @@ const (
 	CapCampaigns Capability = "campaigns"
 	CapChannels  Capability = "channels"
 	CapUsers     Capability = "users"
+	CapTags      Capability = "tags"
+	CapJourneys  Capability = "journeys"
 )
 
 // permissions is the one role × capability table; navigation and route guards both read it.
@@ -42,6 +44,8 @@ var permissions = map[Capability][]Role{
 	CapCampaigns: {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
 	CapChannels:  {RoleAdmin, RoleSupervisor},
 	CapUsers:     {RoleAdmin},
+	CapTags:      {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	CapJourneys:  {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
 }
 
 // Can reports whether role r holds capability c.

@@ -139,6 +139,10 @@ func runSeed(ctx context.Context, a *app.App, cfg config.Config) error {
 			return err
 		}
 		fmt.Println("created the demo OmniLink campaigns (Instagram → LINE, Instagram → WhatsApp)")
+		if err := seed.SandboxTagRules(ctx, a.Store, a.Sandbox, res.TeamID, res.AdminID); err != nil {
+			return err
+		}
+		fmt.Printf("added the tag %s, which switches the sandbox LINE user's rich menu and starts a welcome journey\n", seed.DemoTag)
 	}
 	return nil
 }

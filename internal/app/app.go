@@ -14,6 +14,7 @@ import (
 
 	"github.com/omnilink/omnilink/handlers"
 	"github.com/omnilink/omnilink/internal/accounts"
+	"github.com/omnilink/omnilink/internal/automation"
 	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/crypto"
@@ -66,6 +67,9 @@ type App struct {
 	Mailer mail.Mailer
 	// Messaging is the one path for messages to contacts; its sends go out through Outbox.
 	Messaging *messaging.Service
+	// Tags applies tags and runs their effects; Journeys advances journey runs.
+	Tags     *automation.Tags
+	Journeys *automation.Scheduler
 	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
 	// both nil in live mode.
 	Sandbox *sandbox.World
@@ -115,6 +119,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})
 	sender.Register(deliveries)
+	// Bot modules are wired in once they exist; until then module steps are skipped, never faked.
+	tags := automation.NewTags(automation.TagsDeps{Store: st, Messaging: sender, Line: lineClient, Credentials: chans,
+		Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now})
+	tags.Register(deliveries)
+	monitor.OnRecovered(tags.ChannelRecovered)
+	journeys := tags.Scheduler(automation.SchedulerOptions{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	monitor.SetMetrics(health.NewMetrics(reg))
@@ -122,9 +132,9 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
 	campaigns := omnilink.New(st, nil, opt.Now)
-	// Bot modules and campaign tags are wired here when they exist; until then outcome modules
-	// and tags are recorded as not available.
-	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now},
+	// Bot modules are wired here when they exist; until then outcome modules are recorded as not
+	// available.
+	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags},
 		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
 	e := handlers.New(handlers.Deps{
@@ -145,11 +155,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Sandbox:   sbx.screens,
 		Campaigns: campaigns,
 		Links:     links,
+		Tags:      tags,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
 		Campaigns: campaigns, Links: links, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
-		Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
+		Tags: tags, Journeys: journeys, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 
 // Close stops what Build started besides the HTTP server and Run: the sandbox's SMTP catcher.
@@ -165,6 +176,7 @@ func (a *App) Run(ctx context.Context) {
 	go a.WebhookProcessor.Run(ctx)
 	go a.Outbox.Run(ctx)
 	go a.Health.Run(ctx)
+	go a.Journeys.Run(ctx)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

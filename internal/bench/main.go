@@ -67,6 +67,7 @@ func main() {
 		{Name: "card images", Run: mediaBench},
 		{Name: "link clicks", Run: linkClicks},
 		{Name: "liff links", Run: liffLinks},
+		{Name: "outbound sends and journeys", Run: outboundSends},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")

@@ -86,7 +86,16 @@ type Monitor struct {
 	pacer   *Pacer
 	calls   atomic.Int64
 	metrics *Metrics // nil: none
+	// recovered are told, inside the closing transaction, that a channel works again.
+	recovered []RecoveryHook
 }
+
+// RecoveryHook runs in the transaction that ends a channel's failure, so work held back while
+// it was broken is queued again exactly when it recovers.
+type RecoveryHook func(ctx context.Context, tx *store.Store, ch *models.Channel) error
+
+// OnRecovered adds a hook run whenever a channel's failure ends; call it before Run.
+func (m *Monitor) OnRecovered(h RecoveryHook) { m.recovered = append(m.recovered, h) }
 
 // New builds a Monitor.
 func New(d Deps, opt Options) *Monitor {

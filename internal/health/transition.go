@@ -157,6 +157,12 @@ func (m *Monitor) close(ctx context.Context, tx *store.Store, ch *models.Channel
 		if err := tx.MarkChannelActive(ctx, ch.ID, now); err != nil {
 			return err
 		}
+		ch.Status = models.ChannelActive
+	}
+	for _, h := range m.recovered {
+		if err := h(ctx, tx, ch); err != nil {
+			return err
+		}
 	}
 	if ep == nil {
 		return nil

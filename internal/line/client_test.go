@@ -534,3 +534,31 @@ func TestClassifyMisc(t *testing.T) {
 		t.Fatalf("Error() = %q", (&APIError{Status: 404}).Error())
 	}
 }
+
+func TestRichMenuListAndUserMenu(t *testing.T) {
+	f := newFake(t)
+	f.json("GET /v2/bot/richmenu/list", 200, `{"richmenus":[{"richMenuId":"richmenu-a","name":"會員選單","chatBarText":"會員專區","selected":false,
+		"size":{"width":2500,"height":1686},"areas":[{"bounds":{"x":0,"y":0,"width":2500,"height":1686},"action":{"type":"message","text":"hi"}}]}]}`)
+	f.json("GET /v2/bot/user/U1/richmenu", 200, `{"richMenuId":"richmenu-a"}`)
+	f.json("GET /v2/bot/user/U2/richmenu", 404, `{"message":"the user has no richmenu"}`)
+	f.json("POST /v2/bot/user/U1/richmenu/richmenu-gone", 404, `{"message":"richmenu not found","details":[]}`)
+	c := f.client()
+	ctx := context.Background()
+	menus, err := c.RichMenuList(ctx, testToken)
+	if err != nil || len(menus) != 1 || menus[0].RichMenuID != "richmenu-a" || menus[0].Name != "會員選單" || menus[0].Size.Width != 2500 || len(menus[0].Areas) != 1 {
+		t.Fatalf("list: %+v %v", menus, err)
+	}
+	if id, err := c.UserRichMenu(ctx, testToken, "U1"); err != nil || id != "richmenu-a" {
+		t.Fatalf("user menu: %q %v", id, err)
+	}
+	if id, err := c.UserRichMenu(ctx, testToken, "U2"); err != nil || id != "" {
+		t.Fatalf("no menu linked: %q %v", id, err)
+	}
+	err = c.LinkRichMenu(ctx, testToken, "U1", "richmenu-gone")
+	if !IsRichMenuMissing(err) {
+		t.Fatalf("missing menu not recognised: %v", err)
+	}
+	if IsRichMenuMissing(errors.New("line: http 404: Not found")) {
+		t.Fatal("any 404 is not a missing menu")
+	}
+}

@@ -355,14 +355,15 @@ func (w *World) botCall(lr *lineRequest, path string) *apiResponse {
 	case method == http.MethodGet && len(segs) == 2 && segs[0] == "profile":
 		return w.botProfile(lr, segs[1])
 	case method == http.MethodGet && path == "richmenu/list":
-		var menus []map[string]any
+		menus := []map[string]any{}
 		for _, m := range w.st.RichMenus {
 			if m.ChannelID == lr.acct.ChannelID {
-				menus = append(menus, map[string]any{"richMenuId": m.ID, "name": m.Name, "chatBarText": m.ChatBarText,
-					"selected": false, "size": map[string]int{"width": 2500, "height": 1686}, "areas": []any{}})
+				menus = append(menus, richMenuJSON(m))
 			}
 		}
 		return lineJSON(http.StatusOK, map[string]any{"richmenus": menus}, lr.reqID)
+	case len(segs) == 2 && segs[0] == "richmenu" && (method == http.MethodGet || method == http.MethodDelete):
+		return w.richMenu(lr, method, segs[1])
 	case len(segs) >= 3 && segs[0] == "user" && segs[2] == "richmenu":
 		return w.userRichMenu(lr, method, segs[1], segs[3:])
 	}
@@ -384,6 +385,41 @@ func (w *World) botProfile(lr *lineRequest, userID string) *apiResponse {
 	return lineJSON(http.StatusOK, p, lr.reqID)
 }
 
+// richMenuJSON is a rich menu in LINE's list and get shape.
+func richMenuJSON(m *RichMenu) map[string]any {
+	return map[string]any{"richMenuId": m.ID, "name": m.Name, "chatBarText": m.ChatBarText, "selected": false,
+		"size": map[string]int{"width": 2500, "height": 1686},
+		"areas": []any{map[string]any{"bounds": map[string]int{"x": 0, "y": 0, "width": 2500, "height": 1686},
+			"action": map[string]string{"type": "message", "text": m.ChatBarText}}}}
+}
+
+// richMenuNotFound is LINE's answer for a rich menu id the channel does not have.
+func richMenuNotFound(reqID string) *apiResponse {
+	return lineJSON(http.StatusNotFound, map[string]any{"message": "richmenu not found", "details": []any{}}, reqID)
+}
+
+// richMenu gets or deletes one of the channel's rich menus; deleting it returns every user
+// linked to it to the default menu, as LINE does.
+func (w *World) richMenu(lr *lineRequest, method, id string) *apiResponse {
+	for i, m := range w.st.RichMenus {
+		if m.ID != id || m.ChannelID != lr.acct.ChannelID {
+			continue
+		}
+		if method == http.MethodGet {
+			return lineJSON(http.StatusOK, richMenuJSON(m), lr.reqID)
+		}
+		w.st.RichMenus = append(w.st.RichMenus[:i:i], w.st.RichMenus[i+1:]...)
+		for k, v := range w.st.UserRichMenus {
+			if v == id && strings.HasPrefix(k, lr.acct.ChannelID+"|") {
+				delete(w.st.UserRichMenus, k)
+			}
+		}
+		w.changed()
+		return lineJSON(http.StatusOK, map[string]any{}, lr.reqID)
+	}
+	return richMenuNotFound(lr.reqID)
+}
+
 func (w *World) userRichMenu(lr *lineRequest, method, userID string, rest []string) *apiResponse {
 	if !lineUserIDRe.MatchString(userID) {
 		return lineMessage(http.StatusBadRequest, "The value of the userId is invalid", lr.reqID)
@@ -396,7 +432,7 @@ func (w *World) userRichMenu(lr *lineRequest, method, userID string, rest []stri
 			found = found || (m.ID == rest[0] && m.ChannelID == lr.acct.ChannelID)
 		}
 		if !found {
-			return lineMessage(http.StatusBadRequest, "richmenu not found", lr.reqID)
+			return richMenuNotFound(lr.reqID)
 		}
 		w.st.UserRichMenus[key] = rest[0]
 		w.changed()

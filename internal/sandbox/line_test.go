@@ -225,7 +225,7 @@ func TestLINERichMenus(t *testing.T) {
 	r := e.lineCall(http.MethodGet, "/v2/bot/richmenu/list", tok, nil, nil)
 	e.wantOK(r)
 	menus := r.body["richmenus"].([]any)
-	if len(menus) != 2 {
+	if len(menus) != 3 {
 		t.Fatalf("rich menus %s", r.raw)
 	}
 	id := menus[1].(map[string]any)["richMenuId"].(string)
@@ -238,12 +238,30 @@ func TestLINERichMenus(t *testing.T) {
 	if r.body["richMenuId"] != id || e.w.UserRichMenu(LINEChannelID, LINEUserXiaoming) != id {
 		t.Fatalf("linked menu %s", r.raw)
 	}
-	if r = e.lineCall(http.MethodPost, path+"/richmenu-unknown", tok, nil, nil); r.status != 400 {
-		t.Fatalf("unknown menu %d", r.status)
+	if cur := e.w.CurrentRichMenu(LINEChannelID, LINEUserXiaoming); cur == nil || cur.ID != id {
+		t.Fatalf("simulator menu %+v", cur)
+	}
+	if r = e.lineCall(http.MethodPost, path+"/richmenu-unknown", tok, nil, nil); r.status != 404 || r.body["message"] != "richmenu not found" {
+		t.Fatalf("unknown menu %d %s", r.status, r.raw)
 	}
 	e.wantOK(e.lineCall(http.MethodDelete, path, tok, nil, nil))
-	if e.w.UserRichMenu(LINEChannelID, LINEUserXiaoming) != "" {
+	if e.w.UserRichMenu(LINEChannelID, LINEUserXiaoming) != "" || e.w.CurrentRichMenu(LINEChannelID, LINEUserXiaoming) != nil {
 		t.Fatal("unlink kept the menu")
+	}
+	// Getting and deleting a menu by id; deleting it sends its users back to the default.
+	e.wantOK(e.lineCall(http.MethodPost, path+"/"+id, tok, nil, nil))
+	if r = e.lineCall(http.MethodGet, "/v2/bot/richmenu/"+id, tok, nil, nil); r.status != 200 || r.body["richMenuId"] != id {
+		t.Fatalf("get menu %d %s", r.status, r.raw)
+	}
+	e.wantOK(e.lineCall(http.MethodDelete, "/v2/bot/richmenu/"+id, tok, nil, nil))
+	if r = e.lineCall(http.MethodGet, "/v2/bot/richmenu/"+id, tok, nil, nil); r.status != 404 {
+		t.Fatalf("deleted menu %d", r.status)
+	}
+	if e.w.UserRichMenu(LINEChannelID, LINEUserXiaoming) != "" {
+		t.Fatal("deleted menu still linked")
+	}
+	if r = e.lineCall(http.MethodPost, path+"/"+id, tok, nil, nil); r.status != 404 {
+		t.Fatalf("link deleted menu %d", r.status)
 	}
 }
 

@@ -143,6 +143,7 @@ type RichMenu struct {
 	ChannelID   string `json:"channel_id"`
 	Name        string `json:"name"`
 	ChatBarText string `json:"chat_bar_text"`
+	Colour      string `json:"colour,omitempty"` // how the simulator paints it
 }
 
 // WhatsAppNumber is a fake WhatsApp Business phone number with its system-user token.
@@ -291,8 +292,9 @@ func seed(now time.Time) *state {
 		Scopes: []string{"P"}, IssuedAt: now, ExpiresAt: now.AddDate(10, 0, 0), LongLived: true,
 	}
 	st.RichMenus = []*RichMenu{
-		{ID: "richmenu-" + derive("line/richmenu/default", 32, "0123456789abcdef"), ChannelID: LINEChannelID, Name: "預設選單 Default", ChatBarText: "選單"},
-		{ID: "richmenu-" + derive("line/richmenu/member", 32, "0123456789abcdef"), ChannelID: LINEChannelID, Name: "會員選單 Members", ChatBarText: "會員專區"},
+		{ID: "richmenu-" + derive("line/richmenu/default", 32, "0123456789abcdef"), ChannelID: LINEChannelID, Name: "預設選單 Default", ChatBarText: "選單", Colour: "#8a8f98"},
+		{ID: "richmenu-" + derive("line/richmenu/member", 32, "0123456789abcdef"), ChannelID: LINEChannelID, Name: "會員選單 Members", ChatBarText: "會員專區", Colour: "#06c755"},
+		{ID: "richmenu-" + derive("line/richmenu/vip", 32, "0123456789abcdef"), ChannelID: LINEChannelID, Name: "VIP 選單 VIP", ChatBarText: "VIP 專屬", Colour: "#c9a227"},
 	}
 	friend := func(f Friendship) map[string]Friendship { return map[string]Friendship{LINEBotUserID: f} }
 	st.LINEUsers = []*LINEUser{
@@ -455,6 +457,25 @@ func (w *World) UserRichMenu(accountID, lineUserID string) string {
 		return ""
 	}
 	return w.st.UserRichMenus[a.ChannelID+"|"+lineUserID]
+}
+
+// CurrentRichMenu is the rich menu a LINE user sees on an account: the one linked to them, or
+// nil for the account's default.
+func (w *World) CurrentRichMenu(accountID, lineUserID string) *RichMenu {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.st.lineAccount(accountID)
+	if a == nil {
+		return nil
+	}
+	id := w.st.UserRichMenus[a.ChannelID+"|"+lineUserID]
+	for _, m := range w.st.RichMenus {
+		if id != "" && m.ID == id {
+			c := *m
+			return &c
+		}
+	}
+	return nil
 }
 
 // WhatsAppNumbers lists the fake WhatsApp Business numbers with their tokens.

@@ -158,6 +158,14 @@ func (w *World) now() time.Time { return w.clock() }
 // changed marks the state dirty; the next saveLocked writes it out.
 func (w *World) changed() { w.dirty = true }
 
+// KeepInMemory stops persisting changes from now on, so a load benchmark that started from a
+// large saved state does not re-encode it after every call.
+func (w *World) KeepInMemory() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.persist = nil
+}
+
 // saveLocked writes the state when it changed. The caller holds w.mu, which also keeps saves
 // in order, so an older snapshot never overwrites a newer one.
 func (w *World) saveLocked() error {

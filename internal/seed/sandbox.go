@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/omnilink/omnilink/internal/channels"
 	"github.com/omnilink/omnilink/internal/sandbox"
@@ -102,4 +103,60 @@ func connectByLogin(ctx context.Context, chans *channels.Service, w *sandbox.Wor
 		return fmt.Errorf("account %s not connected (%s)", accountID, strings.Join(why, "; "))
 	}
 	return nil
+}
+
+// DemoTag is the demo tag whose rule switches the sandbox LINE user's rich menu.
+const DemoTag = "已綁定"
+
+// SandboxTagRules records the sandbox LINE account's friends as contacts and gives the demo team a tag 「已綁定」 whose rule links the sandbox LINE account's
+// members' rich menu, and a journey it starts: wait one minute, then a welcome text on LINE.
+// Applying the tag on the tag page shows the menu change in the simulator.
+func SandboxTagRules(ctx context.Context, st *store.Store, w *sandbox.World, teamID, adminID int64) error {
+	if w == nil {
+		return errors.New("seed: the sandbox is not running (OMNILINK_PROVIDERS is not sandbox)")
+	}
+	la, ok := w.LINEAccount(sandbox.LINEChannelID)
+	if !ok {
+		return errors.New("seed tags: the sandbox has no Bear Bakery LINE account")
+	}
+	ch, err := st.TeamChannel(ctx, teamID, models.LINE, la.BotUserID)
+	if err != nil {
+		return fmt.Errorf("seed tags: the demo team has no sandbox LINE channel: %w", err)
+	}
+	var menu *sandbox.RichMenu
+	for _, m := range w.RichMenus(sandbox.LINEChannelID) {
+		if strings.Contains(m.Name, "Members") {
+			menu = &m
+		}
+	}
+	if menu == nil {
+		return errors.New("seed tags: the sandbox LINE account has no members' rich menu")
+	}
+	return st.WithTx(ctx, func(tx *store.Store) error {
+		// The account's friends in the sandbox are its contacts, as their follow events would
+		// have made them, so the tag page has someone to tag from the start.
+		for _, u := range w.LINEUsers() {
+			if u.Friendship[la.BotUserID] != sandbox.FriendshipFriend {
+				continue
+			}
+			at := time.Now()
+			if _, _, err := tx.UpsertContact(ctx, store.ContactActivity{TeamID: teamID, ChannelID: ch.ID, ExternalUserID: u.UserID,
+				Name: u.DisplayName, Friendship: models.FriendshipFriend, FriendshipAt: &at}); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.EnsureTeamTag(ctx, teamID, DemoTag, adminID)
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateTagRule(ctx, &models.TagRule{TeamID: teamID, TagID: tag.ID, Action: models.RuleRichMenu, ChannelID: &ch.ID,
+			RichMenuID: menu.ID, RichMenuName: menu.Name, Priority: 10, CreatedBy: &adminID}); err != nil {
+			return err
+		}
+		return tx.SaveJourney(ctx, &models.Journey{TeamID: teamID, Name: "綁定後歡迎 Welcome after linking", TriggerTagID: &tag.ID, Enabled: true,
+			CreatedBy: &adminID, Steps: models.JourneySteps{
+				{Kind: models.StepWait, Minutes: 1},
+				{Kind: models.StepSendText, ChannelID: ch.ID, Text: "歡迎成為小熊烘焙坊會員！會員選單已經為你開啟 🍞"},
+			}})
+	})
 }

@@ -33,3 +33,41 @@ func (s *Store) EnsureTeamTag(ctx context.Context, teamID int64, name string, by
 	}
 	return &out[0], nil
 }
+
+// TeamTag loads one of the team's tags.
+func (s *Store) TeamTag(ctx context.Context, teamID, id int64) (*models.Tag, error) {
+	return first[models.Tag](s.q(ctx).Where("team_id = ? AND id = ?", teamID, id))
+}
+
+// CreateTeamTag inserts a tag; a name the team already uses (case-insensitive) is ErrTagTaken.
+func (s *Store) CreateTeamTag(ctx context.Context, t *models.Tag) error {
+	err := s.q(ctx).Create(t).Error
+	if isUniqueViolation(err, "tags_team_name_key") {
+		return ErrTagTaken
+	}
+	return err
+}
+
+// RenameTeamTag renames one of the team's tags.
+func (s *Store) RenameTeamTag(ctx context.Context, teamID, id int64, name string) error {
+	err := affected(s.q(ctx).Model(&models.Tag{}).Where("team_id = ? AND id = ?", teamID, id).Update("name", name))
+	if isUniqueViolation(err, "tags_team_name_key") {
+		return ErrTagTaken
+	}
+	return err
+}
+
+// DeleteTeamTag deletes one of the team's tags (its contact tags and rules go with it).
+func (s *Store) DeleteTeamTag(ctx context.Context, teamID, id int64) error {
+	return affected(s.q(ctx).Where("team_id = ? AND id = ?", teamID, id).Delete(&models.Tag{}))
+}
+
+// TeamTagRows lists a team's tags with how many contacts carry each and how many rules it has.
+func (s *Store) TeamTagRows(ctx context.Context, teamID int64) ([]models.TagRow, error) {
+	var out []models.TagRow
+	err := s.q(ctx).Raw(`SELECT t.*,
+		(SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id) AS contacts,
+		(SELECT count(*) FROM tag_rules r WHERE r.tag_id = t.id) AS rules
+		FROM tags t WHERE t.team_id = ? ORDER BY lower(t.name), t.id`, teamID).Scan(&out).Error
+	return out, err
+}

@@ -118,6 +118,17 @@ type CustomerVM struct {
 type ConversationVM struct {
 	PollURL  string
 	Messages []MessageVM
+	// RichMenu is what the LINE user sees under the chat (LINE only).
+	RichMenu *RichMenuVM
+}
+
+// RichMenuVM is the rich menu a simulated LINE user currently sees.
+type RichMenuVM struct {
+	Default     bool // no menu linked to the user: the account's default
+	ID          string
+	Name        string
+	ChatBarText string
+	Colour      string
 }
 
 // MessageVM is one line of a conversation.
@@ -161,4 +172,17 @@ type MailVM struct {
 	HTML       bool // the message has an HTML part
 	Raw        string
 	ParseError string
+}
+
+// safeColour keeps only a #rrggbb colour for the inline style; anything else becomes grey.
+func safeColour(c string) string {
+	if len(c) != 7 || c[0] != '#' {
+		return "#8a8f98"
+	}
+	for _, r := range c[1:] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return "#8a8f98"
+		}
+	}
+	return c
 }

@@ -165,6 +165,12 @@ func (s *Service) conversation(ch *models.Channel, customer string) sbview.Conve
 		vm.Messages = append(vm.Messages, sbview.MessageVM{Inbound: m.Direction == sandbox.Inbound, Kind: m.Kind, Text: m.Text,
 			At: m.At.In(s.loc).Format("01-02 15:04:05"), Delivered: m.Delivered, Links: urlButtons(m.Payload)})
 	}
+	if ch.Platform == models.LINE {
+		vm.RichMenu = &sbview.RichMenuVM{Default: true}
+		if m := s.w.CurrentRichMenu(ch.ExternalID, customer); m != nil {
+			vm.RichMenu = &sbview.RichMenuVM{ID: m.ID, Name: m.Name, ChatBarText: m.ChatBarText, Colour: m.Colour}
+		}
+	}
 	return vm
 }
 
