@@ -60,6 +60,7 @@ type Deps struct {
 	Campaigns CampaignSetup  // OmniLink campaign setup
 	Links     LinkRuntime    // OmniLink for customers: clicks, LIFF, cards
 	Tags      TagService     // tags, tag rules and journeys
+	Stats     CampaignStats  // OmniLink campaign statistics
 	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
@@ -84,6 +85,7 @@ type Handler struct {
 	links     LinkRuntime
 	linkRate  echo.MiddlewareFunc
 	tags      TagService
+	stats     CampaignStats
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -94,6 +96,7 @@ func New(d Deps) *echo.Echo {
 		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, campaigns: d.Campaigns,
 		links: d.Links,
 		tags:  d.Tags,
+		stats: d.Stats,
 	}
 	h.linkRate = perAddressLimit(d.Config.LinkRatePerMinute)
 	e := echo.New()

@@ -51,6 +51,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	campaigns.POST("/:id/duplicate", h.campaignDuplicate)
 	campaigns.POST("/:id/delete", h.campaignDelete)
 	campaigns.GET("/:id/history", h.campaignHistory)
+	campaigns.GET("/:id/stats", h.campaignStats)
+	campaigns.GET("/:id/stats/export", h.campaignExport)
 	campaigns.GET("/:id/send", h.campaignSendPage)
 	campaigns.POST("/:id/send", h.campaignSend)
 	// The card image is uploaded on its own as soon as it is picked (multipart, its own limit).

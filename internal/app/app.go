@@ -156,6 +156,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Campaigns: campaigns,
 		Links:     links,
 		Tags:      tags,
+		Stats:     omnilink.NewStats(st),
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,

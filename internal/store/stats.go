@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omnilink/omnilink/models"
+)
+
+// StatsRange is a half-open time range [From, To) of first clicks.
+type StatsRange struct {
+	From, To time.Time
+}
+
+// CampaignStatsHead is a team's campaign (deleted ones included: statistics outlive them) with
+// its channels' names and platforms.
+type CampaignStatsHead struct {
+	ID             int64
+	Name           string
+	Status         models.CampaignStatus
+	SourcePlatform models.Platform
+	SourceName     string
+	TargetPlatform models.Platform
+	TargetName     string
+}
+
+// TeamCampaignStatsHead loads the head of a team's campaign statistics; another team's id is ErrNotFound.
+func (s *Store) TeamCampaignStatsHead(ctx context.Context, teamID, campaignID int64) (*CampaignStatsHead, error) {
+	var out []CampaignStatsHead
+	err := s.q(ctx).Raw(`SELECT c.id, c.name, c.status, sc.platform AS source_platform, sc.display_name AS source_name,
+			tc.platform AS target_platform, tc.display_name AS target_name
+		FROM campaigns c JOIN channels sc ON sc.id = c.source_channel_id JOIN channels tc ON tc.id = c.target_channel_id
+		WHERE c.team_id = ? AND c.id = ?`, teamID, campaignID).Scan(&out).Error
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrNotFound
+	}
+	return &out[0], nil
+}
+
+// CampaignSummary is the statistics' headline figures.
+type CampaignSummary struct {
+	Participants   int64
+	Successes      int64
+	Failures       int64
+	NewTargets     int64
+	FailureReasons map[models.FailureReason]int64
+}
+
+// TeamCampaignSummary counts participations first clicked in r (team-scoped by the campaign).
+// A participation that is still open, or failed without a stored reason, counts as "none".
+func (s *Store) TeamCampaignSummary(ctx context.Context, teamID, campaignID int64, r StatsRange) (CampaignSummary, error) {
+	var rows []struct {
+		Status models.AttemptStatus
+		Reason string
+		New    bool
+		N      int64
+	}
+	err := s.q(ctx).Raw(`SELECT status, reason, target_created AS new, count(*) AS n FROM link_attempts
+		WHERE team_id = ? AND campaign_id = ? AND first_clicked_at >= ? AND first_clicked_at < ?
+		GROUP BY status, reason, target_created`, teamID, campaignID, r.From, r.To).Scan(&rows).Error
+	out := CampaignSummary{FailureReasons: map[models.FailureReason]int64{}}
+	for _, x := range rows {
+		out.Participants += x.N
+		if x.Status == models.AttemptLinked {
+			out.Successes += x.N
+			if x.New {
+				out.NewTargets += x.N
+			}
+			continue
+		}
+		out.Failures += x.N
+		out.FailureReasons[failureReason(x.Status, x.Reason)] += x.N
+	}
+	return out, err
+}
+
+func failureReason(status models.AttemptStatus, reason string) models.FailureReason {
+	if status != models.AttemptFailed || reason == "" {
+		return models.ReasonNone
+	}
+	return models.FailureReason(reason)
+}
+
+// StatsListQuery pages and filters one of the statistics lists.
+type StatsListQuery struct {
+	Range  StatsRange
+	Search string // part of a name or an external id, either side
+	Asc    bool   // oldest participation first
+	Offset int
+	Limit  int
+}
+
+// StatsRow is one participation in a list or the export.
+type StatsRow struct {
+	ID             int64
+	Status         models.AttemptStatus
+	Reason         string
+	SourceName     string
+	SourceExternal string
+	TargetName     string
+	TargetExternal string
+	ClickedAt      time.Time
+	CompletedAt    *time.Time
+}
+
+// FailureReason is the row's reason as the statistics show it.
+func (r StatsRow) FailureReason() models.FailureReason { return failureReason(r.Status, r.Reason) }
+
+const statsRowSelect = `SELECT a.id, a.status, a.reason, sc.name AS source_name, sc.external_user_id AS source_external,
+		coalesce(tc.name, '') AS target_name, coalesce(tc.external_user_id, '') AS target_external,
+		a.first_clicked_at AS clicked_at, a.completed_at
+	FROM link_attempts a JOIN contacts sc ON sc.id = a.source_contact_id LEFT JOIN contacts tc ON tc.id = a.target_contact_id
+	WHERE a.team_id = ? AND a.campaign_id = ? AND a.first_clicked_at >= ? AND a.first_clicked_at < ?`
+
+// TeamCampaignStatsList lists successes (linked) or failures (everything else clicked) with
+// the total matching the search.
+func (s *Store) TeamCampaignStatsList(ctx context.Context, teamID, campaignID int64, linked bool, q StatsListQuery) ([]StatsRow, int64, error) {
+	where := statsRowSelect
+	args := []any{teamID, campaignID, q.Range.From, q.Range.To}
+	if linked {
+		where += ` AND a.status = 'linked'`
+	} else {
+		where += ` AND a.status <> 'linked'`
+	}
+	if qs := strings.TrimSpace(q.Search); qs != "" {
+		like := "%" + escapeLike(qs) + "%"
+		where += ` AND (sc.name ILIKE ? OR sc.external_user_id ILIKE ? OR tc.name ILIKE ? OR tc.external_user_id ILIKE ?)`
+		args = append(args, like, like, like, like)
+	}
+	var total int64
+	if err := s.q(ctx).Raw(`SELECT count(*) FROM (`+where+`) x`, args...).Scan(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	order := " ORDER BY a.first_clicked_at DESC, a.id DESC"
+	if q.Asc {
+		order = " ORDER BY a.first_clicked_at, a.id"
+	}
+	var out []StatsRow
+	err := s.q(ctx).Raw(where+order+` LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...).Scan(&out).Error
+	return out, total, err
+}
+
+// EachTeamCampaignStatsRow streams every participation clicked in r, successes first, oldest
+// first, to fn without holding them in memory.
+func (s *Store) EachTeamCampaignStatsRow(ctx context.Context, teamID, campaignID int64, r StatsRange, fn func(StatsRow) error) error {
+	rows, err := s.q(ctx).Raw(statsRowSelect+` ORDER BY (a.status = 'linked') DESC, a.first_clicked_at, a.id`,
+		teamID, campaignID, r.From, r.To).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var x StatsRow
+	var completed sql.NullTime
+	for rows.Next() {
+		if err := rows.Scan(&x.ID, &x.Status, &x.Reason, &x.SourceName, &x.SourceExternal, &x.TargetName, &x.TargetExternal, &x.ClickedAt, &completed); err != nil {
+			return err
+		}
+		x.CompletedAt = nil
+		if completed.Valid {
+			t := completed.Time
+			x.CompletedAt = &t
+		}
+		if err := fn(x); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// FunnelRow is one slice of the step funnel (by source channel, device, OS or in-app browser).
+type FunnelRow struct {
+	Key            string
+	Sent           int64
+	Clicked        int64
+	Opened         int64
+	FriendRequired int64
+	Linked         int64
+}
+
+// TeamCampaignFunnel counts each step for the cards sent (or first clicked) in r, broken down
+// by dimension: "" for the whole campaign, or "device", "os", "in_app".
+func (s *Store) TeamCampaignFunnel(ctx context.Context, teamID, campaignID int64, r StatsRange, dimension string) ([]FunnelRow, error) {
+	key := `''`
+	switch dimension {
+	case "device", "os", "in_app":
+		// Not clicked yet is its own row: the device is only known from the click.
+		key = `CASE WHEN first_clicked_at IS NULL THEN '-' ELSE ` + dimension + ` END`
+	}
+	var out []FunnelRow
+	err := s.q(ctx).Raw(`SELECT `+key+` AS key,
+			count(*) FILTER (WHERE card_sent_at IS NOT NULL) AS sent,
+			count(first_clicked_at) AS clicked, count(opened_at) AS opened,
+			count(friend_required_at) AS friend_required, count(*) FILTER (WHERE status = 'linked') AS linked
+		FROM link_attempts WHERE team_id = ? AND campaign_id = ?
+			AND coalesce(card_sent_at, first_clicked_at, created_at) >= ? AND coalesce(card_sent_at, first_clicked_at, created_at) < ?
+		GROUP BY 1 ORDER BY 3 DESC, 1`, teamID, campaignID, r.From, r.To).Scan(&out).Error
+	return out, err
+}
+
+// DayCount is one day's participants and successes.
+type DayCount struct {
+	Day          string // YYYY-MM-DD in the given zone
+	Participants int64
+	Successes    int64
+}
+
+// TeamCampaignDaily counts participants and successes per day of first click in zone.
+func (s *Store) TeamCampaignDaily(ctx context.Context, teamID, campaignID int64, r StatsRange, zone string) ([]DayCount, error) {
+	var out []DayCount
+	err := s.q(ctx).Raw(`SELECT to_char(first_clicked_at AT TIME ZONE ?, 'YYYY-MM-DD') AS day, count(*) AS participants,
+			count(*) FILTER (WHERE status = 'linked') AS successes
+		FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND first_clicked_at >= ? AND first_clicked_at < ?
+		GROUP BY 1 ORDER BY 1`, zone, teamID, campaignID, r.From, r.To).Scan(&out).Error
+	return out, err
+}
+
+// TeamCampaignSkippedOutcomes counts the campaign's outcome messages that were not sent because
+// the 24-hour window had closed or the LINE user had blocked the account, in r.
+func (s *Store) TeamCampaignSkippedOutcomes(ctx context.Context, teamID, campaignID int64, r StatsRange) (window, blocked int64, err error) {
+	var row struct{ SkippedWindow, SkippedBlocked int64 }
+	err = s.q(ctx).Raw(`SELECT count(*) FILTER (WHERE outcome = 'skipped_window') AS skipped_window,
+			count(*) FILTER (WHERE outcome = 'skipped_blocked') AS skipped_blocked
+		FROM message_sends WHERE team_id = ? AND cause LIKE ? AND created_at >= ? AND created_at < ?`,
+		teamID, "campaign:"+strconv.FormatInt(campaignID, 10)+":%", r.From, r.To).Scan(&row).Error
+	return row.SkippedWindow, row.SkippedBlocked, err
+}
