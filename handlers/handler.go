@@ -55,13 +55,14 @@ type Deps struct {
 	Registry  *prometheus.Registry
 	Channels  Channels
 	Webhooks  WebhookReceiver
-	Broken    BrokenChannels // banner on every console page
-	Health    HealthReports  // channel health panels
-	Campaigns CampaignSetup  // OmniLink campaign setup
-	Links     LinkRuntime    // OmniLink for customers: clicks, LIFF, cards
-	Tags      TagService     // tags, tag rules and journeys
-	Stats     CampaignStats  // OmniLink campaign statistics
-	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
+	Broken    BrokenChannels  // banner on every console page
+	Health    HealthReports   // channel health panels
+	Campaigns CampaignSetup   // OmniLink campaign setup
+	Links     LinkRuntime     // OmniLink for customers: clicks, LIFF, cards
+	Tags      TagService      // tags, tag rules and journeys
+	Stats     CampaignStats   // OmniLink campaign statistics
+	Customers CustomerService // customers: list, profile, replies, merges
+	Sandbox   Sandbox         // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
 // Handler holds the dependencies shared by all handlers.
@@ -86,6 +87,7 @@ type Handler struct {
 	linkRate  echo.MiddlewareFunc
 	tags      TagService
 	stats     CampaignStats
+	customers CustomerService
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -94,9 +96,10 @@ func New(d Deps) *echo.Echo {
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
 		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, campaigns: d.Campaigns,
-		links: d.Links,
-		tags:  d.Tags,
-		stats: d.Stats,
+		links:     d.Links,
+		tags:      d.Tags,
+		stats:     d.Stats,
+		customers: d.Customers,
 	}
 	h.linkRate = perAddressLimit(d.Config.LinkRatePerMinute)
 	e := echo.New()

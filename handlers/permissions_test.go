@@ -29,6 +29,16 @@ var guarded = []struct {
 	{"POST", "/campaigns/:id/duplicate", models.CapCampaigns},
 	{"POST", "/campaigns/:id/delete", models.CapCampaigns},
 	{"GET", "/campaigns/:id/history", models.CapCampaigns},
+	{"GET", "/campaigns/:id/send", models.CapCampaigns},
+	{"POST", "/campaigns/:id/send", models.CapCampaigns},
+	{"GET", "/campaigns/:id/stats", models.CapCampaigns},
+	{"GET", "/campaigns/:id/stats/export", models.CapCampaigns},
+	{"GET", "/customers", models.CapCustomers},
+	{"GET", "/customers/:id", models.CapCustomers},
+	{"POST", "/customers/:id/reply", models.CapCustomers},
+	{"POST", "/customers/:id/member", models.CapCustomerEdit},
+	{"POST", "/customers/:id/tags", models.CapCustomerEdit},
+	{"POST", "/customers/:id/tags/remove", models.CapCustomerEdit},
 	{"GET", "/tags", models.CapTags},
 	{"POST", "/tags", models.CapTags},
 	{"GET", "/tags/:id", models.CapTags},
@@ -107,7 +117,7 @@ func TestRoleMatrix(t *testing.T) {
 			for _, nav := range []struct {
 				href string
 				cap  models.Capability
-			}{{"/campaigns", models.CapCampaigns}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
+			}{{"/campaigns", models.CapCampaigns}, {"/customers", models.CapCustomers}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
 				shown := strings.Contains(home.Body, `href="`+nav.href+`"`)
 				if shown != role.Can(nav.cap) {
 					t.Errorf("nav link %s shown=%v, permission=%v", nav.href, shown, role.Can(nav.cap))

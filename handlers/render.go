@@ -20,6 +20,7 @@ var navigation = []struct {
 }{
 	{"/", "nav.dashboard", models.CapDashboard},
 	{"/campaigns", "nav.campaigns", models.CapCampaigns},
+	{"/customers", "nav.customers", models.CapCustomers},
 	{"/tags", "nav.tags", models.CapTags},
 	{"/journeys", "nav.journeys", models.CapJourneys},
 	{"/channels", "nav.channels", models.CapChannels},

@@ -60,6 +60,15 @@ func (h *Handler) routes(e *echo.Echo) {
 	// Card images for the platforms and the previews: content-addressed, public, immutable.
 	e.GET("/media/:file", h.mediaServe)
 
+	customers := console.Group("/customers", requireCap(models.CapCustomers))
+	customers.GET("", h.customerList)
+	customers.GET("/:id", h.customerShow)
+	customers.POST("/:id/reply", h.customerReply)
+	edit := customers.Group("", requireCap(models.CapCustomerEdit))
+	edit.POST("/:id/member", h.customerMemberNo)
+	edit.POST("/:id/tags", h.customerTagAdd)
+	edit.POST("/:id/tags/remove", h.customerTagRemove)
+
 	tags := console.Group("/tags", requireCap(models.CapTags))
 	tags.GET("", h.tagList)
 	tags.POST("", h.tagCreate)

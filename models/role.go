@@ -36,6 +36,9 @@ const (
 	CapUsers     Capability = "users"
 	CapTags      Capability = "tags"
 	CapJourneys  Capability = "journeys"
+	CapCustomers Capability = "customers"
+	// CapCustomerEdit changes customers: member numbers, tags, merges and their undo, imports.
+	CapCustomerEdit Capability = "customer_edit"
 )
 
 // permissions is the one role × capability table; navigation and route guards both read it.
@@ -46,6 +49,9 @@ var permissions = map[Capability][]Role{
 	CapUsers:     {RoleAdmin},
 	CapTags:      {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
 	CapJourneys:  {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	// Customer service (客服) works with customers too: list, profiles, replies.
+	CapCustomers:    Roles,
+	CapCustomerEdit: {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
 }
 
 // Can reports whether role r holds capability c.

@@ -20,6 +20,7 @@ import (
 	"github.com/omnilink/omnilink/internal/crypto"
 	"github.com/omnilink/omnilink/internal/health"
 	"github.com/omnilink/omnilink/internal/i18n"
+	"github.com/omnilink/omnilink/internal/identity"
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/mail"
 	"github.com/omnilink/omnilink/internal/mail/capture"
@@ -137,6 +138,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags},
 		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
+	customers := identity.NewCustomers(identity.CustomersDeps{Store: st, Sender: sender, Tags: tags, Notify: deliveries, Now: opt.Now})
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -157,6 +159,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Links:     links,
 		Tags:      tags,
 		Stats:     omnilink.NewStats(st),
+		Customers: customers,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,

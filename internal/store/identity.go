@@ -111,6 +111,10 @@ func (s *Store) TeamMergeForUpdate(ctx context.Context, teamID, id int64) (*mode
 // UndoMerge puts the snapshot's contacts and customers back under absorbed and marks the merge undone.
 func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointed []int64, survivorMemberNo *string, now time.Time) error {
 	q := s.q(ctx)
+	// The survivor gives the member number back first: a number names one live customer.
+	if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ?`, survivorMemberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
+		return err
+	}
 	if len(contacts) > 0 {
 		if err := q.Exec(`UPDATE contacts SET customer_id = ?, updated_at = ? WHERE team_id = ? AND id IN ? AND customer_id = ?`,
 			m.AbsorbedID, now, m.TeamID, contacts, m.SurvivorID).Error; err != nil {
@@ -124,9 +128,6 @@ func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointe
 		if err := q.Exec(`UPDATE customers SET merged_into = ?, updated_at = ? WHERE team_id = ? AND id IN ?`, m.AbsorbedID, now, m.TeamID, pointed).Error; err != nil {
 			return err
 		}
-	}
-	if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ?`, survivorMemberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
-		return err
 	}
 	return q.Exec(`UPDATE merges SET undone_at = ? WHERE id = ?`, now, m.ID).Error
 }
