@@ -22,6 +22,9 @@ type CustomerService interface {
 	AddTag(ctx context.Context, actor *models.User, id, tagID int64) error
 	RemoveTag(ctx context.Context, actor *models.User, id, tagID int64) error
 	Reply(ctx context.Context, actor *models.User, id, contactID int64, text, key string) (messaging.Result, error)
+	Preview(ctx context.Context, teamID, a, b int64) (*identity.MergePreview, error)
+	Merge(ctx context.Context, actor *models.User, a, b int64) (identity.Result, error)
+	UndoMerge(ctx context.Context, actor *models.User, mergeID int64) (int64, error)
 }
 
 // customerList lists the team's customers, searchable by name, member number, channel id or tag.

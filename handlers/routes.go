@@ -68,6 +68,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	edit.POST("/:id/member", h.customerMemberNo)
 	edit.POST("/:id/tags", h.customerTagAdd)
 	edit.POST("/:id/tags/remove", h.customerTagRemove)
+	edit.GET("/:id/merge", h.customerMergePage)
+	edit.POST("/:id/merge", h.customerMerge)
+	edit.POST("/merges/:id/undo", h.customerUndo)
 
 	tags := console.Group("/tags", requireCap(models.CapTags))
 	tags.GET("", h.tagList)

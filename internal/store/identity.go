@@ -122,6 +122,9 @@ func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointe
 		}
 	}
 	if err := q.Exec(`UPDATE customers SET merged_into = NULL, updated_at = ? WHERE team_id = ? AND id = ?`, now, m.TeamID, m.AbsorbedID).Error; err != nil {
+		if isUniqueViolation(err, "customers_team_member_no_key") {
+			return ErrMemberNoTaken
+		}
 		return err
 	}
 	if len(pointed) > 0 {
@@ -130,4 +133,18 @@ func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointe
 		}
 	}
 	return q.Exec(`UPDATE merges SET undone_at = ? WHERE id = ?`, now, m.ID).Error
+}
+
+// LaterLiveMergeOf finds the newest merge after m that is still in place and involves either of
+// m's customers (0 when there is none): undoing m first would pull contacts from under it.
+func (s *Store) LaterLiveMergeOf(ctx context.Context, m *models.Merge) (int64, error) {
+	var id int64
+	err := s.q(ctx).Raw(`SELECT coalesce(max(id), 0) FROM merges WHERE team_id = ? AND id > ? AND undone_at IS NULL
+		AND (survivor_id IN (?, ?) OR absorbed_id IN (?, ?))`, m.TeamID, m.ID, m.SurvivorID, m.AbsorbedID, m.SurvivorID, m.AbsorbedID).Scan(&id).Error
+	return id, err
+}
+
+// TeamMerge loads one of a team's merges.
+func (s *Store) TeamMerge(ctx context.Context, teamID, id int64) (*models.Merge, error) {
+	return first[models.Merge](s.q(ctx).Where("team_id = ? AND id = ?", teamID, id))
 }

@@ -222,3 +222,51 @@ func NewProfile(p *identity.Profile, memberNo string, problems Problems, reply R
 	}
 	return vm
 }
+
+// MergeVM is the manual merge page: pick another customer, see the result, confirm.
+type MergeVM struct {
+	ID         string
+	Name       string
+	Query      string
+	Candidates []Row
+	With       string
+	Preview    *PreviewVM
+}
+
+// PreviewVM is what the merge would give.
+type PreviewVM struct {
+	Survivor   string
+	Absorbed   string
+	MemberNo   string
+	Identities []Identity
+	Tags       []Tag
+	Refusal    string // translated reason the rules refuse it; empty when it may go ahead
+	HeldBy     string // the contact holding a clashing channel
+}
+
+// NewMerge builds the manual merge page; refusal is already translated.
+func NewMerge(self *identity.Profile, candidates []identity.ListRow, q string, with int64, p *identity.MergePreview, refusal, zone string) MergeVM {
+	vm := MergeVM{ID: idStr(self.Customer.ID), Name: self.Customer.DisplayName, Query: q}
+	for _, r := range NewList(candidates, 0, q, 1, zone).Rows {
+		if r.ID != vm.ID {
+			vm.Candidates = append(vm.Candidates, r)
+		}
+	}
+	if p == nil {
+		return vm
+	}
+	vm.With = idStr(with)
+	pv := &PreviewVM{Survivor: p.Survivor.DisplayName, Absorbed: p.Absorbed.DisplayName, MemberNo: deref(p.MemberNo), Refusal: refusal}
+	now := time.Now()
+	for _, c := range p.Contacts {
+		pv.Identities = append(pv.Identities, newIdentity(c, zone, now))
+	}
+	for _, t := range p.Tags {
+		pv.Tags = append(pv.Tags, Tag{ID: idStr(t.TagID), Name: t.Name})
+	}
+	if p.HeldBy != nil {
+		pv.HeldBy = p.HeldBy.Name + " (" + p.HeldBy.ExternalUserID + ")"
+	}
+	vm.Preview = pv
+	return vm
+}
