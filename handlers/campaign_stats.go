@@ -21,6 +21,7 @@ type CampaignStats interface {
 	Head(ctx context.Context, teamID, campaignID int64) (*store.CampaignStatsHead, error)
 	Page(ctx context.Context, teamID, campaignID int64, q omnilink.StatsQuery) (*omnilink.StatsPage, error)
 	Export(ctx context.Context, teamID, campaignID int64, r store.StatsRange, fn func(store.StatsRow) error) error
+	Overview(ctx context.Context, teamID int64, now time.Time) (*omnilink.Overview, error)
 }
 
 // teamZone is the zone the team reads times in.

@@ -171,3 +171,36 @@ func TestCampaignExportIsExcelReadyAndRefusesLongRanges(t *testing.T) {
 		t.Errorf("agent: %d", r.Status)
 	}
 }
+
+func TestOverviewShowsEnabledCampaignsWeekAndChannelHealth(t *testing.T) {
+	e, c := newStatsEnv(t)
+	ctx := context.Background()
+	// A disabled campaign is left out; a channel that lost its authorisation is named.
+	off := e.campaign(e.ig, e.wa)
+	e.app.SQL().Exec(ctx, `UPDATE campaigns SET status = 'disabled' WHERE id = $1`, off.ID)
+	e.app.SQL().Exec(ctx, `UPDATE channels SET status = 'invalid' WHERE id = $1`, e.wa.ID)
+	home := c.Get("/")
+	card := home.Body[strings.Index(home.Body, `id="overview-campaign-`+itoa(e.camp.ID)+`"`):]
+	card = card[:strings.Index(card, "</article>")]
+	for _, want := range []string{`class="fig-participants">3<`, `class="fig-successes">1<`, `class="fig-failures">2<`, `class="fig-new-targets">1<`, "/campaigns/" + itoa(e.camp.ID) + "/stats"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("overview card lacks %q", want)
+		}
+	}
+	if strings.Contains(home.Body, `id="overview-campaign-`+itoa(off.ID)+`"`) {
+		t.Error("disabled campaign on the overview")
+	}
+	if !strings.Contains(home.Body, "2 個渠道正常，1 個需要處理") || !strings.Contains(home.Body, "授權失效") {
+		t.Error("channel health summary")
+	}
+	if m := ownRawKey.FindString(home.Body); m != "" || strings.Contains(home.Body, "nav.") {
+		t.Errorf("raw key on the overview: %q", m)
+	}
+	// Customer service sees the health summary and its links, not campaign figures.
+	e.app.User(e.team.ID, models.RoleAgent, "agent2@bear.test")
+	a := e.app.Client()
+	a.Login("agent2@bear.test", testutil.Password)
+	if r := a.Get("/"); strings.Contains(r.Body, "overview-campaign-") || !strings.Contains(r.Body, `id="health-summary"`) || !strings.Contains(r.Body, `href="/customers"`) {
+		t.Error("agent overview")
+	}
+}

@@ -109,3 +109,23 @@ func (s *Stats) Export(ctx context.Context, teamID, campaignID int64, r store.St
 	}
 	return s.st.EachTeamCampaignStatsRow(ctx, teamID, campaignID, r, fn)
 }
+
+// Overview is the home page's OmniLink part: each enabled campaign's last seven days and the
+// health of the team's channels.
+type Overview struct {
+	Campaigns []store.CampaignFigures
+	Channels  []store.ChannelHealthRow
+}
+
+// Overview reads the figures of the seven days up to now for the team's enabled campaigns.
+func (s *Stats) Overview(ctx context.Context, teamID int64, now time.Time) (*Overview, error) {
+	o := &Overview{}
+	var err error
+	if o.Campaigns, err = s.st.TeamEnabledCampaignFigures(ctx, teamID, store.StatsRange{From: now.Add(-7 * 24 * time.Hour), To: now.Add(time.Second)}); err != nil {
+		return nil, err
+	}
+	if o.Channels, err = s.st.TeamChannelStatuses(ctx, teamID); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

@@ -230,3 +230,44 @@ func (s *Store) TeamCampaignSkippedOutcomes(ctx context.Context, teamID, campaig
 		teamID, "campaign:"+strconv.FormatInt(campaignID, 10)+":%", r.From, r.To).Scan(&row).Error
 	return row.SkippedWindow, row.SkippedBlocked, err
 }
+
+// CampaignFigures is one enabled campaign's headline figures over a period.
+type CampaignFigures struct {
+	ID           int64
+	Name         string
+	SourceName   string
+	TargetName   string
+	Participants int64
+	Successes    int64
+	NewTargets   int64
+}
+
+// TeamEnabledCampaignFigures sums, for each of a team's enabled campaigns, the participations
+// first clicked in r; campaigns without any still appear, with zeros.
+func (s *Store) TeamEnabledCampaignFigures(ctx context.Context, teamID int64, r StatsRange) ([]CampaignFigures, error) {
+	var out []CampaignFigures
+	err := s.q(ctx).Raw(`SELECT c.id, c.name, sc.display_name AS source_name, tc.display_name AS target_name,
+			coalesce(f.participants, 0) AS participants, coalesce(f.successes, 0) AS successes, coalesce(f.new_targets, 0) AS new_targets
+		FROM campaigns c JOIN channels sc ON sc.id = c.source_channel_id JOIN channels tc ON tc.id = c.target_channel_id
+		LEFT JOIN LATERAL (SELECT count(*) AS participants, count(*) FILTER (WHERE status = 'linked') AS successes,
+				count(*) FILTER (WHERE status = 'linked' AND target_created) AS new_targets
+			FROM link_attempts a WHERE a.campaign_id = c.id AND a.first_clicked_at >= ? AND a.first_clicked_at < ?) f ON true
+		WHERE c.team_id = ? AND c.status = 'enabled' AND c.deleted_at IS NULL ORDER BY c.name, c.id`, r.From, r.To, teamID).Scan(&out).Error
+	return out, err
+}
+
+// ChannelHealthRow is one of a team's channels as the overview's health summary shows it.
+type ChannelHealthRow struct {
+	ID          int64
+	Platform    models.Platform
+	DisplayName string
+	Status      models.ChannelStatus
+}
+
+// TeamChannelStatuses lists a team's channels with their status, those needing attention first.
+func (s *Store) TeamChannelStatuses(ctx context.Context, teamID int64) ([]ChannelHealthRow, error) {
+	var out []ChannelHealthRow
+	err := s.q(ctx).Raw(`SELECT id, platform, display_name, status FROM channels WHERE team_id = ?
+		ORDER BY (status = 'active'), platform, display_name`, teamID).Scan(&out).Error
+	return out, err
+}
