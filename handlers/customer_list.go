@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type CustomerService interface {
 	Preview(ctx context.Context, teamID, a, b int64) (*identity.MergePreview, error)
 	Merge(ctx context.Context, actor *models.User, a, b int64) (identity.Result, error)
 	UndoMerge(ctx context.Context, actor *models.User, mergeID int64) (int64, error)
+	ImportMemberNumbers(ctx context.Context, actor *models.User, r io.Reader) ([]identity.ImportRow, error)
 }
 
 // customerList lists the team's customers, searchable by name, member number, channel id or tag.
@@ -41,5 +43,5 @@ func (h *Handler) customerList(c echo.Context) error {
 		return err
 	}
 	p := h.page(c, "customers.title")
-	return render(c, http.StatusOK, customerviews.List(p, customerviews.NewList(rows, total, q, page, teamZone(r.Team))))
+	return render(c, http.StatusOK, customerviews.List(p, customerviews.NewList(rows, total, q, page, teamZone(r.Team), r.User.Role.Can(models.CapCustomerEdit))))
 }

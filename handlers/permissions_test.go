@@ -42,6 +42,8 @@ var guarded = []struct {
 	{"GET", "/customers/:id/merge", models.CapCustomerEdit},
 	{"POST", "/customers/:id/merge", models.CapCustomerEdit},
 	{"POST", "/customers/merges/:id/undo", models.CapCustomerEdit},
+	{"GET", "/customers/import", models.CapCustomerEdit},
+	{"POST", "/customers/import", models.CapCustomerEdit},
 	{"GET", "/tags", models.CapTags},
 	{"POST", "/tags", models.CapTags},
 	{"GET", "/tags/:id", models.CapTags},

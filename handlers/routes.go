@@ -71,6 +71,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	edit.GET("/:id/merge", h.customerMergePage)
 	edit.POST("/:id/merge", h.customerMerge)
 	edit.POST("/merges/:id/undo", h.customerUndo)
+	edit.GET("/import", h.customerImportPage)
+	// The member-number file is posted on its own, with its own size limit.
+	e.POST("/customers/import", h.customerImport, requireUser, requireCap(models.CapCustomerEdit), upload(customerImportLimit))
 
 	tags := console.Group("/tags", requireCap(models.CapTags))
 	tags.GET("", h.tagList)

@@ -40,6 +40,7 @@ type Tag struct {
 
 // ListVM is the customer list.
 type ListVM struct {
+	CanEdit    bool // may import member numbers
 	Query      string
 	Rows       []Row
 	Total      int64
@@ -58,8 +59,8 @@ type Row struct {
 }
 
 // NewList builds the customer list.
-func NewList(rows []identity.ListRow, total int64, q string, page int, zone string) ListVM {
-	vm := ListVM{Query: q, Total: total, Page: max(page, 1)}
+func NewList(rows []identity.ListRow, total int64, q string, page int, zone string, canEdit bool) ListVM {
+	vm := ListVM{CanEdit: canEdit, Query: q, Total: total, Page: max(page, 1)}
 	for _, r := range rows {
 		row := Row{ID: idStr(r.ID), Name: r.DisplayName, MemberNo: deref(r.MemberNo)}
 		for _, c := range r.Contacts {
@@ -247,7 +248,7 @@ type PreviewVM struct {
 // NewMerge builds the manual merge page; refusal is already translated.
 func NewMerge(self *identity.Profile, candidates []identity.ListRow, q string, with int64, p *identity.MergePreview, refusal, zone string) MergeVM {
 	vm := MergeVM{ID: idStr(self.Customer.ID), Name: self.Customer.DisplayName, Query: q}
-	for _, r := range NewList(candidates, 0, q, 1, zone).Rows {
+	for _, r := range NewList(candidates, 0, q, 1, zone, false).Rows {
 		if r.ID != vm.ID {
 			vm.Candidates = append(vm.Candidates, r)
 		}
@@ -268,5 +269,44 @@ func NewMerge(self *identity.Profile, candidates []identity.ListRow, q string, w
 		pv.HeldBy = p.HeldBy.Name + " (" + p.HeldBy.ExternalUserID + ")"
 	}
 	vm.Preview = pv
+	return vm
+}
+
+// ImportVM is the member-number import page with the report of the last file.
+type ImportVM struct {
+	Error    string // the file could not be read at all (translated)
+	Done     bool
+	Applied  int
+	Refused  int
+	Rows     []ImportRow
+	Channels []string // the names a file may use for the team's channels
+}
+
+// ImportRow is one line of the report.
+type ImportRow struct {
+	Line       string
+	Channel    string
+	ExternalID string
+	MemberNo   string
+	Applied    bool
+	Key        string // i18n key of the outcome
+	Detail     string
+}
+
+// NewImport builds the import page; rows is nil before a file was sent.
+func NewImport(rows []identity.ImportRow, errMsg string, chans []models.Channel) ImportVM {
+	vm := ImportVM{Error: errMsg, Done: rows != nil}
+	for _, c := range chans {
+		vm.Channels = append(vm.Channels, c.DisplayName+" ("+string(c.Platform)+", "+c.ExternalID+")")
+	}
+	for _, r := range rows {
+		if r.Applied() {
+			vm.Applied++
+		} else {
+			vm.Refused++
+		}
+		vm.Rows = append(vm.Rows, ImportRow{Line: strconv.Itoa(r.Line), Channel: r.Channel, ExternalID: r.ExternalID, MemberNo: r.MemberNo,
+			Applied: r.Applied(), Key: "customers.import_" + string(r.Outcome), Detail: r.Detail})
+	}
 	return vm
 }
