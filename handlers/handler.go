@@ -62,6 +62,7 @@ type Deps struct {
 	Tags      TagService      // tags, tag rules and journeys
 	Stats     CampaignStats   // OmniLink campaign statistics
 	Customers CustomerService // customers: list, profile, replies, merges
+	TeamHooks TeamHooks       // the team's outbound webhook
 	Sandbox   Sandbox         // nil unless OMNILINK_PROVIDERS=sandbox
 }
 
@@ -88,6 +89,7 @@ type Handler struct {
 	tags      TagService
 	stats     CampaignStats
 	customers CustomerService
+	teamHooks TeamHooks
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -100,6 +102,7 @@ func New(d Deps) *echo.Echo {
 		tags:      d.Tags,
 		stats:     d.Stats,
 		customers: d.Customers,
+		teamHooks: d.TeamHooks,
 	}
 	h.linkRate = perAddressLimit(d.Config.LinkRatePerMinute)
 	e := echo.New()

@@ -73,6 +73,9 @@ var guarded = []struct {
 	{"POST", "/channels/:id/reauthorize", models.CapChannels},
 	{"POST", "/channels/:id/disconnect", models.CapChannels},
 	{"GET", "/channels/:id/health", models.CapChannels},
+	{"GET", "/settings/webhook", models.CapWebhook},
+	{"POST", "/settings/webhook", models.CapWebhook},
+	{"POST", "/settings/webhook/ping", models.CapWebhook},
 	{"GET", "/users", models.CapUsers},
 	{"GET", "/users/new", models.CapUsers},
 	{"POST", "/users", models.CapUsers},
@@ -122,7 +125,7 @@ func TestRoleMatrix(t *testing.T) {
 			for _, nav := range []struct {
 				href string
 				cap  models.Capability
-			}{{"/campaigns", models.CapCampaigns}, {"/customers", models.CapCustomers}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}} {
+			}{{"/campaigns", models.CapCampaigns}, {"/customers", models.CapCustomers}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}, {"/settings/webhook", models.CapWebhook}} {
 				shown := strings.Contains(home.Body, `href="`+nav.href+`"`)
 				if shown != role.Can(nav.cap) {
 					t.Errorf("nav link %s shown=%v, permission=%v", nav.href, shown, role.Can(nav.cap))

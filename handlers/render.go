@@ -25,6 +25,7 @@ var navigation = []struct {
 	{"/journeys", "nav.journeys", models.CapJourneys},
 	{"/channels", "nav.channels", models.CapChannels},
 	{"/users", "nav.users", models.CapUsers},
+	{"/settings/webhook", "nav.webhook", models.CapWebhook},
 }
 
 // page builds the per-request page context; it consumes pending flash messages.

@@ -112,6 +112,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	// Facebook Login's redirect URI; the state it carries is checked against this user and session.
 	e.GET("/oauth/meta/callback", h.oauthCallback, requireUser, requireCap(models.CapChannels))
 
+	webhook := console.Group("/settings/webhook", requireCap(models.CapWebhook))
+	webhook.GET("", h.settingsWebhook)
+	webhook.POST("", h.settingsWebhookSave)
+	webhook.POST("/ping", h.settingsWebhookPing)
+
 	users := console.Group("/users", requireCap(models.CapUsers))
 	users.GET("", h.userList)
 	users.GET("/new", h.userNew)

@@ -39,6 +39,8 @@ const (
 	CapCustomers Capability = "customers"
 	// CapCustomerEdit changes customers: member numbers, tags, merges and their undo, imports.
 	CapCustomerEdit Capability = "customer_edit"
+	// CapWebhook sets the team's outbound webhook.
+	CapWebhook Capability = "webhook"
 )
 
 // permissions is the one role × capability table; navigation and route guards both read it.
@@ -52,6 +54,7 @@ var permissions = map[Capability][]Role{
 	// Customer service (客服) works with customers too: list, profiles, replies.
 	CapCustomers:    Roles,
 	CapCustomerEdit: {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	CapWebhook:      {RoleAdmin, RoleSupervisor},
 }
 
 // Can reports whether role r holds capability c.

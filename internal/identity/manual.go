@@ -152,6 +152,9 @@ func (s *Customers) Merge(ctx context.Context, actor *models.User, a, b int64) (
 		}
 		return nil
 	})
+	if err == nil && s.notify != nil {
+		s.notify.Notify()
+	}
 	return res, err
 }
 
@@ -173,5 +176,8 @@ func (s *Customers) UndoMerge(ctx context.Context, actor *models.User, mergeID i
 		}
 		return nil
 	})
+	if err == nil && s.notify != nil {
+		s.notify.Notify()
+	}
 	return survivor, err
 }
