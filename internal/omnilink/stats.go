@@ -69,7 +69,7 @@ func (s *Stats) Page(ctx context.Context, teamID, campaignID int64, q StatsQuery
 		return nil, err
 	}
 	p := &StatsPage{Head: head}
-	if p.Summary, err = s.st.TeamCampaignSummary(ctx, teamID, campaignID, q.Range); err != nil {
+	if p.Summary, p.Daily, err = s.st.TeamCampaignSummary(ctx, teamID, campaignID, q.Range, q.Zone); err != nil {
 		return nil, err
 	}
 	list := func(linked bool, page int) ([]store.StatsRow, int64, error) {
@@ -79,16 +79,30 @@ func (s *Stats) Page(ctx context.Context, teamID, campaignID int64, q StatsQuery
 	if p.Successes, p.SuccessTotal, err = list(true, q.SuccessPage); err != nil {
 		return nil, err
 	}
+	if p.SuccessTotal < 0 {
+		p.SuccessTotal = p.Summary.Successes
+	}
 	if p.Failures, p.FailureTotal, err = list(false, q.FailurePage); err != nil {
 		return nil, err
 	}
-	for dim, dst := range map[string]*[]store.FunnelRow{"": &p.Funnel, "device": &p.ByDevice, "os": &p.ByOS, "in_app": &p.ByInApp} {
-		if *dst, err = s.st.TeamCampaignFunnel(ctx, teamID, campaignID, q.Range, dim); err != nil {
-			return nil, err
-		}
+	if p.FailureTotal < 0 {
+		p.FailureTotal = p.Summary.Failures
 	}
-	if p.Daily, err = s.st.TeamCampaignDaily(ctx, teamID, campaignID, q.Range, q.Zone); err != nil {
+	funnel, err := s.st.TeamCampaignFunnel(ctx, teamID, campaignID, q.Range)
+	if err != nil {
 		return nil, err
+	}
+	for _, f := range funnel {
+		switch f.Dimension {
+		case "":
+			p.Funnel = append(p.Funnel, f)
+		case "device":
+			p.ByDevice = append(p.ByDevice, f)
+		case "os":
+			p.ByOS = append(p.ByOS, f)
+		case "in_app":
+			p.ByInApp = append(p.ByInApp, f)
+		}
 	}
 	if p.SkippedWindow, p.SkippedBlocked, err = s.st.TeamCampaignSkippedOutcomes(ctx, teamID, campaignID, q.Range); err != nil {
 		return nil, err

@@ -52,22 +52,31 @@ type CampaignSummary struct {
 	FailureReasons map[models.FailureReason]int64
 }
 
-// TeamCampaignSummary counts participations first clicked in r (team-scoped by the campaign).
-// A participation that is still open, or failed without a stored reason, counts as "none".
-func (s *Store) TeamCampaignSummary(ctx context.Context, teamID, campaignID int64, r StatsRange) (CampaignSummary, error) {
+// TeamCampaignSummary counts participations first clicked in r (team-scoped by the campaign),
+// with the per-day counts in zone, in one pass over the range. A participation that is still
+// open, or failed without a stored reason, counts as "none".
+func (s *Store) TeamCampaignSummary(ctx context.Context, teamID, campaignID int64, r StatsRange, zone string) (CampaignSummary, []DayCount, error) {
 	var rows []struct {
+		Day    string
 		Status models.AttemptStatus
 		Reason string
 		New    bool
 		N      int64
 	}
-	err := s.q(ctx).Raw(`SELECT status, reason, target_created AS new, count(*) AS n FROM link_attempts
-		WHERE team_id = ? AND campaign_id = ? AND first_clicked_at >= ? AND first_clicked_at < ?
-		GROUP BY status, reason, target_created`, teamID, campaignID, r.From, r.To).Scan(&rows).Error
+	err := s.q(ctx).Raw(`SELECT to_char(first_clicked_at AT TIME ZONE ?, 'YYYY-MM-DD') AS day, status, reason, target_created AS new, count(*) AS n
+		FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND first_clicked_at >= ? AND first_clicked_at < ?
+		GROUP BY 1, 2, 3, 4 ORDER BY 1`, zone, teamID, campaignID, r.From, r.To).Scan(&rows).Error
 	out := CampaignSummary{FailureReasons: map[models.FailureReason]int64{}}
+	var days []DayCount
 	for _, x := range rows {
+		if len(days) == 0 || days[len(days)-1].Day != x.Day {
+			days = append(days, DayCount{Day: x.Day})
+		}
+		d := &days[len(days)-1]
+		d.Participants += x.N
 		out.Participants += x.N
 		if x.Status == models.AttemptLinked {
+			d.Successes += x.N
 			out.Successes += x.N
 			if x.New {
 				out.NewTargets += x.N
@@ -77,7 +86,7 @@ func (s *Store) TeamCampaignSummary(ctx context.Context, teamID, campaignID int6
 		out.Failures += x.N
 		out.FailureReasons[failureReason(x.Status, x.Reason)] += x.N
 	}
-	return out, err
+	return out, days, err
 }
 
 func failureReason(status models.AttemptStatus, reason string) models.FailureReason {
@@ -119,7 +128,7 @@ const statsRowSelect = `SELECT a.id, a.status, a.reason, sc.name AS source_name,
 	WHERE a.team_id = ? AND a.campaign_id = ? AND a.first_clicked_at >= ? AND a.first_clicked_at < ?`
 
 // TeamCampaignStatsList lists successes (linked) or failures (everything else clicked) with
-// the total matching the search.
+// the total matching the search (-1 without a search: the summary has it).
 func (s *Store) TeamCampaignStatsList(ctx context.Context, teamID, campaignID int64, linked bool, q StatsListQuery) ([]StatsRow, int64, error) {
 	where := statsRowSelect
 	args := []any{teamID, campaignID, q.Range.From, q.Range.To}
@@ -133,9 +142,12 @@ func (s *Store) TeamCampaignStatsList(ctx context.Context, teamID, campaignID in
 		where += ` AND (sc.name ILIKE ? OR sc.external_user_id ILIKE ? OR tc.name ILIKE ? OR tc.external_user_id ILIKE ?)`
 		args = append(args, like, like, like, like)
 	}
-	var total int64
-	if err := s.q(ctx).Raw(`SELECT count(*) FROM (`+where+`) x`, args...).Scan(&total).Error; err != nil {
-		return nil, 0, err
+	// Without a search the totals are the summary's figures; count only a search.
+	total := int64(-1)
+	if strings.TrimSpace(q.Search) != "" {
+		if err := s.q(ctx).Raw(`SELECT count(*) FROM (`+where+`) x`, args...).Scan(&total).Error; err != nil {
+			return nil, 0, err
+		}
 	}
 	order := " ORDER BY a.first_clicked_at DESC, a.id DESC"
 	if q.Asc {
@@ -173,8 +185,10 @@ func (s *Store) EachTeamCampaignStatsRow(ctx context.Context, teamID, campaignID
 	return rows.Err()
 }
 
-// FunnelRow is one slice of the step funnel (by source channel, device, OS or in-app browser).
+// FunnelRow is one slice of the step funnel: Dimension "" is the whole campaign, else "device",
+// "os" or "in_app" with Key its value ("-" when the card was not clicked yet).
 type FunnelRow struct {
+	Dimension      string
 	Key            string
 	Sent           int64
 	Clicked        int64
@@ -183,23 +197,20 @@ type FunnelRow struct {
 	Linked         int64
 }
 
-// TeamCampaignFunnel counts each step for the cards sent (or first clicked) in r, broken down
-// by dimension: "" for the whole campaign, or "device", "os", "in_app".
-func (s *Store) TeamCampaignFunnel(ctx context.Context, teamID, campaignID int64, r StatsRange, dimension string) ([]FunnelRow, error) {
-	key := `''`
-	switch dimension {
-	case "device", "os", "in_app":
-		// Not clicked yet is its own row: the device is only known from the click.
-		key = `CASE WHEN first_clicked_at IS NULL THEN '-' ELSE ` + dimension + ` END`
-	}
+// TeamCampaignFunnel counts each step for the participations whose card was first sent in r,
+// for the whole campaign and broken down by device, OS and in-app browser, in one pass.
+func (s *Store) TeamCampaignFunnel(ctx context.Context, teamID, campaignID int64, r StatsRange) ([]FunnelRow, error) {
 	var out []FunnelRow
-	err := s.q(ctx).Raw(`SELECT `+key+` AS key,
-			count(*) FILTER (WHERE card_sent_at IS NOT NULL) AS sent,
-			count(first_clicked_at) AS clicked, count(opened_at) AS opened,
+	err := s.q(ctx).Raw(`SELECT CASE WHEN GROUPING(x.device) = 0 THEN 'device' WHEN GROUPING(x.os) = 0 THEN 'os' WHEN GROUPING(x.in_app) = 0 THEN 'in_app' ELSE '' END AS dimension,
+			coalesce(x.device, x.os, x.in_app, '') AS key,
+			count(*) FILTER (WHERE card_sent_at IS NOT NULL) AS sent, count(first_clicked_at) AS clicked, count(opened_at) AS opened,
 			count(friend_required_at) AS friend_required, count(*) FILTER (WHERE status = 'linked') AS linked
-		FROM link_attempts WHERE team_id = ? AND campaign_id = ?
-			AND coalesce(card_sent_at, first_clicked_at, created_at) >= ? AND coalesce(card_sent_at, first_clicked_at, created_at) < ?
-		GROUP BY 1 ORDER BY 3 DESC, 1`, teamID, campaignID, r.From, r.To).Scan(&out).Error
+		FROM (SELECT card_sent_at, first_clicked_at, opened_at, friend_required_at, status,
+				CASE WHEN first_clicked_at IS NULL THEN '-' ELSE device END AS device,
+				CASE WHEN first_clicked_at IS NULL THEN '-' ELSE os END AS os,
+				CASE WHEN first_clicked_at IS NULL THEN '-' ELSE in_app END AS in_app
+			FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND created_at >= ? AND created_at < ?) x
+		GROUP BY GROUPING SETS ((), (x.device), (x.os), (x.in_app)) ORDER BY 1, 4 DESC, 2`, teamID, campaignID, r.From, r.To).Scan(&out).Error
 	return out, err
 }
 
@@ -208,16 +219,6 @@ type DayCount struct {
 	Day          string // YYYY-MM-DD in the given zone
 	Participants int64
 	Successes    int64
-}
-
-// TeamCampaignDaily counts participants and successes per day of first click in zone.
-func (s *Store) TeamCampaignDaily(ctx context.Context, teamID, campaignID int64, r StatsRange, zone string) ([]DayCount, error) {
-	var out []DayCount
-	err := s.q(ctx).Raw(`SELECT to_char(first_clicked_at AT TIME ZONE ?, 'YYYY-MM-DD') AS day, count(*) AS participants,
-			count(*) FILTER (WHERE status = 'linked') AS successes
-		FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND first_clicked_at >= ? AND first_clicked_at < ?
-		GROUP BY 1 ORDER BY 1`, zone, teamID, campaignID, r.From, r.To).Scan(&out).Error
-	return out, err
 }
 
 // TeamCampaignSkippedOutcomes counts the campaign's outcome messages that were not sent because
