@@ -105,6 +105,25 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "結束日期不能早於開始日期") {
 		t.Fatalf("reversed range: %d", r.Status)
 	}
+	// The hourly counters the page reads agree with the participations, also after a contact
+	// (and with it its participation) is deleted.
+	counters := func() {
+		t.Helper()
+		if n := e.count(`SELECT count(*) FROM (SELECT status, reason, target_created, count(*) AS n FROM link_attempts WHERE first_clicked_at IS NOT NULL GROUP BY 1, 2, 3
+			EXCEPT SELECT status, reason, target_created, sum(n) FROM link_stats_clicks GROUP BY 1, 2, 3 HAVING sum(n) <> 0) d`); n != 0 {
+			t.Fatal("click counters drifted")
+		}
+		if n := e.count(`SELECT (SELECT count(*) FROM link_attempts WHERE status = 'linked') - (SELECT coalesce(sum(linked), 0) FROM link_stats_sent)`); n != 0 {
+			t.Fatal("funnel counters drifted")
+		}
+	}
+	counters()
+	e.app.SQL().Exec(context.Background(), `DELETE FROM contacts WHERE external_user_id = '17842000000000004'`)
+	counters()
+	if r := c.Get(path); !strings.Contains(r.Body, `id="fig-participants">2<`) {
+		t.Error("deleted participation still counted")
+	}
+
 	// A 120-day range shows the figures but refuses export with the reason.
 	r = c.Get(path + "?from=2026-01-01&to=2026-04-30")
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, `id="export-refused"`) || strings.Contains(r.Body, `id="stats-export-form"`) {

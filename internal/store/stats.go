@@ -63,9 +63,11 @@ func (s *Store) TeamCampaignSummary(ctx context.Context, teamID, campaignID int6
 		New    bool
 		N      int64
 	}
-	err := s.q(ctx).Raw(`SELECT to_char(first_clicked_at AT TIME ZONE ?, 'YYYY-MM-DD') AS day, status, reason, target_created AS new, count(*) AS n
-		FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND first_clicked_at >= ? AND first_clicked_at < ?
-		GROUP BY 1, 2, 3, 4 ORDER BY 1`, zone, teamID, campaignID, r.From, r.To).Scan(&rows).Error
+	// Read from the hourly counters the triggers keep (see migration 00018); ranges start and
+	// end on the hour in the team's zone.
+	err := s.q(ctx).Raw(`SELECT to_char(hour AT TIME ZONE ?, 'YYYY-MM-DD') AS day, status, reason, target_created AS new, sum(n) AS n
+		FROM link_stats_clicks WHERE campaign_id = (SELECT id FROM campaigns WHERE team_id = ? AND id = ?) AND hour >= ? AND hour < ?
+		GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1`, zone, teamID, campaignID, r.From, r.To).Scan(&rows).Error
 	out := CampaignSummary{FailureReasons: map[models.FailureReason]int64{}}
 	var days []DayCount
 	for _, x := range rows {
@@ -198,19 +200,15 @@ type FunnelRow struct {
 }
 
 // TeamCampaignFunnel counts each step for the participations whose card was first sent in r,
-// for the whole campaign and broken down by device, OS and in-app browser, in one pass.
+// for the whole campaign and broken down by device, OS and in-app browser, from the hourly counters.
 func (s *Store) TeamCampaignFunnel(ctx context.Context, teamID, campaignID int64, r StatsRange) ([]FunnelRow, error) {
 	var out []FunnelRow
-	err := s.q(ctx).Raw(`SELECT CASE WHEN GROUPING(x.device) = 0 THEN 'device' WHEN GROUPING(x.os) = 0 THEN 'os' WHEN GROUPING(x.in_app) = 0 THEN 'in_app' ELSE '' END AS dimension,
-			coalesce(x.device, x.os, x.in_app, '') AS key,
-			count(*) FILTER (WHERE card_sent_at IS NOT NULL) AS sent, count(first_clicked_at) AS clicked, count(opened_at) AS opened,
-			count(friend_required_at) AS friend_required, count(*) FILTER (WHERE status = 'linked') AS linked
-		FROM (SELECT card_sent_at, first_clicked_at, opened_at, friend_required_at, status,
-				CASE WHEN first_clicked_at IS NULL THEN '-' ELSE device END AS device,
-				CASE WHEN first_clicked_at IS NULL THEN '-' ELSE os END AS os,
-				CASE WHEN first_clicked_at IS NULL THEN '-' ELSE in_app END AS in_app
-			FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND created_at >= ? AND created_at < ?) x
-		GROUP BY GROUPING SETS ((), (x.device), (x.os), (x.in_app)) ORDER BY 1, 4 DESC, 2`, teamID, campaignID, r.From, r.To).Scan(&out).Error
+	err := s.q(ctx).Raw(`SELECT CASE WHEN GROUPING(device) = 0 THEN 'device' WHEN GROUPING(os) = 0 THEN 'os' WHEN GROUPING(in_app) = 0 THEN 'in_app' ELSE '' END AS dimension,
+			coalesce(device, os, in_app, '') AS key, sum(sent) AS sent, sum(clicked) AS clicked, sum(opened) AS opened,
+			sum(friend) AS friend_required, sum(linked) AS linked
+		FROM link_stats_sent WHERE campaign_id = (SELECT id FROM campaigns WHERE team_id = ? AND id = ?) AND hour >= ? AND hour < ?
+		GROUP BY GROUPING SETS ((), (device), (os), (in_app)) HAVING sum(sent) + sum(clicked) <> 0 OR GROUPING(device) + GROUPING(os) + GROUPING(in_app) = 3
+		ORDER BY 1, 4 DESC, 2`, teamID, campaignID, r.From, r.To).Scan(&out).Error
 	return out, err
 }
 
@@ -250,9 +248,9 @@ func (s *Store) TeamEnabledCampaignFigures(ctx context.Context, teamID int64, r 
 	err := s.q(ctx).Raw(`SELECT c.id, c.name, sc.display_name AS source_name, tc.display_name AS target_name,
 			coalesce(f.participants, 0) AS participants, coalesce(f.successes, 0) AS successes, coalesce(f.new_targets, 0) AS new_targets
 		FROM campaigns c JOIN channels sc ON sc.id = c.source_channel_id JOIN channels tc ON tc.id = c.target_channel_id
-		LEFT JOIN LATERAL (SELECT count(*) AS participants, count(*) FILTER (WHERE status = 'linked') AS successes,
-				count(*) FILTER (WHERE status = 'linked' AND target_created) AS new_targets
-			FROM link_attempts a WHERE a.campaign_id = c.id AND a.first_clicked_at >= ? AND a.first_clicked_at < ?) f ON true
+		LEFT JOIN LATERAL (SELECT sum(n) AS participants, sum(n) FILTER (WHERE status = 'linked') AS successes,
+				sum(n) FILTER (WHERE status = 'linked' AND target_created) AS new_targets
+			FROM link_stats_clicks x WHERE x.campaign_id = c.id AND x.hour >= date_trunc('hour', ?::timestamptz) AND x.hour < ?) f ON true
 		WHERE c.team_id = ? AND c.status = 'enabled' AND c.deleted_at IS NULL ORDER BY c.name, c.id`, r.From, r.To, teamID).Scan(&out).Error
 	return out, err
 }

@@ -29,13 +29,12 @@ func (s *Store) TeamWebhookDeliverySystem(ctx context.Context, id int64) (*model
 	return first[models.TeamWebhookDelivery](s.q(ctx).Where("id = ?", id))
 }
 
-// EarlierPendingTeamWebhookDelivery finds an older delivery of the same team that is neither
-// delivered nor given up (0 when none): events leave in the order they happened.
-func (s *Store) EarlierPendingTeamWebhookDelivery(ctx context.Context, d *models.TeamWebhookDelivery) (int64, error) {
-	var id int64
-	err := s.q(ctx).Raw(`SELECT coalesce(min(id), 0) FROM team_webhook_deliveries WHERE team_id = ? AND id < ? AND delivered_at IS NULL AND given_up_at IS NULL`,
-		d.TeamID, d.ID).Scan(&id).Error
-	return id, err
+// PendingTeamWebhookDeliveriesUpTo lists a team's deliveries up to and including d that are
+// neither delivered nor given up, oldest first.
+func (s *Store) PendingTeamWebhookDeliveriesUpTo(ctx context.Context, d *models.TeamWebhookDelivery, limit int) ([]models.TeamWebhookDelivery, error) {
+	var out []models.TeamWebhookDelivery
+	err := s.q(ctx).Where("team_id = ? AND id <= ? AND delivered_at IS NULL AND given_up_at IS NULL", d.TeamID, d.ID).Order("id").Limit(limit).Find(&out).Error
+	return out, err
 }
 
 // NoteTeamWebhookAttemptSystem records one attempt's outcome.

@@ -261,10 +261,10 @@ func Verify(secret, body []byte, header string, now time.Time, tolerance time.Du
 	return hmac.Equal([]byte(want), []byte("t="+ts+",v1="+sig))
 }
 
-// errWaiting is an event whose team still has an older one on its way.
-var errWaiting = errors.New("teamhook: an earlier event is still being delivered")
-
-// deliver posts one event; an earlier pending event of the team makes it wait its turn.
+// deliver posts the team's pending events up to this one, oldest first, so events arrive in
+// the order they happened even when the outbox hands them over in another order; the first
+// failure stops the run and is retried with backoff. A receiver may see an event twice (two
+// workers, or a lost answer): the event id tells.
 func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	var p struct {
 		DeliveryID int64 `json:"delivery_id"`
@@ -279,25 +279,6 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if d.DeliveredAt != nil || d.GivenUpAt != nil {
 		return nil
 	}
-	// Another worker may be posting the earlier event right now: give it a moment before
-	// handing this one back to the outbox's backoff.
-	for wait := 0; ; wait++ {
-		earlier, err := s.st.EarlierPendingTeamWebhookDelivery(ctx, d)
-		if err != nil {
-			return err
-		}
-		if earlier == 0 {
-			break
-		}
-		if wait == 40 {
-			return errWaiting
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 	w, err := s.st.TeamWebhook(ctx, d.TeamID)
 	if err != nil || !w.Enabled {
 		_ = s.st.NoteTeamWebhookAttemptSystem(ctx, d.ID, 0, "webhook removed or turned off", s.now(), false, true)
@@ -307,19 +288,29 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if err != nil {
 		return outbox.Permanent(err)
 	}
-	status, sendErr := s.post(ctx, w.URL, secret, d)
-	last := it.Attempts >= it.MaxAttempts
-	msg := ""
-	if sendErr != nil {
-		msg = sendErr.Error()
-		if len(msg) > 300 {
-			msg = msg[:300]
-		}
-	}
-	if err := s.st.NoteTeamWebhookAttemptSystem(ctx, d.ID, status, msg, s.now(), sendErr == nil, sendErr != nil && last); err != nil {
+	pending, err := s.st.PendingTeamWebhookDeliveriesUpTo(ctx, d, 100)
+	if err != nil {
 		return err
 	}
-	return sendErr
+	for i := range pending {
+		e := &pending[i]
+		status, sendErr := s.post(ctx, w.URL, secret, e)
+		msg := ""
+		if sendErr != nil {
+			msg = sendErr.Error()
+			if len(msg) > 300 {
+				msg = msg[:300]
+			}
+		}
+		givenUp := sendErr != nil && e.ID == d.ID && it.Attempts >= it.MaxAttempts
+		if err := s.st.NoteTeamWebhookAttemptSystem(ctx, e.ID, status, msg, s.now(), sendErr == nil, givenUp); err != nil {
+			return err
+		}
+		if sendErr != nil {
+			return sendErr
+		}
+	}
+	return nil
 }
 
 func (s *Service) post(ctx context.Context, endpoint string, secret []byte, d *models.TeamWebhookDelivery) (int, error) {
