@@ -5,11 +5,11 @@ CREATE UNIQUE INDEX customers_team_member_no_key ON customers (team_id, member_n
 CREATE INDEX contacts_team_external_idx ON contacts (team_id, external_user_id);
 CREATE INDEX merges_absorbed_idx ON merges (absorbed_id);
 CREATE INDEX merges_survivor_idx ON merges (survivor_id);
--- The statistics lists page through one campaign's participations by first click and status.
-CREATE INDEX link_attempts_stats_list_idx ON link_attempts (campaign_id, status, first_clicked_at);
+-- Statistics searches and customer timelines find participations by their target contact.
+CREATE INDEX link_attempts_target_idx ON link_attempts (target_contact_id) WHERE target_contact_id IS NOT NULL;
 
 -- Per-hour counters of each campaign's participations, kept by triggers, so the statistics
--- page reads hundreds of rows instead of a million. Spread over 16 shards (attempt id % 16) so
+-- page reads hundreds of rows instead of a million. Spread over 4 shards (attempt id % 4) so
 -- concurrent clicks on one campaign do not queue on one counter row. No foreign key: rows of
 -- deleted campaigns are never read, and cascades may delete in any order.
 CREATE TABLE link_stats_clicks (
@@ -42,11 +42,11 @@ CREATE FUNCTION link_stats_apply(a link_attempts, sign int) RETURNS void LANGUAG
 BEGIN
     IF a.first_clicked_at IS NOT NULL THEN
         INSERT INTO link_stats_clicks AS x (campaign_id, hour, shard, status, reason, target_created, n)
-        VALUES (a.campaign_id, date_trunc('hour', a.first_clicked_at), (a.id % 16)::smallint, a.status, a.reason, a.target_created, sign)
+        VALUES (a.campaign_id, date_trunc('hour', a.first_clicked_at), (a.id % 4)::smallint, a.status, a.reason, a.target_created, sign)
         ON CONFLICT (campaign_id, hour, status, reason, target_created, shard) DO UPDATE SET n = x.n + EXCLUDED.n;
     END IF;
     INSERT INTO link_stats_sent AS x (campaign_id, hour, shard, device, os, in_app, sent, clicked, opened, friend, linked)
-    VALUES (a.campaign_id, date_trunc('hour', a.created_at), (a.id % 16)::smallint,
+    VALUES (a.campaign_id, date_trunc('hour', a.created_at), (a.id % 4)::smallint,
         CASE WHEN a.first_clicked_at IS NULL THEN '-' ELSE a.device END,
         CASE WHEN a.first_clicked_at IS NULL THEN '-' ELSE a.os END,
         CASE WHEN a.first_clicked_at IS NULL THEN '-' ELSE a.in_app END,
@@ -84,10 +84,10 @@ CREATE TRIGGER link_attempts_stats_update AFTER UPDATE ON link_attempts FOR EACH
 
 -- Participations recorded before the counters existed.
 INSERT INTO link_stats_clicks (campaign_id, hour, shard, status, reason, target_created, n)
-    SELECT campaign_id, date_trunc('hour', first_clicked_at), (id % 16)::smallint, status, reason, target_created, count(*)
+    SELECT campaign_id, date_trunc('hour', first_clicked_at), (id % 4)::smallint, status, reason, target_created, count(*)
     FROM link_attempts WHERE first_clicked_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;
 INSERT INTO link_stats_sent (campaign_id, hour, shard, device, os, in_app, sent, clicked, opened, friend, linked)
-    SELECT campaign_id, date_trunc('hour', created_at), (id % 16)::smallint,
+    SELECT campaign_id, date_trunc('hour', created_at), (id % 4)::smallint,
         CASE WHEN first_clicked_at IS NULL THEN '-' ELSE device END, CASE WHEN first_clicked_at IS NULL THEN '-' ELSE os END,
         CASE WHEN first_clicked_at IS NULL THEN '-' ELSE in_app END,
         count(card_sent_at), count(first_clicked_at), count(opened_at), count(friend_required_at), count(*) FILTER (WHERE status = 'linked')
@@ -100,7 +100,7 @@ DROP FUNCTION link_stats_trigger();
 DROP FUNCTION link_stats_apply(link_attempts, int);
 DROP TABLE link_stats_sent;
 DROP TABLE link_stats_clicks;
-DROP INDEX link_attempts_stats_list_idx;
+DROP INDEX link_attempts_target_idx;
 DROP INDEX merges_survivor_idx;
 DROP INDEX merges_absorbed_idx;
 DROP INDEX contacts_team_external_idx;

@@ -275,18 +275,18 @@ func statsLogin(base, email string) (*http.Client, error) {
 	return c, nil
 }
 
-// bareStatsQueries runs what the page reads, straight through pgx: figures with daily counts,
-// the funnel, and the first page of each list.
+// bareStatsQueries runs what the page reads, straight through pgx: figures with daily counts and
+// the funnel from the hourly counters, and the first page of each list.
 func bareStatsQueries(ctx context.Context, pool *pgxpool.Pool, teamID, campID int64, r store.StatsRange) error {
 	for _, q := range []string{
-		`SELECT to_char(first_clicked_at AT TIME ZONE 'Asia/Taipei', 'YYYY-MM-DD'), status, reason, target_created, count(*) FROM link_attempts
-			WHERE team_id = $1 AND campaign_id = $2 AND first_clicked_at >= $3 AND first_clicked_at < $4 GROUP BY 1, 2, 3, 4`,
-		`SELECT device, os, in_app, count(*), count(first_clicked_at), count(opened_at), count(friend_required_at), count(*) FILTER (WHERE status = 'linked')
-			FROM link_attempts WHERE team_id = $1 AND campaign_id = $2 AND created_at >= $3 AND created_at < $4 GROUP BY GROUPING SETS ((), (device), (os), (in_app))`,
+		`SELECT to_char(hour AT TIME ZONE 'Asia/Taipei', 'YYYY-MM-DD'), status, reason, target_created, sum(n) FROM link_stats_clicks
+			WHERE campaign_id = (SELECT id FROM campaigns WHERE team_id = $1 AND id = $2) AND hour >= $3 AND hour < $4 GROUP BY 1, 2, 3, 4`,
+		`SELECT device, os, in_app, sum(sent), sum(clicked), sum(opened), sum(friend), sum(linked) FROM link_stats_sent
+			WHERE campaign_id = (SELECT id FROM campaigns WHERE team_id = $1 AND id = $2) AND hour >= $3 AND hour < $4 GROUP BY GROUPING SETS ((), (device), (os), (in_app))`,
 		`SELECT a.id, sc.name, tc.name FROM link_attempts a JOIN contacts sc ON sc.id = a.source_contact_id LEFT JOIN contacts tc ON tc.id = a.target_contact_id
 			WHERE a.team_id = $1 AND a.campaign_id = $2 AND a.first_clicked_at >= $3 AND a.first_clicked_at < $4 AND a.status = 'linked' ORDER BY a.first_clicked_at DESC, a.id DESC LIMIT 50`,
 		`SELECT a.id, sc.name FROM link_attempts a JOIN contacts sc ON sc.id = a.source_contact_id
-			WHERE a.team_id = $1 AND a.campaign_id = $2 AND a.first_clicked_at >= $3 AND a.first_clicked_at < $4 AND a.status <> 'linked' ORDER BY a.first_clicked_at DESC, a.id DESC LIMIT 50`,
+			WHERE a.team_id = $1 AND a.campaign_id = $2 AND a.first_clicked_at >= $3 AND a.first_clicked_at < $4 AND a.status IN ('open', 'failed') ORDER BY a.first_clicked_at DESC, a.id DESC LIMIT 50`,
 	} {
 		rows, err := pool.Query(ctx, q, teamID, campID, r.From, r.To)
 		if err != nil {

@@ -137,12 +137,15 @@ func (s *Store) TeamCampaignStatsList(ctx context.Context, teamID, campaignID in
 	if linked {
 		where += ` AND a.status = 'linked'`
 	} else {
-		where += ` AND a.status <> 'linked'`
+		where += ` AND a.status IN ('open', 'failed')`
 	}
 	if qs := strings.TrimSpace(q.Search); qs != "" {
+		// Find the few matching contacts first (an exact id through its index, or a name), then
+		// their participations through the attempt indexes, rather than filter a million joined rows.
 		like := "%" + escapeLike(qs) + "%"
-		where += ` AND (sc.name ILIKE ? OR sc.external_user_id ILIKE ? OR tc.name ILIKE ? OR tc.external_user_id ILIKE ?)`
-		args = append(args, like, like, like, like)
+		match := `SELECT id FROM contacts WHERE team_id = ? AND (external_user_id = ? OR name ILIKE ?)`
+		where += ` AND (a.source_contact_id IN (` + match + `) OR a.target_contact_id IN (` + match + `))`
+		args = append(args, teamID, qs, like, teamID, qs, like)
 	}
 	// Without a search the totals are the summary's figures; count only a search.
 	total := int64(-1)
