@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnilink/omnilink/internal/sandbox"
+	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/testutil"
 	"github.com/omnilink/omnilink/models"
 )
@@ -199,6 +200,12 @@ func TestCustomerReplyIsWindowAwareAndTeamScoped(t *testing.T) {
 		t.Errorf("foreign contact: %d", r.Status)
 	}
 	ot := e.app.Team("Other")
+	otherIG := e.app.Channel(ot.ID, models.Instagram, "17841499999999999", models.Credentials{AccessToken: "x"})
+	otherContact, _, _ := e.app.Store.UpsertContact(context.Background(), store.ContactActivity{TeamID: ot.ID, ChannelID: otherIG.ID, ExternalUserID: "igsid-other"})
+	r = postServed(t, c, c.Get(path), "reply-form", map[string]string{"contact_id": itoa(otherContact), "text": "hi"})
+	if r.Status != http.StatusNotFound {
+		t.Errorf("another team's contact: %d", r.Status)
+	}
 	e.app.User(ot.ID, models.RoleAdmin, "admin@other.test")
 	o := e.app.Client()
 	o.Login("admin@other.test", testutil.Password)

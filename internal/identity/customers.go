@@ -282,6 +282,10 @@ func (s *Customers) Reply(ctx context.Context, actor *models.User, id, contactID
 		found = found || c == contactID
 	}
 	if !found {
+		// Another team's contact does not exist here; the team's own, on another customer, is a field error.
+		if _, err := s.st.TeamContact(ctx, actor.TeamID, contactID); err != nil {
+			return messaging.Result{}, err
+		}
 		problems = append(problems, ErrReplyContact)
 	}
 	if len(problems) > 0 {
