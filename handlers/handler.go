@@ -56,14 +56,17 @@ type Deps struct {
 	Registry  *prometheus.Registry
 	Channels  Channels
 	Webhooks  WebhookReceiver
-	Broken    BrokenChannels // banner on every console page
-	Health    HealthReports  // channel health panels
-	Campaigns CampaignSetup  // OmniLink campaign setup
-	Modules   BotModules     // bot modules
-	Triggers  BotTriggers    // keyword and postback triggers
-	Tags      TagService     // tags, tag rules and journeys
-	Links     LinkRuntime    // OmniLink for customers: clicks, LIFF, cards
-	Sandbox   Sandbox        // nil unless OMNILINK_PROVIDERS=sandbox
+	Broken    BrokenChannels  // banner on every console page
+	Health    HealthReports   // channel health panels
+	Campaigns CampaignSetup   // OmniLink campaign setup
+	Modules   BotModules      // bot modules
+	Triggers  BotTriggers     // keyword and postback triggers
+	Tags      TagService      // tags, tag rules and journeys
+	Links     LinkRuntime     // OmniLink for customers: clicks, LIFF, cards
+	Stats     CampaignStats   // OmniLink campaign statistics
+	Customers CustomerService // customers: list, profile, replies, merges
+	TeamHooks TeamHooks       // the team's outbound webhook
+	Sandbox   Sandbox         // nil unless OMNILINK_PROVIDERS=sandbox
 	Teams     TeamSettings
 
 	// Now is the clock pages compare against (tests move it); nil means time.Now.
@@ -97,6 +100,9 @@ type Handler struct {
 	tags      TagService
 	links     LinkRuntime
 	linkRate  echo.MiddlewareFunc
+	stats     CampaignStats
+	customers CustomerService
+	teamHooks TeamHooks
 }
 
 // New builds the Echo server with the middleware chain and every route.
@@ -104,7 +110,7 @@ func New(d Deps) *echo.Echo {
 	h := &Handler{
 		cfg: d.Config, log: d.Log, i18n: d.I18n, sessions: d.Sessions, csrfKey: d.CSRFKey,
 		dir: d.Directory, accounts: d.Accounts, members: d.Members, users: d.Users, db: d.DB, registry: d.Registry, channels: d.Channels,
-		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, modules: d.Modules, triggers: d.Triggers, tags: d.Tags, links: d.Links, now: d.Now, uploads: map[string]bool{},
+		webhooks: d.Webhooks, broken: d.Broken, health: d.Health, sandbox: d.Sandbox, teams: d.Teams, campaigns: d.Campaigns, modules: d.Modules, triggers: d.Triggers, tags: d.Tags, links: d.Links, stats: d.Stats, customers: d.Customers, teamHooks: d.TeamHooks, now: d.Now, uploads: map[string]bool{},
 	}
 	if h.now == nil {
 		h.now = time.Now

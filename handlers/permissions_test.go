@@ -43,6 +43,19 @@ var guarded = []struct {
 	{"GET", "/triggers", models.CapCampaigns},
 	{"POST", "/triggers", models.CapCampaigns},
 	{"POST", "/triggers/:id/delete", models.CapCampaigns},
+	{"GET", "/campaigns/:id/stats", models.CapCampaigns},
+	{"GET", "/campaigns/:id/stats/export", models.CapCampaigns},
+	{"GET", "/customers", models.CapCustomers},
+	{"GET", "/customers/:id", models.CapCustomers},
+	{"POST", "/customers/:id/reply", models.CapCustomers},
+	{"POST", "/customers/:id/member", models.CapCustomerEdit},
+	{"POST", "/customers/:id/tags", models.CapCustomerEdit},
+	{"POST", "/customers/:id/tags/remove", models.CapCustomerEdit},
+	{"GET", "/customers/:id/merge", models.CapCustomerEdit},
+	{"POST", "/customers/:id/merge", models.CapCustomerEdit},
+	{"POST", "/customers/merges/:id/undo", models.CapCustomerEdit},
+	{"GET", "/customers/import", models.CapCustomerEdit},
+	{"POST", "/customers/import", models.CapCustomerEdit},
 	{"GET", "/tags", models.CapTags},
 	{"POST", "/tags", models.CapTags},
 	{"GET", "/tags/:id", models.CapTags},
@@ -72,6 +85,9 @@ var guarded = []struct {
 	{"POST", "/channels/:id/reauthorize", models.CapChannels},
 	{"POST", "/channels/:id/disconnect", models.CapChannels},
 	{"GET", "/channels/:id/health", models.CapChannels},
+	{"GET", "/settings/webhook", models.CapWebhook},
+	{"POST", "/settings/webhook", models.CapWebhook},
+	{"POST", "/settings/webhook/ping", models.CapWebhook},
 	{"GET", "/users", models.CapUsers},
 	{"GET", "/users/invite", models.CapUsers},
 	{"POST", "/users/invite", models.CapUsers},
@@ -131,7 +147,7 @@ func TestRoleMatrix(t *testing.T) {
 			for _, nav := range []struct {
 				href string
 				cap  models.Capability
-			}{{"/campaigns", models.CapCampaigns}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}, {"/settings/team", models.CapTeamSettings}} {
+			}{{"/campaigns", models.CapCampaigns}, {"/customers", models.CapCustomers}, {"/tags", models.CapTags}, {"/journeys", models.CapJourneys}, {"/channels", models.CapChannels}, {"/users", models.CapUsers}, {"/settings/team", models.CapTeamSettings}, {"/settings/webhook", models.CapWebhook}} {
 				shown := strings.Contains(home.Body, `href="`+nav.href+`"`)
 				if shown != role.Can(nav.cap) {
 					t.Errorf("nav link %s shown=%v, permission=%v", nav.href, shown, role.Can(nav.cap))

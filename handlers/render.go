@@ -13,22 +13,22 @@ import (
 )
 
 // navigation lists every console area; the permission table decides which a user sees.
-// Keys are written out (not built from the link's key) so the message test finds them all.
 var navigation = []struct {
 	href string
 	key  string
-	note string // the overview card's one-line description
 	cap  models.Capability
 }{
-	{"/", "nav.dashboard", "", models.CapDashboard},
-	{"/campaigns", "nav.campaigns", "nav.campaigns_note", models.CapCampaigns},
-	{"/modules", "nav.modules", "nav.modules_note", models.CapCampaigns},
-	{"/triggers", "nav.triggers", "nav.triggers_note", models.CapCampaigns},
-	{"/tags", "nav.tags", "nav.tags_note", models.CapTags},
-	{"/journeys", "nav.journeys", "nav.journeys_note", models.CapJourneys},
-	{"/channels", "nav.channels", "nav.channels_note", models.CapChannels},
-	{"/users", "nav.users", "nav.users_note", models.CapUsers},
-	{"/settings/team", "nav.team_settings", "nav.team_settings_note", models.CapTeamSettings},
+	{"/", "nav.dashboard", models.CapDashboard},
+	{"/campaigns", "nav.campaigns", models.CapCampaigns},
+	{"/customers", "nav.customers", models.CapCustomers},
+	{"/modules", "nav.modules", models.CapCampaigns},
+	{"/triggers", "nav.triggers", models.CapCampaigns},
+	{"/tags", "nav.tags", models.CapTags},
+	{"/journeys", "nav.journeys", models.CapJourneys},
+	{"/channels", "nav.channels", models.CapChannels},
+	{"/users", "nav.users", models.CapUsers},
+	{"/settings/team", "nav.team_settings", models.CapTeamSettings},
+	{"/settings/webhook", "nav.webhook", models.CapWebhook},
 }
 
 // page builds the per-request page context; it consumes pending flash messages.
@@ -51,7 +51,7 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 		for _, n := range navigation {
 			if r.User.Role.Can(n.cap) {
 				active := path == n.href || (n.href != "/" && strings.HasPrefix(path, n.href+"/"))
-				p.Nav = append(p.Nav, layout.NavItem{Href: n.href, Key: n.key, NoteKey: n.note, Active: active})
+				p.Nav = append(p.Nav, layout.NavItem{Href: n.href, Key: n.key, Active: active})
 			}
 		}
 		if h.sandbox != nil {
@@ -60,7 +60,7 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 			if r.User.Role.Can(models.CapChannels) {
 				href = "/sandbox"
 			}
-			p.Nav = append(p.Nav, layout.NavItem{Href: href, Key: "nav.sandbox", NoteKey: "nav.sandbox_note", Active: path == "/sandbox" || strings.HasPrefix(path, "/sandbox/")})
+			p.Nav = append(p.Nav, layout.NavItem{Href: href, Key: "nav.sandbox", Active: path == "/sandbox" || strings.HasPrefix(path, "/sandbox/")})
 		}
 	}
 	if r.Session != nil {

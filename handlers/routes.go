@@ -61,6 +61,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	campaigns.POST("/:id/duplicate", h.campaignDuplicate)
 	campaigns.POST("/:id/delete", h.campaignDelete)
 	campaigns.GET("/:id/history", h.campaignHistory)
+	campaigns.GET("/:id/stats", h.campaignStats)
+	campaigns.GET("/:id/stats/export", h.campaignExport)
 	campaigns.GET("/:id/send", h.campaignSendPage)
 	campaigns.POST("/:id/send", h.campaignSend)
 	// The card image is uploaded on its own as soon as it is picked (multipart, its own limit).
@@ -83,6 +85,21 @@ func (h *Handler) routes(e *echo.Echo) {
 	triggers.GET("", h.triggerList)
 	triggers.POST("", h.triggerCreate)
 	triggers.POST("/:id/delete", h.triggerDelete)
+
+	customers := console.Group("/customers", requireCap(models.CapCustomers))
+	customers.GET("", h.customerList)
+	customers.GET("/:id", h.customerShow)
+	customers.POST("/:id/reply", h.customerReply)
+	edit := customers.Group("", requireCap(models.CapCustomerEdit))
+	edit.POST("/:id/member", h.customerMemberNo)
+	edit.POST("/:id/tags", h.customerTagAdd)
+	edit.POST("/:id/tags/remove", h.customerTagRemove)
+	edit.GET("/:id/merge", h.customerMergePage)
+	edit.POST("/:id/merge", h.customerMerge)
+	edit.POST("/merges/:id/undo", h.customerUndo)
+	edit.GET("/import", h.customerImportPage)
+	// The member-number file is posted on its own, with its own size limit.
+	e.POST("/customers/import", h.customerImport, requireUser, requireCap(models.CapCustomerEdit), upload(customerImportLimit))
 
 	tags := console.Group("/tags", requireCap(models.CapTags))
 	tags.GET("", h.tagList)
@@ -120,6 +137,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	channels.GET("/:id/health", h.channelHealth)
 	// Facebook Login's redirect URI; the state it carries is checked against this user and session.
 	e.GET("/oauth/meta/callback", h.oauthCallback, requireUser, requireCap(models.CapChannels))
+
+	webhook := console.Group("/settings/webhook", requireCap(models.CapWebhook))
+	webhook.GET("", h.settingsWebhook)
+	webhook.POST("", h.settingsWebhookSave)
+	webhook.POST("/ping", h.settingsWebhookPing)
 
 	users := console.Group("/users", requireCap(models.CapUsers))
 	users.GET("", h.userList)

@@ -38,6 +38,11 @@ const (
 	CapTeamSettings Capability = "team_settings"
 	CapTags         Capability = "tags"
 	CapJourneys     Capability = "journeys"
+	CapCustomers    Capability = "customers"
+	// CapCustomerEdit changes customers: member numbers, tags, merges and their undo, imports.
+	CapCustomerEdit Capability = "customer_edit"
+	// CapWebhook sets the team's outbound webhook.
+	CapWebhook Capability = "webhook"
 )
 
 // permissions is the one role × capability table; navigation and route guards both read it.
@@ -49,6 +54,10 @@ var permissions = map[Capability][]Role{
 	CapTeamSettings: {RoleAdmin},
 	CapTags:         {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
 	CapJourneys:     {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	// Customer service (客服) works with customers too: list, profiles, replies.
+	CapCustomers:    Roles,
+	CapCustomerEdit: {RoleAdmin, RoleSupervisor, RoleMarketer, RoleMarketingAgent},
+	CapWebhook:      {RoleAdmin, RoleSupervisor},
 }
 
 // Can reports whether role r holds capability c.

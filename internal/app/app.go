@@ -21,6 +21,7 @@ import (
 	"github.com/omnilink/omnilink/internal/crypto"
 	"github.com/omnilink/omnilink/internal/health"
 	"github.com/omnilink/omnilink/internal/i18n"
+	"github.com/omnilink/omnilink/internal/identity"
 	"github.com/omnilink/omnilink/internal/line"
 	"github.com/omnilink/omnilink/internal/mail"
 	"github.com/omnilink/omnilink/internal/mail/capture"
@@ -30,6 +31,7 @@ import (
 	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
+	"github.com/omnilink/omnilink/internal/teamhook"
 	"github.com/omnilink/omnilink/internal/webhooks"
 	"github.com/omnilink/omnilink/internal/websession"
 	emailviews "github.com/omnilink/omnilink/views/email"
@@ -74,6 +76,8 @@ type App struct {
 	// Tags applies tags and runs their effects; Journeys advances journey runs.
 	Tags     *automation.Tags
 	Journeys *automation.Scheduler
+	// TeamHooks posts link, merge and undo events to each team's own endpoint.
+	TeamHooks *teamhook.Service
 	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
 	// both nil in live mode.
 	Sandbox *sandbox.World
@@ -140,7 +144,11 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hookMetrics := webhooks.NewMetrics(reg)
 	hooks := webhooks.New(webhooks.Deps{Store: st, Credentials: chans, AppSecret: cfg.MetaAppSecret,
 		VerifyToken: cfg.MetaWebhookVerifyToken, Metrics: hookMetrics, Log: log})
-	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags},
+	// The team's outbound webhook hears of links, merges and undos in their own transactions.
+	hooksOut := teamhook.New(st, box, deliveries, teamhook.Options{AllowPrivate: cfg.Providers == config.ProvidersSandbox, Now: opt.Now})
+	hooksOut.Register(deliveries)
+	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags,
+		Events: hooksOut},
 		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
 	modules := automation.NewModules(st, sender, links, cfg.BaseURL, opt.Now)
 	links.SetModules(modules)
@@ -149,6 +157,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	campaigns := omnilink.New(st, modules, opt.Now)
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
 	hookProcessor.SetAnswerer(triggers)
+	customers := identity.NewCustomers(identity.CustomersDeps{Store: st, Sender: sender, Tags: tags, Notify: deliveries, Events: hooksOut, Now: opt.Now})
 	e := handlers.New(handlers.Deps{
 		Config:    cfg,
 		Log:       log,
@@ -173,11 +182,14 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Triggers:  triggers,
 		Tags:      tags,
 		Links:     links,
+		Stats:     omnilink.NewStats(st),
+		Customers: customers,
+		TeamHooks: hooksOut,
 	})
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
 		Campaigns: campaigns, Links: links, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
-		Tags: tags, Journeys: journeys, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
+		Tags: tags, Journeys: journeys, TeamHooks: hooksOut, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
 }
 
 // Close stops the background work Run started and waits for it to finish, then stops what

@@ -97,6 +97,7 @@ func main() {
 		{Name: "link clicks", Run: linkClicks},
 		{Name: "liff links", Run: liffLinks},
 		{Name: "outbound sends and journeys", Run: outboundSends},
+		{Name: "campaign statistics", Run: statsBench},
 	}
 
 	adminURL := os.Getenv("OMNILINK_TEST_ADMIN_URL")

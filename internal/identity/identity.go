@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
@@ -154,8 +155,15 @@ func survivorOf(x, y models.Customer) (survivor, absorbed models.Customer) {
 	return x, y
 }
 
-// ErrAlreadyUndone is a merge that was undone before.
-var ErrAlreadyUndone = errors.New("identity: merge already undone")
+// Undo refusals, each with the reason shown to the user.
+var (
+	// ErrAlreadyUndone is a merge that was undone before.
+	ErrAlreadyUndone = apperr.Conflict("", "customers.error_undone")
+	// ErrLaterMerge is a merge a later merge of the same customers depends on; undo that first.
+	ErrLaterMerge = apperr.Conflict("", "customers.error_later_merge")
+	// ErrUndoMemberNo is an undo that would give a member number back while another customer holds it.
+	ErrUndoMemberNo = apperr.Conflict("", "customers.error_undo_member")
+)
 
 // Undo restores a merge from its snapshot: the absorbed customer gets its contacts back (those
 // still under the survivor) and the survivor its member number as it was.
@@ -167,6 +175,15 @@ func Undo(ctx context.Context, tx *store.Store, teamID, mergeID int64, actor str
 	if m.UndoneAt != nil {
 		return ErrAlreadyUndone
 	}
+	// Merges are undone newest first: a later merge of either customer still in place would
+	// lose contacts it took over.
+	later, err := tx.LaterLiveMergeOf(ctx, m)
+	if err != nil {
+		return err
+	}
+	if later != 0 {
+		return ErrLaterMerge.With(map[string]any{"ID": later})
+	}
 	if _, err := tx.LockTeamCustomers(ctx, teamID, sortedPair(m.SurvivorID, m.AbsorbedID)); err != nil {
 		return err
 	}
@@ -176,6 +193,9 @@ func Undo(ctx context.Context, tx *store.Store, teamID, mergeID int64, actor str
 		memberNo = &s
 	}
 	if err := tx.UndoMerge(ctx, m, contacts, pointed, memberNo, now); err != nil {
+		if errors.Is(err, store.ErrMemberNoTaken) {
+			return ErrUndoMemberNo
+		}
 		return err
 	}
 	return tx.AddAudit(ctx, &models.AuditEntry{TeamID: teamID, Action: "customer.merge_undo", Target: "customer:" + strconv.FormatInt(m.SurvivorID, 10),

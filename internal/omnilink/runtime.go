@@ -42,6 +42,12 @@ type IDTokenVerifier interface {
 // Notifier is told that sends were queued, so the outbox delivers them at once.
 type Notifier interface{ Notify() }
 
+// LinkEvents hears about every successful link inside its transaction (the team's outbound
+// webhook); mergeID is 0 when the two were one customer already.
+type LinkEvents interface {
+	LinkEvent(ctx context.Context, tx *store.Store, teamID, campaignID, sourceContactID, targetContactID, mergeID int64, at time.Time) error
+}
+
 // RuntimeConfig are the addresses links lead to.
 type RuntimeConfig struct {
 	BaseURL string // our origin: cards link to {BaseURL}/l/{token}
@@ -57,6 +63,7 @@ type RuntimeDeps struct {
 	Tags     TagApplier
 	Verifier IDTokenVerifier
 	Notify   Notifier
+	Events   LinkEvents // nil: nobody listens
 	Log      *slog.Logger
 	Now      func() time.Time
 }
@@ -69,6 +76,7 @@ type Runtime struct {
 	tags    TagApplier
 	verify  IDTokenVerifier
 	notify  Notifier
+	events  LinkEvents
 	log     *slog.Logger
 	now     func() time.Time
 	cfg     RuntimeConfig
@@ -90,7 +98,7 @@ func NewRuntime(d RuntimeDeps, cfg RuntimeConfig) *Runtime {
 	}
 	cfg.LiffURL, cfg.WAURL, cfg.BaseURL = strings.TrimRight(cfg.LiffURL, "/"), strings.TrimRight(cfg.WAURL, "/"), strings.TrimRight(cfg.BaseURL, "/")
 	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, notify: d.Notify,
-		log: d.Log, now: d.Now, cfg: cfg}
+		events: d.Events, log: d.Log, now: d.Now, cfg: cfg}
 }
 
 // SetModules gives the runtime the bot modules it sends as outcomes; the modules render cards
@@ -477,6 +485,12 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		return LinkResult{}, err
 	}
 	r.outcomeSuccess(ctx, tx, lc, a, targetID, linked)
+	// After the outcome, so the event carries the tags the campaign applied.
+	if r.events != nil {
+		if err := r.events.LinkEvent(ctx, tx, lc.tok.TeamID, camp.ID, lc.tok.SourceContactID, targetID, linked.MergeID, now); err != nil {
+			return LinkResult{}, err
+		}
+	}
 	return LinkResult{Status: StatusLinked}, nil
 }
 

@@ -111,6 +111,10 @@ func (s *Store) TeamMergeForUpdate(ctx context.Context, teamID, id int64) (*mode
 // UndoMerge puts the snapshot's contacts and customers back under absorbed and marks the merge undone.
 func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointed []int64, survivorMemberNo *string, now time.Time) error {
 	q := s.q(ctx)
+	// The survivor gives the member number back first: a number names one live customer.
+	if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ?`, survivorMemberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
+		return err
+	}
 	if len(contacts) > 0 {
 		if err := q.Exec(`UPDATE contacts SET customer_id = ?, updated_at = ? WHERE team_id = ? AND id IN ? AND customer_id = ?`,
 			m.AbsorbedID, now, m.TeamID, contacts, m.SurvivorID).Error; err != nil {
@@ -118,6 +122,9 @@ func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointe
 		}
 	}
 	if err := q.Exec(`UPDATE customers SET merged_into = NULL, updated_at = ? WHERE team_id = ? AND id = ?`, now, m.TeamID, m.AbsorbedID).Error; err != nil {
+		if isUniqueViolation(err, "customers_team_member_no_key") {
+			return ErrMemberNoTaken
+		}
 		return err
 	}
 	if len(pointed) > 0 {
@@ -125,8 +132,19 @@ func (s *Store) UndoMerge(ctx context.Context, m *models.Merge, contacts, pointe
 			return err
 		}
 	}
-	if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ?`, survivorMemberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
-		return err
-	}
 	return q.Exec(`UPDATE merges SET undone_at = ? WHERE id = ?`, now, m.ID).Error
+}
+
+// LaterLiveMergeOf finds the newest merge after m that is still in place and involves either of
+// m's customers (0 when there is none): undoing m first would pull contacts from under it.
+func (s *Store) LaterLiveMergeOf(ctx context.Context, m *models.Merge) (int64, error) {
+	var id int64
+	err := s.q(ctx).Raw(`SELECT coalesce(max(id), 0) FROM merges WHERE team_id = ? AND id > ? AND undone_at IS NULL
+		AND (survivor_id IN (?, ?) OR absorbed_id IN (?, ?))`, m.TeamID, m.ID, m.SurvivorID, m.AbsorbedID, m.SurvivorID, m.AbsorbedID).Scan(&id).Error
+	return id, err
+}
+
+// TeamMerge loads one of a team's merges.
+func (s *Store) TeamMerge(ctx context.Context, teamID, id int64) (*models.Merge, error) {
+	return first[models.Merge](s.q(ctx).Where("team_id = ? AND id = ?", teamID, id))
 }

@@ -129,7 +129,11 @@ var scopeBlind = map[string]string{
 }
 
 // scopeUncallable lists team-scoped methods the generic caller cannot call, and why.
-var scopeUncallable = map[string]string{}
+var scopeUncallable = map[string]string{
+	// It streams rows to a callback instead of returning them; the export handler's test asks
+	// for another team's campaign and gets 404 before any row is read.
+	"EachTeamCampaignStatsRow": "streams through a callback",
+}
 
 // Every exported Store method that takes teamID, called with team B's id and team A's object
 // ids, neither answers with team A's data nor changes it. The methods are found by parsing

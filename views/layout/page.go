@@ -46,10 +46,9 @@ type UserVM struct {
 
 // NavItem is one navigation link the user's role allows.
 type NavItem struct {
-	Href    string
-	Key     string
-	NoteKey string // the overview card's description
-	Active  bool
+	Href   string
+	Key    string
+	Active bool
 }
 
 // Flash is a one-time message shown after a redirect.
