@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/messaging"
+	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/pace"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
@@ -618,5 +620,35 @@ func TestConcurrentSendsWithOneKey(t *testing.T) {
 	e.drain()
 	if got := len(e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun)); got != 1 {
 		t.Fatalf("customer got %d messages", got)
+	}
+}
+
+// The outbox delivers many sends at once: with every platform call taking 50 ms, the sandbox
+// sees many of them waiting together, never more than the outbox's concurrency, and each send
+// goes out exactly once.
+func TestOutboxDeliversSendsConcurrently(t *testing.T) {
+	e := newEnvWorld(t, func(o *sandbox.Options) { o.Latency = 50 * time.Millisecond })
+	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
+	ct := e.contact(ln, sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun, models.FriendshipFriend)
+	const n = 100
+	for i := range n {
+		e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text(fmt.Sprintf("新品 %d", i)), IdempotencyKey: fmt.Sprintf("many:%d", i), Automated: true})
+	}
+	if st := e.drain(); st.Delivered != n {
+		t.Fatalf("drain %+v", st)
+	}
+	if got := len(e.sendCalls()); got != n {
+		t.Fatalf("%d push calls for %d sends", got, n)
+	}
+	if got := len(e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun)); got != n {
+		t.Fatalf("customer got %d messages, want %d", got, n)
+	}
+	for _, it := range e.outboxItems() {
+		if it.State() != models.OutboxDelivered || it.Attempts != 1 {
+			t.Fatalf("outbox item %s: state %s after %d attempts", it.IdempotencyKey, it.State(), it.Attempts)
+		}
+	}
+	if peak := e.world.PeakInFlight(); peak < 10 || peak > outbox.DefaultConcurrency {
+		t.Fatalf("at most %d platform calls were in flight at once, want between 10 and %d", peak, outbox.DefaultConcurrency)
 	}
 }
