@@ -50,7 +50,7 @@ type Config struct {
 
 	HealthCheckInterval time.Duration `env:"HEALTH_CHECK_INTERVAL" envDefault:"1h"`
 	// OutboxConcurrency is how many outbox items (sends, emails) one process delivers at once.
-	OutboxConcurrency int `env:"OUTBOX_CONCURRENCY" envDefault:"32"`
+	OutboxConcurrency int `env:"OUTBOX_CONCURRENCY" envDefault:"64"`
 	// WebhookRetention is how long processed webhook deliveries (and their deduplication keys
 	// and unrouted events) are kept before they are pruned.
 	WebhookRetention time.Duration `env:"WEBHOOK_RETENTION" envDefault:"720h"`

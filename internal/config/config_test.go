@@ -93,8 +93,8 @@ func TestWebhookRetention(t *testing.T) {
 func TestOutboxConcurrency(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1/db")
 	t.Setenv("OMNILINK_SECRET_KEY", goodKey)
-	if c, err := Load(); err != nil || c.OutboxConcurrency != 32 {
-		t.Fatalf("default outbox concurrency = %d (%v), want 32", c.OutboxConcurrency, err)
+	if c, err := Load(); err != nil || c.OutboxConcurrency != 64 {
+		t.Fatalf("default outbox concurrency = %d (%v), want 64", c.OutboxConcurrency, err)
 	}
 	t.Setenv("OUTBOX_CONCURRENCY", "100")
 	if c, err := Load(); err != nil || c.OutboxConcurrency != 100 {

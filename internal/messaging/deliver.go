@@ -139,8 +139,12 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if j.creds, err = s.creds.Credentials(j.ch); err != nil {
 		return s.finish(ctx, j, models.SendFailedPermanent, "credentials do not open", outbox.Permanent(err))
 	}
-	if j.done, err = s.st.SentPartsSystem(ctx, j.send.ID); err != nil {
-		return err
+	// Parts are recorded only by an attempt, so the first attempt finds none and skips the query.
+	j.done = map[int]string{}
+	if it.Attempts > 1 {
+		if j.done, err = s.st.SentPartsSystem(ctx, j.send.ID); err != nil {
+			return err
+		}
 	}
 	switch j.ch.Platform {
 	case models.LINE:

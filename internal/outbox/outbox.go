@@ -33,7 +33,7 @@ type Options struct {
 	MaxBackoff   time.Duration // cap on the retry delay (default 1h)
 	Batch        int           // most items claimed at once (default 20)
 	// Concurrency is how many items one Drain delivers at once (OUTBOX_CONCURRENCY, default
-	// 32): delivery mostly waits on the platform, so items overlap their waits.
+	// 64): delivery mostly waits on the platform, so items overlap their waits.
 	Concurrency int
 	// Jitter spreads retries of many items so they do not hit a recovering server together;
 	// tests turn it off to get exact times.
@@ -41,7 +41,7 @@ type Options struct {
 }
 
 // DefaultConcurrency is Options.Concurrency's default.
-const DefaultConcurrency = 32
+const DefaultConcurrency = 64
 
 // Outbox delivers queued items with registered handlers.
 type Outbox struct {
