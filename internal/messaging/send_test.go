@@ -559,7 +559,7 @@ func TestSendsArePacedPerChannel(t *testing.T) {
 	var slept time.Duration
 	var e *env
 	e = newEnv(t, func(d *messaging.Deps, o *messaging.Options) {
-		o.Rates = map[models.Platform]pace.Rate{models.Facebook: {PerSecond: 2, Burst: 1}}
+		o.Rates = map[models.Platform]pace.Rate{models.Facebook: {PerSecond: 3, Burst: 1}}
 		d.Sleep = func(_ context.Context, dur time.Duration) error {
 			slept += dur
 			e.clock.Advance(dur)
@@ -575,7 +575,7 @@ func TestSendsArePacedPerChannel(t *testing.T) {
 	if got := e.record(res.SendID); got.Outcome != models.SendSent || len(e.sent(ct.ID)) != 4 {
 		t.Fatalf("outcome %s with %d parts recorded", got.Outcome, len(e.sent(ct.ID)))
 	}
-	// One call at once, then three more at two per second.
+	// One call at once, then three more at two per second (3 a second less the burst of 1).
 	if slept != 1500*time.Millisecond || e.svc.Pacer().Waited() != slept {
 		t.Fatalf("slept %v (pacer says %v), want 1.5s", slept, e.svc.Pacer().Waited())
 	}
