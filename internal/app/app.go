@@ -103,7 +103,12 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	acc := accounts.New(st, opt.BcryptCost, opt.Now)
 	httpClient := opt.HTTPClient
 	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
+		// The outbox calls each platform host with many requests at once; keeping that many
+		// connections idle spares a TLS handshake per send.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(cfg.OutboxConcurrency, tr.MaxIdleConnsPerHost)
+		tr.MaxIdleConns = max(2*cfg.OutboxConcurrency, tr.MaxIdleConns)
+		httpClient = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	metaClient := meta.New(meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 		DialogURL: cfg.MetaDialogURL, GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient})
@@ -119,7 +124,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		sbx.close()
 		return nil, err
 	}
-	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log})
+	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log, Concurrency: cfg.OutboxConcurrency})
 	deliveries.Handle(outbox.KindEmail, outbox.EmailHandler(mailer))
 	deliveries.Handle(accounts.KindResetRequest, acc.ResetRequestHandler())
 	acc.SetMail(accounts.Mail{Compose: accounts.NewComposer(bundle, emailviews.AccountEmail), BaseURL: cfg.BaseURL, Notify: deliveries.Notify})

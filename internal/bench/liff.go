@@ -78,7 +78,7 @@ func liffLinks(ctx context.Context, env *Env) ([]Table, error) {
 	_, _ = rand.Read(key)
 	cfg, err := config.Finish(config.Config{
 		DatabaseURL: dbURL, Addr: ln.Addr().String(), BaseURL: url, SecretKey: base64.StdEncoding.EncodeToString(key),
-		Providers: config.ProvidersSandbox, LogLevel: "info", MetaGraphVersion: "v25.0", HealthCheckInterval: time.Hour,
+		Providers: config.ProvidersSandbox, LogLevel: "info", MetaGraphVersion: "v25.0", HealthCheckInterval: time.Hour, OutboxConcurrency: 64,
 		MailFrom: "omnilink <noreply@omnilink.bench>", LinkRatePerMinute: 1 << 30, LineAPIURL: flURL,
 	})
 	if err != nil {

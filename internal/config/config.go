@@ -49,6 +49,8 @@ type Config struct {
 	MailFrom string `env:"MAIL_FROM" envDefault:"omnilink <noreply@omnilink.local>"`
 
 	HealthCheckInterval time.Duration `env:"HEALTH_CHECK_INTERVAL" envDefault:"1h"`
+	// OutboxConcurrency is how many outbox items (sends, emails) one process delivers at once.
+	OutboxConcurrency int `env:"OUTBOX_CONCURRENCY" envDefault:"64"`
 	// WebhookRetention is how long processed webhook deliveries (and their deduplication keys
 	// and unrouted events) are kept before they are pruned.
 	WebhookRetention time.Duration `env:"WEBHOOK_RETENTION" envDefault:"720h"`
@@ -56,6 +58,10 @@ type Config struct {
 
 // DefaultWebhookRetention is WEBHOOK_RETENTION's default, 30 days.
 const DefaultWebhookRetention = 30 * 24 * time.Hour
+
+// MaxOutboxConcurrency bounds OUTBOX_CONCURRENCY: each delivery in flight may hold an HTTP
+// connection to a platform and briefly a database connection.
+const MaxOutboxConcurrency = 1000
 
 // MinWebhookRetention keeps deduplication keys longer than any platform redelivers an event.
 const MinWebhookRetention = 48 * time.Hour
@@ -193,6 +199,9 @@ func (c Config) Validate() error {
 	}
 	if c.HealthCheckInterval < time.Minute {
 		add("HEALTH_CHECK_INTERVAL must be at least 1m, got %s", c.HealthCheckInterval)
+	}
+	if c.OutboxConcurrency < 1 || c.OutboxConcurrency > MaxOutboxConcurrency {
+		add("OUTBOX_CONCURRENCY must be between 1 and %d, got %d", MaxOutboxConcurrency, c.OutboxConcurrency)
 	}
 	if c.WebhookRetention < MinWebhookRetention {
 		add("WEBHOOK_RETENTION must be at least %s (platforms redeliver events for up to a day or two), got %s", MinWebhookRetention, c.WebhookRetention)

@@ -89,3 +89,21 @@ func TestWebhookRetention(t *testing.T) {
 		t.Fatalf("a retention shorter than platform redeliveries was accepted: %v", err)
 	}
 }
+
+func TestOutboxConcurrency(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1/db")
+	t.Setenv("OMNILINK_SECRET_KEY", goodKey)
+	if c, err := Load(); err != nil || c.OutboxConcurrency != 64 {
+		t.Fatalf("default outbox concurrency = %d (%v), want 64", c.OutboxConcurrency, err)
+	}
+	t.Setenv("OUTBOX_CONCURRENCY", "100")
+	if c, err := Load(); err != nil || c.OutboxConcurrency != 100 {
+		t.Fatalf("outbox concurrency = %d (%v), want 100", c.OutboxConcurrency, err)
+	}
+	for _, bad := range []string{"0", "-3", "1001"} {
+		t.Setenv("OUTBOX_CONCURRENCY", bad)
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), "OUTBOX_CONCURRENCY must be between 1 and 1000") {
+			t.Fatalf("OUTBOX_CONCURRENCY=%s was accepted: %v", bad, err)
+		}
+	}
+}

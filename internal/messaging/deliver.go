@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -119,10 +120,18 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if j.send.Outcome.Final() {
 		return nil
 	}
-	if j.ch, err = s.st.ChannelByIDSystem(ctx, j.send.ChannelID); err != nil {
-		return err
-	}
-	if j.contact, err = s.st.ContactSystem(ctx, j.send.ContactID); err != nil {
+	// The channel and the contact are read at once: each read is a round trip, and the outbox
+	// runs many deliveries side by side on a busy database.
+	var chErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		j.ch, chErr = s.st.ChannelByIDSystem(ctx, j.send.ChannelID)
+	}()
+	j.contact, err = s.st.ContactSystem(ctx, j.send.ContactID)
+	wg.Wait()
+	if err = errors.Join(chErr, err); err != nil {
 		return err
 	}
 	// What was true when the send was queued may have changed while it waited.
@@ -139,8 +148,12 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if j.creds, err = s.creds.Credentials(j.ch); err != nil {
 		return s.finish(ctx, j, models.SendFailedPermanent, "credentials do not open", outbox.Permanent(err))
 	}
-	if j.done, err = s.st.SentPartsSystem(ctx, j.send.ID); err != nil {
-		return err
+	// Parts are recorded only by an attempt, so the first attempt finds none and skips the query.
+	j.done = map[int]string{}
+	if it.Attempts > 1 {
+		if j.done, err = s.st.SentPartsSystem(ctx, j.send.ID); err != nil {
+			return err
+		}
 	}
 	switch j.ch.Platform {
 	case models.LINE:

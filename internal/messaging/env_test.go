@@ -69,8 +69,18 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...func(*messaging.Deps, *messaging.Options)) *env {
 	t.Helper()
+	return newEnvWorld(t, nil, opts...)
+}
+
+// newEnvWorld is newEnv with the sandbox's options changed by world (when not nil).
+func newEnvWorld(t *testing.T, world func(*sandbox.Options), opts ...func(*messaging.Deps, *messaging.Options)) *env {
+	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
-	w, err := sandbox.New(sandbox.Options{AppID: config.SandboxAppID, AppSecret: config.SandboxAppSecret, Clock: e.clock.Now, HangLimit: 5 * time.Second})
+	wo := sandbox.Options{AppID: config.SandboxAppID, AppSecret: config.SandboxAppSecret, Clock: e.clock.Now, HangLimit: 5 * time.Second}
+	if world != nil {
+		world(&wo)
+	}
+	w, err := sandbox.New(wo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/messaging"
+	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/pace"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
@@ -557,7 +559,7 @@ func TestSendsArePacedPerChannel(t *testing.T) {
 	var slept time.Duration
 	var e *env
 	e = newEnv(t, func(d *messaging.Deps, o *messaging.Options) {
-		o.Rates = map[models.Platform]pace.Rate{models.Facebook: {PerSecond: 2, Burst: 1}}
+		o.Rates = map[models.Platform]pace.Rate{models.Facebook: {PerSecond: 3, Burst: 1}}
 		d.Sleep = func(_ context.Context, dur time.Duration) error {
 			slept += dur
 			e.clock.Advance(dur)
@@ -573,7 +575,7 @@ func TestSendsArePacedPerChannel(t *testing.T) {
 	if got := e.record(res.SendID); got.Outcome != models.SendSent || len(e.sent(ct.ID)) != 4 {
 		t.Fatalf("outcome %s with %d parts recorded", got.Outcome, len(e.sent(ct.ID)))
 	}
-	// One call at once, then three more at two per second.
+	// One call at once, then three more at two per second (3 a second less the burst of 1).
 	if slept != 1500*time.Millisecond || e.svc.Pacer().Waited() != slept {
 		t.Fatalf("slept %v (pacer says %v), want 1.5s", slept, e.svc.Pacer().Waited())
 	}
@@ -618,5 +620,35 @@ func TestConcurrentSendsWithOneKey(t *testing.T) {
 	e.drain()
 	if got := len(e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun)); got != 1 {
 		t.Fatalf("customer got %d messages", got)
+	}
+}
+
+// The outbox delivers many sends at once: with every platform call taking 50 ms, the sandbox
+// sees many of them waiting together, never more than the outbox's concurrency, and each send
+// goes out exactly once.
+func TestOutboxDeliversSendsConcurrently(t *testing.T) {
+	e := newEnvWorld(t, func(o *sandbox.Options) { o.Latency = 50 * time.Millisecond })
+	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
+	ct := e.contact(ln, sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun, models.FriendshipFriend)
+	const n = 100
+	for i := range n {
+		e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text(fmt.Sprintf("新品 %d", i)), IdempotencyKey: fmt.Sprintf("many:%d", i), Automated: true})
+	}
+	if st := e.drain(); st.Delivered != n {
+		t.Fatalf("drain %+v", st)
+	}
+	if got := len(e.sendCalls()); got != n {
+		t.Fatalf("%d push calls for %d sends", got, n)
+	}
+	if got := len(e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun)); got != n {
+		t.Fatalf("customer got %d messages, want %d", got, n)
+	}
+	for _, it := range e.outboxItems() {
+		if it.State() != models.OutboxDelivered || it.Attempts != 1 {
+			t.Fatalf("outbox item %s: state %s after %d attempts", it.IdempotencyKey, it.State(), it.Attempts)
+		}
+	}
+	if peak := e.world.PeakInFlight(); peak < 10 || peak > outbox.DefaultConcurrency {
+		t.Fatalf("at most %d platform calls were in flight at once, want between 10 and %d", peak, outbox.DefaultConcurrency)
 	}
 }

@@ -31,11 +31,17 @@ type Options struct {
 	Lease        time.Duration // how long a claimed item stays hidden from other workers (default 5m)
 	BaseBackoff  time.Duration // first retry delay (default 30s)
 	MaxBackoff   time.Duration // cap on the retry delay (default 1h)
-	Batch        int           // items claimed at once (default 20)
+	Batch        int           // most items claimed at once (default 20)
+	// Concurrency is how many items one Drain delivers at once (OUTBOX_CONCURRENCY, default
+	// 64): delivery mostly waits on the platform, so items overlap their waits.
+	Concurrency int
 	// Jitter spreads retries of many items so they do not hit a recovering server together;
 	// tests turn it off to get exact times.
 	NoJitter bool
 }
+
+// DefaultConcurrency is Options.Concurrency's default.
+const DefaultConcurrency = 64
 
 // Outbox delivers queued items with registered handlers.
 type Outbox struct {
@@ -81,6 +87,9 @@ func New(st *store.Store, opt Options) *Outbox {
 	}
 	if opt.Batch <= 0 {
 		opt.Batch = 20
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = DefaultConcurrency
 	}
 	return &Outbox{st: st, opt: opt, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
 }
@@ -173,33 +182,110 @@ type Stats struct {
 	Failed    int
 }
 
-// Drain delivers every item due now, batch by batch, and returns when none is left.
+// Drain delivers every item due now and returns when none is left. Up to Concurrency items are
+// in flight at once: it claims due items (SKIP LOCKED, so replicas share the work) only as
+// slots free up, so nothing claimed sits waiting for a slot while its lease runs. No database
+// connection is held while a handler runs; delivered items are recorded in batches.
 func (o *Outbox) Drain(ctx context.Context) (Stats, error) {
-	var st Stats
 	kinds := o.kinds()
 	if len(kinds) == 0 {
-		return st, nil
+		return Stats{}, nil
 	}
-	for ctx.Err() == nil {
+	d := &drain{o: o, settled: make(chan settledItem, o.opt.Concurrency), flushed: make(chan struct{})}
+	go d.settleLoop(ctx)
+	done := make(chan struct{}, o.opt.Concurrency)
+	inflight := 0
+	// Claiming one item per freed slot would cost a claim query per item; waiting for a
+	// quarter of the slots keeps claims batched while the pipeline stays full.
+	claimAt := max(1, min(o.opt.Batch, o.opt.Concurrency)/4)
+	var claimErr error
+	for ctx.Err() == nil && d.err() == nil {
+		free := o.opt.Concurrency - inflight
+		if inflight > 0 && free < claimAt {
+			<-done
+			inflight--
+			continue
+		}
 		now := o.opt.Now()
-		items, err := o.st.ClaimOutbox(ctx, kinds, now, now.Add(o.opt.Lease), o.opt.Batch)
+		items, err := o.st.ClaimOutbox(ctx, kinds, now, now.Add(o.opt.Lease), min(o.opt.Batch, free))
 		if err != nil {
-			return st, err
+			claimErr = err
+			break
 		}
 		if len(items) == 0 {
-			return st, nil
+			if inflight == 0 {
+				break
+			}
+			// Nothing due yet: wait for in-flight items, whose retries may come due.
+			<-done
+			inflight--
+			continue
 		}
 		for _, it := range items {
-			if err := o.deliver(ctx, it, &st); err != nil {
-				return st, err
-			}
+			inflight++
+			go func() {
+				defer func() { done <- struct{}{} }()
+				if err := d.deliver(ctx, it); err != nil {
+					d.fail(err)
+				}
+			}()
 		}
 	}
-	return st, ctx.Err()
+	for ; inflight > 0; inflight-- {
+		<-done
+	}
+	close(d.settled)
+	<-d.flushed
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if claimErr != nil {
+		return d.stats, claimErr
+	}
+	if d.firstErr != nil {
+		return d.stats, d.firstErr
+	}
+	return d.stats, ctx.Err()
+}
+
+// drain is one Drain's shared state: its counts, its first database error, and the queue of
+// delivered items waiting to be recorded.
+type drain struct {
+	o        *Outbox
+	settled  chan settledItem
+	flushed  chan struct{}
+	mu       sync.Mutex
+	stats    Stats
+	firstErr error
+}
+
+type settledItem struct {
+	it     models.OutboxItem
+	result chan error
+}
+
+func (d *drain) fail(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.firstErr == nil {
+		d.firstErr = err
+	}
+}
+
+func (d *drain) err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.firstErr
+}
+
+func (d *drain) count(f func(*Stats)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f(&d.stats)
 }
 
 // deliver runs one item's handler and records the outcome; only database errors are returned.
-func (o *Outbox) deliver(ctx context.Context, it models.OutboxItem, st *Stats) error {
+func (d *drain) deliver(ctx context.Context, it models.OutboxItem) error {
+	o := d.o
 	h := o.handler(it.Kind)
 	var err error
 	if h == nil {
@@ -211,42 +297,94 @@ func (o *Outbox) deliver(ctx context.Context, it models.OutboxItem, st *Stats) e
 	log := o.opt.Log.With("outbox_id", it.ID, "kind", it.Kind, "key", it.IdempotencyKey, "attempt", it.Attempts)
 	switch {
 	case err == nil:
-		st.Delivered++
+		d.count(func(s *Stats) { s.Delivered++ })
 		log.Info("outbox item delivered")
-		return o.settle(ctx, it, now, "")
+		// The item is counted delivered only once its record is written.
+		res := make(chan error, 1)
+		d.settled <- settledItem{it: it, result: res}
+		return <-res
 	case IsPermanent(err):
-		st.Failed++
+		d.count(func(s *Stats) { s.Failed++ })
 		log.Error("outbox item failed permanently", "error", err)
-		return o.settle(ctx, it, now, truncate(err.Error()))
+		return o.settle(ctx, []models.OutboxItem{it}, now, truncate(err.Error()))
 	case it.Attempts >= it.MaxAttempts:
-		st.Failed++
+		d.count(func(s *Stats) { s.Failed++ })
 		log.Error("outbox item gave up after its last attempt", "error", err)
-		return o.settle(ctx, it, now, truncate(fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err)))
+		return o.settle(ctx, []models.OutboxItem{it}, now, truncate(fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err)))
 	default:
-		st.Retrying++
+		d.count(func(s *Stats) { s.Retrying++ })
 		next := now.Add(o.backoff(it.Attempts))
 		log.Warn("outbox item will be retried", "error", err, "next_attempt_at", next)
 		return o.st.RetryOutbox(ctx, it.ID, next, truncate(err.Error()))
 	}
 }
 
-// settle records an item's end and tells the OnSettled listeners, in one transaction.
-func (o *Outbox) settle(ctx context.Context, it models.OutboxItem, now time.Time, failure string) error {
+// settleLoop records delivered items: whatever queued while the previous write ran goes in
+// the next one, so under load one transaction records many items and alone an item waits for
+// nobody.
+func (d *drain) settleLoop(ctx context.Context) {
+	defer close(d.flushed)
+	const most = 200
+	for first := range d.settled {
+		batch := []settledItem{first}
+	more:
+		for len(batch) < most {
+			select {
+			case s, ok := <-d.settled:
+				if !ok {
+					break more
+				}
+				batch = append(batch, s)
+			default:
+				break more
+			}
+		}
+		items := make([]models.OutboxItem, len(batch))
+		for i, s := range batch {
+			items[i] = s.it
+		}
+		err := d.o.settle(ctx, items, d.o.opt.Now(), "")
+		if err != nil && len(batch) > 1 {
+			// One item's listener failing must not hold back the others: record each alone.
+			for _, s := range batch {
+				s.result <- d.o.settle(ctx, []models.OutboxItem{s.it}, d.o.opt.Now(), "")
+			}
+			continue
+		}
+		for _, s := range batch {
+			s.result <- err
+		}
+	}
+}
+
+// settle records the end of items (delivered when failure is empty) and tells the OnSettled
+// listeners, in one transaction.
+func (o *Outbox) settle(ctx context.Context, items []models.OutboxItem, now time.Time, failure string) error {
 	o.mu.Lock()
 	listeners := slices.Clone(o.settled)
 	o.mu.Unlock()
 	return o.st.WithTx(ctx, func(tx *store.Store) error {
 		var err error
 		if failure == "" {
-			err = tx.CompleteOutbox(ctx, it.ID, now)
-		} else {
-			err = tx.FailOutbox(ctx, it.ID, now, failure)
-		}
-		for _, f := range listeners {
-			if err != nil {
-				break
+			ids := make([]int64, len(items))
+			for i, it := range items {
+				ids[i] = it.ID
 			}
-			err = f(ctx, tx, it, failure)
+			err = tx.CompleteOutboxItems(ctx, ids, now)
+		} else {
+			for _, it := range items {
+				if err = tx.FailOutbox(ctx, it.ID, now, failure); err != nil {
+					break
+				}
+			}
+		}
+		for _, it := range items {
+			for _, f := range listeners {
+				if err != nil {
+					return err
+				}
+				err = f(ctx, tx, it, failure)
+			}
 		}
 		return err
 	})

@@ -2,13 +2,15 @@ package pace
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
 )
 
-// Rate is a sustained number of calls per second with a burst allowance.
+// Rate is a platform's limit of calls per second and how many of them may go at once; the
+// bucket never lets more than PerSecond calls through in any one second, burst included.
 type Rate struct {
 	PerSecond float64
 	Burst     int
@@ -23,6 +25,17 @@ var Rates = map[models.Platform]Rate{
 	models.Facebook:  {PerSecond: 300, Burst: 30},
 	models.Instagram: {PerSecond: 100, Burst: 10},
 	models.WhatsApp:  {PerSecond: 80, Burst: 8},
+}
+
+// shape is the bucket behind r: a bucket of burst tokens refilled at refill per second lets
+// burst + refill calls through in any one second, so the refill leaves room for the burst and
+// no second carries more than PerSecond calls (for rates of 2 per second and up).
+func (r Rate) shape() (burst, refill float64) {
+	burst = float64(max(r.Burst, 1))
+	if half := max(1, math.Floor(r.PerSecond/2)); burst > half {
+		burst = half
+	}
+	return burst, max(r.PerSecond-burst, r.PerSecond/2)
 }
 
 // Buckets is a token bucket per channel (and endpoint) that makes a caller wait for its turn
@@ -61,7 +74,7 @@ func (p *Buckets) Wait(ctx context.Context, pl models.Platform, key string) erro
 	if !ok || rate.PerSecond <= 0 {
 		return ctx.Err()
 	}
-	burst := float64(max(rate.Burst, 1))
+	burst, refill := rate.shape()
 	p.mu.Lock()
 	now := p.now()
 	b := p.buckets[string(pl)+"|"+key]
@@ -70,13 +83,13 @@ func (p *Buckets) Wait(ctx context.Context, pl models.Platform, key string) erro
 		p.buckets[string(pl)+"|"+key] = b
 	}
 	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(burst, b.tokens+el*rate.PerSecond)
+		b.tokens = min(burst, b.tokens+el*refill)
 		b.last = now
 	}
 	b.tokens--
 	var wait time.Duration
 	if b.tokens < 0 {
-		wait = time.Duration(-b.tokens / rate.PerSecond * float64(time.Second))
+		wait = time.Duration(-b.tokens / refill * float64(time.Second))
 		p.waited += wait
 	}
 	p.mu.Unlock()

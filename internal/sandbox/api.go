@@ -32,6 +32,10 @@ func (w *World) pause(r *http.Request) bool {
 	if w.latency <= 0 {
 		return true
 	}
+	n := w.inFlight.Add(1)
+	defer w.inFlight.Add(-1)
+	for p := w.peakInFlight.Load(); n > p && !w.peakInFlight.CompareAndSwap(p, n); p = w.peakInFlight.Load() {
+	}
 	t := time.NewTimer(w.latency)
 	defer t.Stop()
 	select {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,7 +70,14 @@ type World struct {
 	st    *state
 	usage usageMeter
 	dirty bool
+
+	// inFlight and peakInFlight count API calls waiting out Latency, so a test can see how
+	// many calls a client makes at once.
+	inFlight, peakInFlight atomic.Int64
 }
+
+// PeakInFlight is the most API calls that were waiting out Options.Latency at the same time.
+func (w *World) PeakInFlight() int { return int(w.peakInFlight.Load()) }
 
 // New builds a World, loading saved state from opts.Persist or seeding a fresh one.
 func New(opts Options) (*World, error) {

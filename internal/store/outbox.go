@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -35,10 +36,18 @@ func (s *Store) ClaimOutbox(ctx context.Context, kinds []string, now, leaseUntil
 	return out, err
 }
 
-// CompleteOutbox marks an item delivered.
-func (s *Store) CompleteOutbox(ctx context.Context, id int64, at time.Time) error {
-	return affected(s.q(ctx).Model(&models.OutboxItem{}).Where("id = ?", id).
-		Updates(map[string]any{"done_at": at, "last_error": ""}))
+// CompleteOutboxItems marks items delivered in one statement; every id must be an item not yet
+// settled.
+func (s *Store) CompleteOutboxItems(ctx context.Context, ids []int64, at time.Time) error {
+	res := s.q(ctx).Model(&models.OutboxItem{}).Where("id IN ?", ids).
+		Updates(map[string]any{"done_at": at, "last_error": ""})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != int64(len(ids)) {
+		return fmt.Errorf("complete outbox items: %d of %d found", res.RowsAffected, len(ids))
+	}
+	return nil
 }
 
 // RetryOutbox records a failed attempt and when to try again.

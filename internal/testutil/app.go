@@ -55,7 +55,7 @@ func newApp(t testing.TB, run bool, now func() time.Time, mutate ...func(*config
 	cfg := config.Config{
 		DatabaseURL: dbURL, Addr: srv.Listener.Addr().String(), BaseURL: base,
 		SecretKey: base64.StdEncoding.EncodeToString(key), Providers: config.ProvidersSandbox,
-		LogLevel: "error", MetaGraphVersion: "v25.0", HealthCheckInterval: 3600e9,
+		LogLevel: "error", MetaGraphVersion: "v25.0", HealthCheckInterval: 3600e9, OutboxConcurrency: 64,
 		MailFrom: "omnilink <noreply@omnilink.test>",
 	}
 	for _, m := range mutate {
