@@ -42,7 +42,7 @@ func statsBench(ctx context.Context, env *Env) ([]Table, error) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	cfg, err := config.Finish(config.Config{DatabaseURL: dbURL, Addr: ln.Addr().String(), BaseURL: base, SecretKey: base64.StdEncoding.EncodeToString(key),
-		Providers: config.ProvidersSandbox, LogLevel: "info", MetaGraphVersion: "v25.0", HealthCheckInterval: time.Hour, MailFrom: "omnilink <noreply@omnilink.bench>"})
+		Providers: config.ProvidersSandbox, LogLevel: "info", MetaGraphVersion: "v25.0", HealthCheckInterval: time.Hour, OutboxConcurrency: 64, MailFrom: "omnilink <noreply@omnilink.bench>"})
 	if err != nil {
 		return nil, err
 	}
