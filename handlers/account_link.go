@@ -34,9 +34,11 @@ func (f passwordForm) Validate() models.FieldErrors {
 var passwordFields = []string{"password", "password_confirm"}
 
 // linkHeaders keep a page whose address holds a secret out of caches and Referer headers.
+// strict-origin sends only our origin, never the path with the token; no-referrer would make
+// browsers send "Origin: null" with the page's own form, which the CSRF check rightly refuses.
 func linkHeaders(c echo.Context) {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().Header().Set("Referrer-Policy", "no-referrer")
+	c.Response().Header().Set("Referrer-Policy", "strict-origin")
 }
 
 // linkPage shows the password form behind a link, with the problems of a failed submit (fe, or

@@ -58,7 +58,7 @@ func TestInviteThenChoosePasswordSignsIn(t *testing.T) {
 	// The invitee opens the link in their own browser and chooses a password.
 	amy := a.Client()
 	page := amy.Get(link)
-	if page.Status != http.StatusOK || !strings.Contains(page.Body, "amy@t.test") || page.Header.Get("Referrer-Policy") != "no-referrer" {
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, "amy@t.test") || page.Header.Get("Referrer-Policy") != "strict-origin" {
 		t.Fatalf("invitation page: %d\n%s", page.Status, page.Body)
 	}
 	r := amy.Submit(link, link, url.Values{"password": {"a-new-secret-1"}, "password_confirm": {"a-new-secret-1"}})
