@@ -95,6 +95,18 @@ type RuleForm struct {
 	Priority  string
 }
 
+// platformBrands are the platforms' own names, the same in every language.
+var platformBrands = map[models.Platform]string{models.Facebook: "Facebook", models.Instagram: "Instagram", models.LINE: "LINE", models.WhatsApp: "WhatsApp"}
+
+// channelLabel names a contact's channel with its platform first: a team's channels usually
+// share one display name, so the platform is what tells the LINE customer from the Instagram one.
+func channelLabel(p models.Platform, channelName string) string {
+	if b := platformBrands[p]; b != "" {
+		return b + " · " + channelName
+	}
+	return channelName
+}
+
 // NewDetail builds the tag page.
 func NewDetail(tag *models.Tag, contacts []models.TaggedContact, choices []store.ContactChoice, rules []models.TagRule,
 	menus []automation.MenuChoice, unavailable []models.Channel, journeys []models.Journey, channels []models.Channel, form RuleForm, problems Problems) DetailVM {
@@ -107,7 +119,7 @@ func NewDetail(tag *models.Tag, contacts []models.TaggedContact, choices []store
 		if name == "" {
 			name = c.ExternalID
 		}
-		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: c.ChannelName, Platform: string(c.Platform),
+		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: channelLabel(c.Platform, c.ChannelName), Platform: string(c.Platform),
 			Source: string(c.Source), AppliedAt: FormatTime(c.AppliedAt), Menu: string(c.MenuStatus), MenuError: c.MenuError})
 	}
 	for _, c := range choices {
@@ -115,7 +127,7 @@ func NewDetail(tag *models.Tag, contacts []models.TaggedContact, choices []store
 		if name == "" {
 			name = c.ExternalID
 		}
-		vm.Choices = append(vm.Choices, Option{Value: idStr(c.ID), Label: name + " · " + c.ChannelName})
+		vm.Choices = append(vm.Choices, Option{Value: idStr(c.ID), Label: name + " · " + channelLabel(c.Platform, c.ChannelName)})
 	}
 	chName := map[int64]string{}
 	for _, ch := range channels {
