@@ -50,7 +50,7 @@ func (h *Handler) linkClick(c echo.Context) error {
 	}
 	hd := c.Response().Header()
 	hd.Set("Cache-Control", "no-store")
-	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Referrer-Policy", "strict-origin")
 	if ck.Kind == omnilink.ClickRedirect {
 		return c.Redirect(http.StatusFound, ck.NextURL)
 	}

@@ -33,7 +33,7 @@ func (h *Handler) liffLink(c echo.Context) error {
 	}
 	hd := c.Response().Header()
 	hd.Set("Cache-Control", "no-store")
-	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Referrer-Policy", "strict-origin")
 	// The official SDK talks to LINE from the page (and may be loaded from LINE's CDN); the
 	// policy stays nonce-based and names only LINE's hosts besides our own.
 	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+req(c).Nonce+"' "+liffScriptHosts+
