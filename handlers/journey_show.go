@@ -48,5 +48,5 @@ func (h *Handler) renderJourney(c echo.Context, status int, id int64, form *jvie
 	}
 	p := h.page(c, "journeys.title")
 	p.Title = j.Name
-	return render(c, status, jviews.Detail(p, jviews.NewDetail(j, f, tags, chans, step, problems, runs, steps, counts)))
+	return render(c, status, jviews.Detail(p, jviews.NewDetail(p.Zone, j, f, tags, chans, step, problems, runs, steps, counts)))
 }

@@ -50,8 +50,8 @@ func (h *Handler) renderTag(c echo.Context, status int, id int64, form tagviews.
 	if err != nil {
 		return err
 	}
-	vm := tagviews.NewDetail(tag, contacts, choices, rules, menus, unavailable, journeys, chans, form, problems)
 	p := h.page(c, "tags.title")
+	vm := tagviews.NewDetail(p.Zone, tag, contacts, choices, rules, menus, unavailable, journeys, chans, form, problems)
 	p.Title = tag.Name
 	return render(c, status, tagviews.Detail(p, vm))
 }

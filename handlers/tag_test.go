@@ -123,9 +123,10 @@ func TestTagRuleSwitchesTheRichMenuSeenInTheSimulator(t *testing.T) {
 	if r = c.Submit(tagPath, tagPath+"/rules", url.Values{"action": {"rich_menu"}, "menu": {menu}, "priority": {"10"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("rule: %d %s", r.Status, r.Body)
 	}
-	// Apply the tag to 王小明 with the picker; the simulator shows his new menu.
+	// Apply the tag to 王小明 on LINE with the picker (it names each contact's platform); the
+	// simulator shows his new menu.
 	page = c.Get(tagPath)
-	contact := optionValue(t, page.Body, "王小明")
+	contact := optionValue(t, page.Body, "王小明 · LINE · ")
 	if r = c.Submit(tagPath, tagPath+"/apply", url.Values{"contact_id": {contact}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("apply: %d", r.Status)
 	}

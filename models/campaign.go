@@ -472,6 +472,8 @@ type CampaignRow struct {
 	TargetName     string
 	TargetStatus   ChannelStatus
 	CreatorName    string
+	// Participants clicked a card at least once; Successes and Failures are finished attempts.
+	Participants, Successes, Failures int
 }
 
 // AuditRow is an audit entry with its actor's name.

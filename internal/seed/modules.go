@@ -35,8 +35,20 @@ func DemoModules(ctx context.Context, st *store.Store, mods *automation.Modules,
 	if err != nil {
 		return err
 	}
-	if len(camps) > 0 {
-		igBlocks = append(igBlocks, models.ModuleBlock{Block: models.Block{Kind: models.BlockOmniLinkCard}, CampaignID: camps[0].ID})
+	// The text promises LINE, so the card is the Instagram → LINE campaign's (the list is newest
+	// first, which would be the WhatsApp one); any Instagram campaign when that one is gone.
+	var card int64
+	for _, c := range camps {
+		if c.Name == DemoCampaignLINE {
+			card = c.ID
+			break
+		}
+	}
+	if card == 0 && len(camps) > 0 {
+		card = camps[0].ID
+	}
+	if card != 0 {
+		igBlocks = append(igBlocks, models.ModuleBlock{Block: models.Block{Kind: models.BlockOmniLinkCard}, CampaignID: card})
 	}
 	igMod, err := mods.Create(ctx, admin, models.ModuleInput{Name: "IG 會員綁定", Platform: models.Instagram, Blocks: igBlocks})
 	if err != nil {

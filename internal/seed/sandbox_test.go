@@ -76,12 +76,35 @@ func TestDemoModulesAnswerTheKeywordOnInstagram(t *testing.T) {
 	if err := seed.SandboxChannels(ctx, a.Store, a.InProcessChannels(), a.Sandbox, res.AdminID); err != nil {
 		t.Fatal(err)
 	}
+	ids, err := seed.Campaigns(ctx, a.Store, a.Campaigns, res.AdminID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := seed.DemoModules(ctx, a.Store, a.Modules, a.Triggers, res.AdminID); err != nil {
 		t.Fatal(err)
 	}
 	mods, err := a.Modules.List(ctx, res.TeamID)
 	if err != nil || len(mods) != 2 {
 		t.Fatalf("modules: %v %v", mods, err)
+	}
+	// The Instagram module's text promises LINE: its card is the Instagram → LINE campaign's.
+	for _, m := range mods {
+		if m.Platform != models.Instagram {
+			continue
+		}
+		full, err := a.Modules.Module(ctx, res.TeamID, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var card int64
+		for _, b := range full.Blocks {
+			if b.Kind == models.BlockOmniLinkCard {
+				card = b.CampaignID
+			}
+		}
+		if card != ids[0] {
+			t.Errorf("the Instagram module's card is campaign %d, want the LINE campaign %d", card, ids[0])
+		}
 	}
 	rows, err := a.Triggers.List(ctx, res.TeamID)
 	if err != nil || len(rows) != 2 {

@@ -69,10 +69,16 @@ func (s *Store) TeamCampaigns(ctx context.Context, teamID int64, f models.Campai
 	q := s.q(ctx).Table("campaigns c").
 		Select(`c.*, sc.platform AS source_platform, sc.display_name AS source_name, sc.status AS source_status,
 			tc.platform AS target_platform, tc.display_name AS target_name, tc.status AS target_status,
-			COALESCE(u.name, '') AS creator_name`).
+			COALESCE(u.name, '') AS creator_name,
+			st.participants, st.successes, st.failures`).
 		Joins("JOIN channels sc ON sc.id = c.source_channel_id").
 		Joins("JOIN channels tc ON tc.id = c.target_channel_id").
 		Joins("LEFT JOIN users u ON u.id = c.created_by").
+		// A participant is an attempt whose card was clicked (the first click is participation).
+		Joins(`CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.first_clicked_at IS NOT NULL) AS participants,
+			count(*) FILTER (WHERE a.status = 'linked') AS successes,
+			count(*) FILTER (WHERE a.status = 'failed') AS failures
+			FROM link_attempts a WHERE a.campaign_id = c.id AND a.team_id = c.team_id) st`).
 		Where("c.team_id = ? AND c.deleted_at IS NULL", teamID)
 	if qs := strings.TrimSpace(f.Query); qs != "" {
 		q = q.Where("c.name ILIKE ?", "%"+escapeLike(qs)+"%")

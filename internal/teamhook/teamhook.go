@@ -288,6 +288,13 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if err != nil {
 		return outbox.Permanent(err)
 	}
+	// One run per team at a time: the outbox delivers many items at once, and two runs of one
+	// team would post the same pending events twice, and out of order.
+	lock, err := s.st.WaitAdvisoryLock(ctx, teamLockKey(d.TeamID))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lock.Unlock() }()
 	pending, err := s.st.PendingTeamWebhookDeliveriesUpTo(ctx, d, 100)
 	if err != nil {
 		return err
@@ -312,6 +319,10 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	}
 	return nil
 }
+
+// teamLockKey is the advisory lock of one team's webhook runs; the high bits keep it apart from
+// the health monitor's locks.
+func teamLockKey(teamID int64) int64 { return 0x5448<<48 | teamID }
 
 func (s *Service) post(ctx context.Context, endpoint string, secret []byte, d *models.TeamWebhookDelivery) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -54,7 +54,8 @@ func NewList(p *layout.Page, rows []models.CampaignRow, total int64, channels []
 		vm.Rows = append(vm.Rows, Row{ID: r.ID, Name: r.Name, Enabled: r.Status == models.CampaignEnabled,
 			SourcePlatform: string(r.SourcePlatform), SourceName: r.SourceName, SourceBroken: r.SourceStatus != models.ChannelActive,
 			TargetPlatform: string(r.TargetPlatform), TargetName: r.TargetName, TargetBroken: r.TargetStatus != models.ChannelActive,
-			CreatedBy: r.CreatorName, UpdatedAt: p.Time(r.UpdatedAt)})
+			CreatedBy: r.CreatorName, UpdatedAt: p.Time(r.UpdatedAt),
+			Participants: r.Participants, Successes: r.Successes, Failures: r.Failures})
 	}
 	for _, ch := range channels {
 		vm.Channels = append(vm.Channels, ChannelOption{ID: idStr(ch.ID), Platform: string(ch.Platform), Name: ch.DisplayName, Selected: idStr(ch.ID) == channel})

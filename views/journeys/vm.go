@@ -5,19 +5,12 @@ package journeys
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/models"
 )
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-// teamZone is the zone times are shown in until teams carry their own (Taiwan keeps no DST).
-var teamZone = time.FixedZone("Asia/Taipei", 8*3600)
-
-// FormatTime is the one place journey pages format a time.
-func FormatTime(t time.Time) string { return t.In(teamZone).Format("2006-01-02 15:04") }
 
 // Problems are a form's field errors, already translated by the handler.
 type Problems map[string]string
@@ -131,7 +124,7 @@ type RunStepRow struct {
 }
 
 // NewDetail builds the journey page.
-func NewDetail(j *models.Journey, form JourneyForm, tags []models.Tag, channels []models.Channel, step StepForm, problems Problems,
+func NewDetail(zone models.TimeZone, j *models.Journey, form JourneyForm, tags []models.Tag, channels []models.Channel, step StepForm, problems Problems,
 	runs []store.JourneyRunView, steps []models.JourneyRunStep, counts map[models.RunStatus]int64) DetailVM {
 	vm := DetailVM{ID: idStr(j.ID), Form: form, Step: step, Problems: problems,
 		Running: counts[models.RunRunning], Done: counts[models.RunDone], Stopped: counts[models.RunStopped]}
@@ -159,16 +152,16 @@ func NewDetail(j *models.Journey, form JourneyForm, tags []models.Tag, channels 
 	for _, s := range steps {
 		key, detail, _ := strings.Cut(s.Reason, "|")
 		byRun[s.RunID] = append(byRun[s.RunID], RunStepRow{Step: s.Step + 1, Kind: string(s.Kind), Skipped: s.Outcome == models.StepSkipped,
-			Reason: key, Detail: detail, At: FormatTime(s.At)})
+			Reason: key, Detail: detail, At: zone.Format(s.At)})
 	}
 	for _, r := range runs {
 		name := r.ContactName
 		if name == "" {
 			name = r.ExternalID
 		}
-		row := RunRow{ID: idStr(r.ID), Contact: name, Status: string(r.Status), Step: r.Step, StartedAt: FormatTime(r.StartedAt), Steps: byRun[r.ID]}
+		row := RunRow{ID: idStr(r.ID), Contact: name, Status: string(r.Status), Step: r.Step, StartedAt: zone.Format(r.StartedAt), Steps: byRun[r.ID]}
 		if r.NextStepAt != nil && r.Status == models.RunRunning {
-			row.NextAt = FormatTime(*r.NextStepAt)
+			row.NextAt = zone.Format(*r.NextStepAt)
 		}
 		vm.Runs = append(vm.Runs, row)
 	}

@@ -3,7 +3,6 @@ package tags
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/omnilink/omnilink/internal/automation"
 	"github.com/omnilink/omnilink/internal/store"
@@ -11,12 +10,6 @@ import (
 )
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-// teamZone is the zone times are shown in until teams carry their own (Taiwan keeps no DST).
-var teamZone = time.FixedZone("Asia/Taipei", 8*3600)
-
-// FormatTime is the one place tag pages format a time.
-func FormatTime(t time.Time) string { return t.In(teamZone).Format("2006-01-02 15:04") }
 
 // Problems are a form's field errors, already translated by the handler.
 type Problems map[string]string
@@ -95,8 +88,20 @@ type RuleForm struct {
 	Priority  string
 }
 
+// platformBrands are the platforms' own names, the same in every language.
+var platformBrands = map[models.Platform]string{models.Facebook: "Facebook", models.Instagram: "Instagram", models.LINE: "LINE", models.WhatsApp: "WhatsApp"}
+
+// channelLabel names a contact's channel with its platform first: a team's channels usually
+// share one display name, so the platform is what tells the LINE customer from the Instagram one.
+func channelLabel(p models.Platform, channelName string) string {
+	if b := platformBrands[p]; b != "" {
+		return b + " · " + channelName
+	}
+	return channelName
+}
+
 // NewDetail builds the tag page.
-func NewDetail(tag *models.Tag, contacts []models.TaggedContact, choices []store.ContactChoice, rules []models.TagRule,
+func NewDetail(zone models.TimeZone, tag *models.Tag, contacts []models.TaggedContact, choices []store.ContactChoice, rules []models.TagRule,
 	menus []automation.MenuChoice, unavailable []models.Channel, journeys []models.Journey, channels []models.Channel, form RuleForm, problems Problems) DetailVM {
 	vm := DetailVM{ID: idStr(tag.ID), Name: tag.Name, Rule: form, Problems: problems}
 	if vm.Rule.Action == "" {
@@ -107,15 +112,15 @@ func NewDetail(tag *models.Tag, contacts []models.TaggedContact, choices []store
 		if name == "" {
 			name = c.ExternalID
 		}
-		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: c.ChannelName, Platform: string(c.Platform),
-			Source: string(c.Source), AppliedAt: FormatTime(c.AppliedAt), Menu: string(c.MenuStatus), MenuError: c.MenuError})
+		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: channelLabel(c.Platform, c.ChannelName), Platform: string(c.Platform),
+			Source: string(c.Source), AppliedAt: zone.Format(c.AppliedAt), Menu: string(c.MenuStatus), MenuError: c.MenuError})
 	}
 	for _, c := range choices {
 		name := c.Name
 		if name == "" {
 			name = c.ExternalID
 		}
-		vm.Choices = append(vm.Choices, Option{Value: idStr(c.ID), Label: name + " · " + c.ChannelName})
+		vm.Choices = append(vm.Choices, Option{Value: idStr(c.ID), Label: name + " · " + channelLabel(c.Platform, c.ChannelName)})
 	}
 	chName := map[int64]string{}
 	for _, ch := range channels {

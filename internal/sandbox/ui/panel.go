@@ -62,7 +62,9 @@ func (s *Service) teamScope(ctx context.Context, teamID int64) (*scope, error) {
 	}
 	sc := &scope{targets: map[string]sbview.TargetVM{}, line: map[string]bool{}, numbers: map[string]bool{}}
 	add := func(tv sbview.TargetVM) {
-		tv.Causes = causesFor(sandbox.TargetKind(tv.Kind))
+		if tv.Causes == nil {
+			tv.Causes = causesFor(sandbox.TargetKind(tv.Kind))
+		}
 		sc.targets[tv.Value] = tv
 		sc.order = append(sc.order, tv.Value)
 	}
@@ -115,6 +117,8 @@ func (s *Service) teamScope(ctx context.Context, teamID int64) (*scope, error) {
 		}
 		tv := targetVM(pt)
 		tv.Value, tv.Kind, tv.Label = "page:"+ig.ID, "instagram", "Instagram @"+ig.Username
+		// Its damage is the Page's, so it offers the Page's causes.
+		tv.Causes = causesFor(sandbox.TargetPage)
 		tv.Subscription = ig.PageID
 		add(tv)
 	}

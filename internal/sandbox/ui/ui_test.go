@@ -13,6 +13,7 @@ import (
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/sandbox/ui"
 	"github.com/omnilink/omnilink/models"
+	sbview "github.com/omnilink/omnilink/views/sandbox"
 )
 
 // oneChannel is a team (id 1) with one WhatsApp channel on the sandbox's number.
@@ -181,5 +182,36 @@ func TestDialogAndPanel(t *testing.T) {
 		if tv.Value == wa && (tv.TransientLeft != 2 || tv.Healthy()) {
 			t.Errorf("WhatsApp target after injecting: %+v", tv)
 		}
+	}
+}
+
+// An Instagram account's row damages its Page's tokens, so it offers the Page's causes.
+func TestPanelInstagramRowOffersPageCauses(t *testing.T) {
+	w, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ig := w.InstagramAccounts()[0]
+	ch := models.Channel{ID: 9, TeamID: 1, Platform: models.Instagram, ExternalID: ig.ID, DisplayName: ig.Username, Status: models.ChannelActive}
+	s := ui.New(ui.Deps{World: w, Channels: oneChannel{ch}, BaseURL: "http://omnilink.test"})
+	p, err := s.Panel(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row *sbview.TargetVM
+	for i := range p.Targets {
+		if p.Targets[i].Kind == "instagram" {
+			row = &p.Targets[i]
+		}
+	}
+	if row == nil {
+		t.Fatalf("no Instagram row: %+v", p.Targets)
+	}
+	if !slices.ContainsFunc(row.Causes, func(c sbview.CauseVM) bool { return c.Value == "password_changed" }) {
+		t.Fatalf("Instagram row causes: %+v", row.Causes)
+	}
+	var ae *apperr.Error
+	if err := s.Break(context.Background(), 1, row.Value, "checkpoint"); errors.As(err, &ae) && ae.Field == "cause" {
+		t.Errorf("the Instagram row refused a Page cause: %v", err)
 	}
 }
