@@ -155,12 +155,12 @@ func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.Link
 	return &linkCtx{tok: tok, camp: camp, source: src, target: tgt}, nil
 }
 
-// linkExists applies the six "does not exist" cases to a click's one-query context; resolve
-// applies the same rules where the full rows are loaded.
-func linkExists(lx *store.LinkContext) bool {
+// linkExists applies the six "does not exist" cases to a token's one-query context; resolve
+// applies the same rules where the full rows are loaded. disabledOK is resolve's.
+func linkExists(lx *store.LinkContext, disabledOK bool) bool {
 	live := func(st *models.ChannelStatus) bool { return st != nil && *st != models.ChannelDisconnected }
 	switch {
-	case lx.CampaignDeleted || lx.CampaignStatus != models.CampaignEnabled:
+	case lx.CampaignDeleted || (lx.CampaignStatus != models.CampaignEnabled && !disabledOK):
 		return false
 	case !live(lx.SourceStatus) || lx.ContactChannelID == nil || *lx.ContactChannelID != lx.SourceChannelID:
 		return false
@@ -170,6 +170,14 @@ func linkExists(lx *store.LinkContext) bool {
 		return false
 	}
 	return true
+}
+
+// linkCtxOf is a one-query context as a linkCtx: the campaign and target channel carry only
+// the columns the query read (complete loads the campaign again under the participation's lock).
+func linkCtxOf(lx *store.LinkContext) *linkCtx {
+	tok := &lx.Token
+	return &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
+		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID, Settings: lx.TargetSettings}}
 }
 
 // CardLink mints a link token for (campaign, source contact) inside tx and returns the card's
@@ -244,12 +252,11 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 	} else if err != nil {
 		return Click{}, err
 	}
-	if !linkExists(lx) {
+	if !linkExists(lx, false) {
 		return Click{Kind: ClickNotExist}, nil
 	}
-	tok := &lx.Token
-	lc := &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
-		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID, Settings: lx.TargetSettings}}
+	lc := linkCtxOf(lx)
+	tok := lc.tok
 	now := r.now()
 	if tok.UsedAt != nil {
 		return Click{Kind: ClickUsed, Target: lc.target.Platform}, nil
@@ -356,16 +363,18 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 	if in.IDToken == "" || len(in.IDToken) > 4096 {
 		return LinkResult{}, ErrIDTokenRejected
 	}
-	tok, err := r.st.LinkTokenByHashSystem(ctx, hash)
+	// One query, outside any transaction: nothing is locked while LINE verifies the ID token.
+	lx, err := r.st.LinkContextByHashSystem(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return LinkResult{}, ErrLinkNotExist
 	} else if err != nil {
 		return LinkResult{}, err
 	}
-	lc, err := r.resolve(ctx, r.st, tok, true)
-	if err != nil {
-		return LinkResult{}, err
+	if !linkExists(lx, true) {
+		return LinkResult{}, ErrLinkNotExist
 	}
+	lc := linkCtxOf(lx)
+	tok := lc.tok
 	if lc.target.Platform != models.LINE || lc.target.Settings.LoginChannelID == "" {
 		return LinkResult{}, ErrLinkNotExist
 	}
