@@ -567,3 +567,28 @@ func TestTwoCardsOfOnePairMergeOnce(t *testing.T) {
 		t.Fatalf("%d cards of the linked pair still open", n)
 	}
 }
+
+// A card's link is public and posts nothing: neither the redirect nor the page sets a cookie
+// (no session, no CSRF pre-session), so a tap costs no more than it must.
+func TestLinkClickSetsNoCookie(t *testing.T) {
+	e := newLinkEnv(t)
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	for _, ua := range []string{uaIPhoneSafari, uaDesktop} {
+		r, _ := http.NewRequest(http.MethodGet, e.app.URL+"/l/"+tok, nil)
+		r.Header.Set("User-Agent", ua)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", ua, resp.StatusCode)
+		}
+		if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Fatalf("%s: the link set cookies %v", ua, c)
+		}
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s: Cache-Control %q", ua, resp.Header.Get("Cache-Control"))
+		}
+	}
+}

@@ -32,6 +32,24 @@ const (
 // they carry their own authentication (signatures, tokens) instead of cookies and CSRF.
 var machinePrefixes = []string{"/webhooks/", "/liff/api/", "/sandbox/api/", "/healthz", "/readyz", "/metrics", "/static/", "/media/"}
 
+// sessionlessPrefixes are public pages that need no session and post no forms: a card's link
+// (/l/) is a redirect, or a page of plain links, for customers who never sign in. Reading a
+// session and minting a CSRF cookie there would only cost every tap time.
+var sessionlessPrefixes = []string{"/l/"}
+
+// isSessionless reports whether p needs neither the session nor a CSRF token.
+func isSessionless(p string) bool {
+	if isMachinePath(p) {
+		return true
+	}
+	for _, m := range sessionlessPrefixes {
+		if strings.HasPrefix(p, m) {
+			return true
+		}
+	}
+	return false
+}
+
 func isMachinePath(p string) bool {
 	for _, m := range machinePrefixes {
 		if strings.HasPrefix(p, m) {
@@ -131,7 +149,7 @@ func (m *Metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 // sessionAndUser loads the session and its user; a missing or disabled user ends the session.
 func (h *Handler) sessionAndUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isMachinePath(c.Request().URL.Path) {
+		if isSessionless(c.Request().URL.Path) {
 			return next(c)
 		}
 		// Console pages carry personal data and CSRF tokens: no browser or proxy may keep a copy
@@ -198,7 +216,7 @@ func (h *Handler) locale(next echo.HandlerFunc) echo.HandlerFunc {
 // field once the route's limit is set.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isMachinePath(c.Request().URL.Path) {
+		if isSessionless(c.Request().URL.Path) {
 			return next(c)
 		}
 		r := req(c)
