@@ -66,17 +66,26 @@ func Link(ctx context.Context, tx *store.Store, teamID, a, b int64, actor string
 	if a == b {
 		return Result{}, fmt.Errorf("identity: cannot link a contact to itself")
 	}
+	// One read finds both customers; only a contact without one (made before customers
+	// existed) gets its own first.
+	owners, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
+	if err != nil {
+		return Result{}, err
+	}
 	for _, id := range []int64{a, b} {
-		if _, err := tx.EnsureTeamContactCustomer(ctx, teamID, id); err != nil {
-			return Result{}, err
+		if c, ok := owners[id]; ok && c == 0 {
+			if owners[id], err = tx.EnsureTeamContactCustomer(ctx, teamID, id); err != nil {
+				return Result{}, err
+			}
 		}
 	}
 	// The customers read before the lock may be absorbed by a merge we waited for; read again
 	// under the lock until the contacts' customers are the locked ones.
-	for range 5 {
-		owners, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
-		if err != nil {
-			return Result{}, err
+	for i := range 5 {
+		if i > 0 {
+			if owners, err = tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b}); err != nil {
+				return Result{}, err
+			}
 		}
 		ca, okA := owners[a]
 		cb, okB := owners[b]

@@ -191,3 +191,22 @@ func TestConcurrentLinksMergeOnce(t *testing.T) {
 		t.Fatalf("merges = %d, want 1", n)
 	}
 }
+
+// A contact made before customers existed (no customer yet) gets one of its own and is linked.
+func TestLinkGivesACustomerlessContactItsCustomer(t *testing.T) {
+	f := setup(t)
+	a, b := f.contact(t, f.ig, "old-ig"), f.contact(t, f.line, "old-line")
+	if _, err := f.pool.Exec(context.Background(), `UPDATE contacts SET customer_id = NULL WHERE id = $1`, a); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.link(t, a, b)
+	if err != nil || res.Outcome != identity.Merged {
+		t.Fatalf("link: %+v %v", res, err)
+	}
+	if got := f.customers(t, a, b); got[a] == 0 || got[a] != got[b] || got[a] != res.CustomerID {
+		t.Fatalf("customers after the link: %v, result %+v", got, res)
+	}
+	if _, err := f.link(t, a, f.contact(t, f.ig, "missing")+1000); !errors.Is(err, identity.ErrContactNotFound) {
+		t.Fatalf("a contact that is not the team's: %v", err)
+	}
+}
