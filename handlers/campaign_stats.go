@@ -24,8 +24,8 @@ type CampaignStats interface {
 	Overview(ctx context.Context, teamID int64, now time.Time) (*omnilink.Overview, error)
 }
 
-// teamZone is the zone the team reads times in.
-func teamZone(_ *models.Team) string { return statsviews.DefaultZone }
+// teamZone is the zone the team reads times in (a team setting).
+func teamZone(t *models.Team) string { return string(t.TimeZone.OrDefault()) }
 
 // statsForm is the statistics filter as submitted (a GET form).
 type statsForm struct {
