@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,20 +61,35 @@ func (ca *campaignApp) count(t *testing.T, table string) int {
 	return n
 }
 
+// campaignForm fetches a campaign page and reads its form as a browser would.
+func campaignForm(t *testing.T, c *testutil.Client, path string) *testutil.Form {
+	t.Helper()
+	page := c.Get(path)
+	if page.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, page.Status)
+	}
+	f := page.Form("#campaign-form")
+	if f.Method() != http.MethodPost {
+		t.Fatalf("the campaign form on %s has method %q", path, f.Method())
+	}
+	return f
+}
+
 // fillGood fills the served create form as a marketer would for Instagram → LINE.
-func (ca *campaignApp) fillGood(v url.Values) {
-	v.Set("name", "IG 粉絲加 LINE 好友")
-	v.Set("source_channel_id", itoa(ca.ig.ID))
-	v.Set("target_channel_id", itoa(ca.line.ID))
-	v.Set("title", "加入 LINE 好友領折價券")
-	v.Set("text", "點下方按鈕，一鍵完成會員整合")
-	v.Set("button", "立即加入")
-	v.Set("success_source_kind", "text")
-	v.Set("success_source_text", "整合完成！請到 LINE 查看折價券")
-	v.Set("success_target_kind", "text")
-	v.Set("success_target_text", "歡迎加入小熊烘焙坊 LINE")
-	v.Set("tags_source_new", "IG 已整合")
-	v.Set("tags_target_new", "來自 IG")
+func (ca *campaignApp) fillGood(f *testutil.Form) *testutil.Form {
+	f.Set("name", "IG 粉絲加 LINE 好友")
+	f.Set("source_channel_id", itoa(ca.ig.ID))
+	f.Set("target_channel_id", itoa(ca.line.ID))
+	f.Set("title", "加入 LINE 好友領折價券")
+	f.Set("text", "點下方按鈕，一鍵完成會員整合")
+	f.Set("button", "立即加入")
+	f.Set("success_source_kind", "text")
+	f.Set("success_source_text", "整合完成！請到 LINE 查看折價券")
+	f.Set("success_target_kind", "text")
+	f.Set("success_target_text", "歡迎加入小熊烘焙坊 LINE")
+	f.Set("tags_source_new", "IG 已整合")
+	f.Set("tags_target_new", "來自 IG")
+	return f
 }
 
 func TestCampaignCreatedThroughTheServedFormWithACroppedImage(t *testing.T) {
@@ -82,7 +101,7 @@ func TestCampaignCreatedThroughTheServedFormWithACroppedImage(t *testing.T) {
 	}
 	page := c.Get("/campaigns/new")
 	// Facebook and Instagram cannot be targets: shown, disabled.
-	targets := options(t, page.Body, "target_channel_id")
+	targets := page.Form("#campaign-form").Options("target_channel_id")
 	if !targets[itoa(ca.ig.ID)] || !targets[itoa(ca.fb.ID)] || targets[itoa(ca.line.ID)] || targets[itoa(ca.wa.ID)] {
 		t.Fatalf("target options %v", targets)
 	}
@@ -94,10 +113,9 @@ func TestCampaignCreatedThroughTheServedFormWithACroppedImage(t *testing.T) {
 	if up.Status != 200 || m == nil || up.Header.Get("HX-Trigger") != "campaign-changed" {
 		t.Fatalf("upload: %d %s", up.Status, up.Body)
 	}
-	r := submitForm(t, c, "/campaigns/new", "campaign-form", "", func(v url.Values) {
-		ca.fillGood(v)
-		v.Set("media_id", m[1]) // what the swapped-in image slot carries
-	})
+	f := campaignForm(t, c, "/campaigns/new")
+	ca.fillGood(f)
+	r := f.Forge("media_id", m[1]).Submit() // what the swapped-in image slot carries
 	if r.Status != http.StatusSeeOther || r.Location != "/campaigns" {
 		t.Fatalf("create: %d\n%s", r.Status, r.Body)
 	}
@@ -117,7 +135,6 @@ func TestCampaignCreatedThroughTheServedFormWithACroppedImage(t *testing.T) {
 	}
 	// The edit page previews the Instagram card with the 1:1 crop.
 	edit := c.Get("/campaigns/" + itoa(id))
-	noRawKeys(t, "/campaigns/id", edit.Body)
 	if !strings.Contains(edit.Body, `id="crop-note"`) || !strings.Contains(edit.Body, `class="square"`) {
 		t.Fatal("the Instagram preview does not show the crop")
 	}
@@ -150,36 +167,35 @@ func TestCampaignFormRefusesBadInputWithFieldMessages(t *testing.T) {
 	c := ca.mkt
 	cases := []struct {
 		name  string
-		edit  func(url.Values)
+		edit  func(*testutil.Form)
 		field string
 		msg   string
 	}{
-		{"missing name", func(v url.Values) { v.Set("name", " ") }, "name", "此欄位為必填"},
-		{"another team's channel", func(v url.Values) { v.Set("target_channel_id", itoa(ca.otherLine.ID)) }, "target", "找不到此渠道"},
-		{"garbage channel id", func(v url.Values) { v.Set("source_channel_id", "1 OR 1=1") }, "source", "找不到此渠道"},
-		{"Facebook target", func(v url.Values) { v.Set("target_channel_id", itoa(ca.fb.ID)) }, "target", "無法作為目標渠道"},
-		{"same channel", func(v url.Values) { v.Set("source_channel_id", itoa(ca.line.ID)) }, "target", "不可為同一個帳號"},
-		{"LINE target without LIFF", func(v url.Values) { v.Set("target_channel_id", itoa(ca.lineNoLiff.ID)) }, "target", "尚未完成 LIFF 設定"},
-		{"Instagram title over 80", func(v url.Values) { v.Set("title", strings.Repeat("標", 81)) }, "title", "最多 80 個字（目前 81 個字）"},
-		{"button over 20", func(v url.Values) { v.Set("button", strings.Repeat("按", 21)) }, "button", "最多 20 個字"},
-		{"no target success message", func(v url.Values) { v.Set("success_target_kind", "none") }, "success_target", "請選擇要發送的內容"},
-		{"module of no platform", func(v url.Values) {
-			v.Set("success_target_kind", "module")
-			v.Set("success_target_module_id", "77")
+		{"missing name", func(f *testutil.Form) { f.Set("name", " ") }, "name", "此欄位為必填"},
+		{"another team's channel", func(f *testutil.Form) { f.Forge("target_channel_id", itoa(ca.otherLine.ID)) }, "target", "找不到此渠道"},
+		{"garbage channel id", func(f *testutil.Form) { f.Forge("source_channel_id", "1 OR 1=1") }, "source", "找不到此渠道"},
+		{"Facebook target", func(f *testutil.Form) { f.Forge("target_channel_id", itoa(ca.fb.ID)) }, "target", "無法作為目標渠道"},
+		{"same channel", func(f *testutil.Form) { f.Set("source_channel_id", itoa(ca.line.ID)) }, "target", "不可為同一個帳號"},
+		{"LINE target without LIFF", func(f *testutil.Form) { f.Set("target_channel_id", itoa(ca.lineNoLiff.ID)) }, "target", "尚未完成 LIFF 設定"},
+		{"Instagram title over 80", func(f *testutil.Form) { f.Set("title", strings.Repeat("標", 81)) }, "title", "最多 80 個字（目前 81 個字）"},
+		{"button over 20", func(f *testutil.Form) { f.Set("button", strings.Repeat("按", 21)) }, "button", "最多 20 個字"},
+		{"no target success message", func(f *testutil.Form) { f.Forge("success_target_kind", "none") }, "success_target", "請選擇要發送的內容"},
+		{"module of no platform", func(f *testutil.Form) {
+			f.Set("success_target_kind", "module")
+			f.Forge("success_target_module_id", "77")
 		}, "success_target", "找不到此機器人模組"},
-		{"another team's image", func(v url.Values) { v.Set("media_id", "999999") }, "image", "找不到這張圖片"},
-		{"token lifetime", func(v url.Values) { v.Set("token_ttl_days", "365") }, "token_ttl", "1 到 30 天"},
+		{"another team's image", func(f *testutil.Form) { f.Forge("media_id", "999999") }, "image", "找不到這張圖片"},
+		{"token lifetime", func(f *testutil.Form) { f.Set("token_ttl_days", "365") }, "token_ttl", "1 到 30 天"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := submitForm(t, c, "/campaigns/new", "campaign-form", "", func(v url.Values) {
-				ca.fillGood(v)
-				tc.edit(v)
-			})
+			f := campaignForm(t, c, "/campaigns/new")
+			ca.fillGood(f)
+			tc.edit(f)
+			r := f.Submit()
 			if r.Status != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d", r.Status)
 			}
-			noRawKeys(t, "create", r.Body)
 			errSpan := regexp.MustCompile(`(?s)id="err-` + tc.field + `"[^>]*>(.*?)</(span|div)>`).FindStringSubmatch(r.Body)
 			if errSpan == nil || !strings.Contains(errSpan[1], tc.msg) {
 				t.Fatalf("field %s: %v", tc.field, errSpan)
@@ -204,10 +220,9 @@ func TestCampaignFormRefusesBadInputWithFieldMessages(t *testing.T) {
 	if r := en.Submit("/campaigns", "/settings/language", url.Values{"locale": {"en"}, "next": {"/campaigns"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("language: %d", r.Status)
 	}
-	r := submitForm(t, en, "/campaigns/new", "campaign-form", "", func(v url.Values) {
-		ca.fillGood(v)
-		v.Set("target_channel_id", itoa(ca.ig.ID))
-	})
+	f := campaignForm(t, en, "/campaigns/new")
+	ca.fillGood(f)
+	r := f.Forge("target_channel_id", itoa(ca.ig.ID)).Submit() // a disabled option: no browser sends it
 	if r.Status != 422 || !strings.Contains(r.Body, "Facebook and Instagram cannot be targets") {
 		t.Fatalf("english: %d", r.Status)
 	}
@@ -269,23 +284,18 @@ func TestCampaignImageUploadRefusesBadFiles(t *testing.T) {
 	// LINE source: an image more than 3× taller than wide is refused at save.
 	up := uploadImage(t, c, ca.URL, "tall.png", nil)
 	m := mediaIDField.FindStringSubmatch(up.Body)
-	r := submitForm(t, c, "/campaigns/new", "campaign-form", "", func(v url.Values) {
-		ca.fillGood(v)
-		v.Set("source_channel_id", itoa(ca.line.ID))
-		v.Set("target_channel_id", itoa(ca.wa.ID))
-		v.Set("media_id", m[1])
-	})
+	f := campaignForm(t, c, "/campaigns/new")
+	ca.fillGood(f)
+	r := f.Set("source_channel_id", itoa(ca.line.ID)).Set("target_channel_id", itoa(ca.wa.ID)).Forge("media_id", m[1]).Submit()
 	if r.Status != 422 || !strings.Contains(r.Body, "高度不可超過寬度的三倍") || !strings.Contains(r.Body, `name="media_id" value="`+m[1]+`"`) {
 		t.Fatalf("tall image on LINE: %d", r.Status)
 	}
 	// A narrow image is accepted with a warning.
 	up = uploadImage(t, c, ca.URL, "small.png", nil)
 	m = mediaIDField.FindStringSubmatch(up.Body)
-	page := c.Get("/campaigns/new")
-	f := findForm(t, page.Body, "/campaigns/new", "campaign-form", "")
-	ca.fillGood(f.Values)
-	f.Values.Set("media_id", m[1])
-	pv := htmxPost(t, c, ca.URL, "/campaigns/preview", f.Values)
+	f = campaignForm(t, c, "/campaigns/new")
+	ca.fillGood(f)
+	pv := htmxPost(t, c, ca.URL, "/campaigns/preview", f.Forge("media_id", m[1]).Values())
 	if !strings.Contains(pv.Body, "圖片寬度為 400px") {
 		t.Fatalf("no narrow-image warning in the live check: %s", pv.Body)
 	}
@@ -303,18 +313,15 @@ func htmxPost(t *testing.T, c *testutil.Client, base, path string, v url.Values)
 func TestCampaignLivePreviewAndCounters(t *testing.T) {
 	ca := newCampaignApp(t)
 	c := ca.mkt
-	page := c.Get("/campaigns/new")
-	f := findForm(t, page.Body, "/campaigns/new", "campaign-form", "")
+	f := campaignForm(t, c, "/campaigns/new")
 	// Only what the marketer has chosen so far: an empty form gets no "required" scolding.
-	pv := htmxPost(t, c, ca.URL, "/campaigns/preview", f.Values)
+	pv := htmxPost(t, c, ca.URL, "/campaigns/preview", f.Values())
 	if pv.Status != 200 || strings.Contains(pv.Body, "此欄位為必填") {
 		t.Fatalf("empty preview: %d %s", pv.Status, pv.Body)
 	}
-	ca.fillGood(f.Values)
-	f.Values.Set("title", strings.Repeat("長", 85))
-	f.Values.Set("target_channel_id", itoa(ca.wa.ID))
-	f.Values.Set("wa_message", "我要加入會員")
-	pv = htmxPost(t, c, ca.URL, "/campaigns/preview", f.Values)
+	ca.fillGood(f)
+	f.Set("title", strings.Repeat("長", 85)).Set("target_channel_id", itoa(ca.wa.ID)).Set("wa_message", "我要加入會員")
+	pv = htmxPost(t, c, ca.URL, "/campaigns/preview", f.Values())
 	for _, want := range []string{
 		`id="err-title" class="field-error" role="alert" hx-swap-oob="true">最多 80 個字（目前 85 個字）`,
 		`85 / 80`, `class="counter over"`, `data-platform="instagram"`,
@@ -332,20 +339,20 @@ func TestCampaignLivePreviewAndCounters(t *testing.T) {
 func TestCampaignListActionsAndTeamScope(t *testing.T) {
 	ca := newCampaignApp(t)
 	c := ca.mkt
-	if r := submitForm(t, c, "/campaigns/new", "campaign-form", "", ca.fillGood); r.Status != http.StatusSeeOther {
+	if r := ca.fillGood(campaignForm(t, c, "/campaigns/new")).Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("create: %d", r.Status)
 	}
 	var id int64
 	_ = ca.SQL().QueryRow(context.Background(), "SELECT id FROM campaigns").Scan(&id)
 	base := "/campaigns/" + itoa(id)
-	if r := submitForm(t, c, "/campaigns", "", base+"/duplicate", nil); r.Status != http.StatusSeeOther {
+	if r := c.Get("/campaigns").Form("form[action=" + base + "/duplicate]").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("duplicate: %d", r.Status)
 	}
 	list := c.Get("/campaigns")
 	if !strings.Contains(list.Body, "IG 粉絲加 LINE 好友（副本）") || !strings.Contains(list.Body, "已複製為") {
 		t.Fatal("duplicate not listed")
 	}
-	if r := submitForm(t, c, "/campaigns", "", base+"/disable", nil); r.Status != http.StatusSeeOther {
+	if r := c.Get("/campaigns").Form("form[action=" + base + "/disable]").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("disable: %d", r.Status)
 	}
 	var status string
@@ -402,7 +409,7 @@ func TestCampaignListActionsAndTeamScope(t *testing.T) {
 		t.Errorf("agent upload: %d", r.Status)
 	}
 	// Delete is soft: gone from the list, the row stays.
-	if r := submitForm(t, c, "/campaigns", "", base+"/delete", nil); r.Status != http.StatusSeeOther {
+	if r := c.Get("/campaigns").Form("form[action=" + base + "/delete]").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Status)
 	}
 	if r := c.Get(base); r.Status != http.StatusNotFound {
@@ -416,7 +423,7 @@ func TestCampaignListActionsAndTeamScope(t *testing.T) {
 func TestCampaignConcurrentEditIsShownNotOverwritten(t *testing.T) {
 	ca := newCampaignApp(t)
 	a := ca.mkt
-	if r := submitForm(t, a, "/campaigns/new", "campaign-form", "", ca.fillGood); r.Status != http.StatusSeeOther {
+	if r := ca.fillGood(campaignForm(t, a, "/campaigns/new")).Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("create: %d", r.Status)
 	}
 	var id int64
@@ -427,12 +434,11 @@ func TestCampaignConcurrentEditIsShownNotOverwritten(t *testing.T) {
 	b.Login("amy@bear.test", testutil.Password)
 	// Both open the form; Amy saves first.
 	pageA := a.Get(path)
-	formA := findForm(t, pageA.Body, path, "campaign-form", "")
-	if r := submitForm(t, b, path, "campaign-form", "", func(v url.Values) { v.Set("title", "Amy 改的標題") }); r.Status != http.StatusSeeOther {
+	formA := pageA.Form("#campaign-form")
+	if r := campaignForm(t, b, path).Set("title", "Amy 改的標題").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("amy: %d %s", r.Status, r.Body)
 	}
-	formA.Values.Set("button", "馬上加入")
-	r := a.Post(formA.Action, formA.Values)
+	r := formA.Set("button", "馬上加入").Submit()
 	if r.Status != http.StatusConflict || !strings.Contains(r.Body, `id="stale"`) || !strings.Contains(r.Body, "amy") ||
 		!strings.Contains(r.Body, "Amy 改的標題") || !strings.Contains(r.Body, `value="馬上加入"`) {
 		t.Fatalf("second save: %d", r.Status)
@@ -443,8 +449,7 @@ func TestCampaignConcurrentEditIsShownNotOverwritten(t *testing.T) {
 		t.Fatalf("stale save written: %q %q", title, button)
 	}
 	// Saving the re-rendered form now replaces Amy's save, knowingly.
-	f := findForm(t, r.Body, path, "campaign-form", "")
-	if r := a.Post(f.Action, f.Values); r.Status != http.StatusSeeOther {
+	if r := r.Form("#campaign-form").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("resave: %d", r.Status)
 	}
 	_ = ca.SQL().QueryRow(context.Background(), "SELECT card_title, card_button FROM campaigns WHERE id = $1", id).Scan(&title, &button)
@@ -482,20 +487,45 @@ func TestCampaignFromTheSeededDemoTeam(t *testing.T) {
 	if m == nil {
 		t.Fatalf("upload: %s", up.Body)
 	}
-	r := submitForm(t, c, "/campaigns/new", "campaign-form", "", func(v url.Values) {
-		v.Set("name", "IG → LINE")
-		v.Set("source_channel_id", itoa(ids[models.Instagram]))
-		v.Set("target_channel_id", itoa(ids[models.LINE]))
-		v.Set("media_id", m[1])
-		v.Set("title", "加入 LINE 好友")
-		v.Set("button", "立即加入")
-		v.Set("success_source_kind", "text")
-		v.Set("success_source_text", "完成！")
-		v.Set("success_target_text", "歡迎")
-		v.Set("tags_source_new", "IG")
-		v.Set("tags_target_new", "LINE")
-	})
+	r := campaignForm(t, c, "/campaigns/new").
+		Set("name", "IG → LINE").
+		Set("source_channel_id", itoa(ids[models.Instagram])).
+		Set("target_channel_id", itoa(ids[models.LINE])).
+		Forge("media_id", m[1]). // what the swapped-in image slot carries
+		Set("title", "加入 LINE 好友").
+		Set("button", "立即加入").
+		Set("success_source_kind", "text").
+		Set("success_source_text", "完成！").
+		Set("success_target_text", "歡迎").
+		Set("tags_source_new", "IG").
+		Set("tags_target_new", "LINE").
+		Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("create on the demo team: %d\n%s", r.Status, r.Body)
 	}
 }
+
+// uploadImage sends a real file to the image endpoint as htmx does on file pick.
+func uploadImage(t *testing.T, c *testutil.Client, base, name string, data []byte) *testutil.Response {
+	t.Helper()
+	if data == nil {
+		var err error
+		data, err = os.ReadFile(filepath.Join("..", "internal", "media", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("_csrf", c.CSRF())
+	fw, _ := mw.CreateFormFile("image", name)
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/campaigns/media", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-CSRF-Token", c.CSRF())
+	req.Header.Set("HX-Request", "true")
+	return c.Do(req)
+}
+
+var mediaIDField = regexp.MustCompile(`name="media_id" value="(\d+)"`)

@@ -13,15 +13,13 @@ import (
 
 // editorOp presses one of the editor's block buttons on a served editor page (the form is
 // read from the page, the operation posted to the button's formaction) and returns the page.
-func editorOp(t *testing.T, c *testutil.Client, page *testutil.Response, path string, set url.Values, op string) *testutil.Response {
+func editorOp(t *testing.T, page *testutil.Response, set url.Values, op string) *testutil.Response {
 	t.Helper()
-	f := findForm(t, page.Body, path, "module-form", "")
+	f := page.Form("button[name=op][value=" + op + "]")
 	for k, v := range set {
-		f.Values[k] = v
+		f.Set(k, v...)
 	}
-	f.Values.Set("op", op)
-	f.Values.Set("_csrf", c.CSRF())
-	r := c.Post("/modules/form", f.Values)
+	r := f.Submit()
 	if r.Status != http.StatusOK {
 		t.Fatalf("op %s: %d\n%s", op, r.Status, r.Body)
 	}
@@ -29,14 +27,24 @@ func editorOp(t *testing.T, c *testutil.Client, page *testutil.Response, path st
 }
 
 // saveEditor submits the served editor with set applied to the form's own action.
-func saveEditor(t *testing.T, c *testutil.Client, page *testutil.Response, path string, set url.Values) *testutil.Response {
+func saveEditor(t *testing.T, page *testutil.Response, set url.Values) *testutil.Response {
 	t.Helper()
-	f := findForm(t, page.Body, path, "module-form", "")
+	f := page.Form("#module-form")
 	for k, v := range set {
-		f.Values[k] = v
+		f.Set(k, v...)
 	}
-	f.Values.Set("_csrf", c.CSRF())
-	return c.Post(f.Action, f.Values)
+	return f.Submit()
+}
+
+// forgeEditor submits the served editor with fields no editor offers (more blocks than it
+// shows, another platform) forged in, so only the server's rule can refuse them.
+func forgeEditor(t *testing.T, page *testutil.Response, forged url.Values) *testutil.Response {
+	t.Helper()
+	f := page.Form("#module-form")
+	for k, v := range forged {
+		f.Forge(k, v...)
+	}
+	return f.Submit()
 }
 
 func (ca *campaignApp) campaign(t *testing.T, name string, source, target *models.Channel) *models.Campaign {
@@ -78,14 +86,14 @@ func TestModuleEditorBuildsInstagramAndLINEModulesWithCards(t *testing.T) {
 	if page.Status != http.StatusOK || !strings.Contains(page.Body, `id="module-preview"`) {
 		t.Fatalf("new module: %d", page.Status)
 	}
-	page = editorOp(t, c, page, path, url.Values{"name": {"IG 綁定"}, "b0_text": {"點下方卡片完成綁定"}}, "add:omnilink_card")
+	page = editorOp(t, page, url.Values{"name": {"IG 綁定"}, "b0_text": {"點下方卡片完成綁定"}}, "add:omnilink_card")
 	if !strings.Contains(page.Body, `name="b1_campaign_id"`) || !strings.Contains(page.Body, "點下方卡片完成綁定") {
 		t.Fatal("adding a card block lost the text or shows no campaign picker")
 	}
-	if opts := options(t, page.Body, "b1_campaign_id"); len(opts) != 2 {
+	if opts := page.Form("#module-form").Options("b1_campaign_id"); len(opts) != 2 {
 		t.Errorf("the card picker offers %v, want only the Instagram-source campaign", opts)
 	}
-	r := saveEditor(t, c, page, path, url.Values{"b1_campaign_id": {itoa(igCamp.ID)}})
+	r := saveEditor(t, page, url.Values{"b1_campaign_id": {itoa(igCamp.ID)}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d\n%s", r.Status, r.Body)
 	}
@@ -108,19 +116,20 @@ func TestModuleEditorBuildsInstagramAndLINEModulesWithCards(t *testing.T) {
 	// LINE: a button block whose postback sends the Instagram module is refused (platform).
 	path = "/modules/new?platform=line"
 	page = c.Get(path)
-	page = editorOp(t, c, page, path, url.Values{"name": {"LINE 選單"}}, "remove:0")
-	page = editorOp(t, c, page, path, nil, "add:buttons")
-	page = editorOp(t, c, page, path, url.Values{"b0_text": {"要做什麼？"}, "b0_btn0_label": {"看菜單"}, "b0_btn0_kind": {"module"}}, "addbtn:0")
-	f := findForm(t, page.Body, path, "module-form", "")
-	if f.Values.Get("b0_btn0_kind") != "module" || f.Values.Get("b0_buttons") != "2" {
-		t.Fatalf("button state not kept: %v", f.Values)
+	page = editorOp(t, page, url.Values{"name": {"LINE 選單"}}, "remove:0")
+	page = editorOp(t, page, nil, "add:buttons")
+	page = editorOp(t, page, url.Values{"b0_text": {"要做什麼？"}, "b0_btn0_label": {"看菜單"}, "b0_btn0_kind": {"module"}}, "addbtn:0")
+	f := page.Form("#module-form")
+	if f.Get("b0_btn0_kind") != "module" || f.Get("b0_buttons") != "2" {
+		t.Fatalf("button state not kept: %v", f.Values())
 	}
-	r = saveEditor(t, c, page, path, url.Values{"b0_btn0_module": {itoa(ig.ID)}, "b0_btn1_label": {"官網"}, "b0_btn1_url": {"https://bear.example/"}})
+	// The picker offers only LINE modules; the Instagram one is forged in.
+	r = f.Set("b0_btn1_label", "官網").Set("b0_btn1_url", "https://bear.example/").Forge("b0_btn0_module", itoa(ig.ID)).Submit()
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "屬於其他平台") || ca.moduleNamed(t, ca.team.ID, "LINE 選單") != nil {
 		t.Fatalf("postback to another platform's module: %d", r.Status)
 	}
 	// The same form with a URL button instead saves, and renders as a flex bubble preview.
-	r = saveEditor(t, c, r, path, url.Values{"b0_btn0_kind": {"url"}, "b0_btn0_url": {"https://bear.example/menu"}, "b0_btn1_label": {"官網"}, "b0_btn1_url": {"https://bear.example/"}})
+	r = saveEditor(t, r, url.Values{"b0_btn0_kind": {"url"}, "b0_btn0_url": {"https://bear.example/menu"}, "b0_btn1_label": {"官網"}, "b0_btn1_url": {"https://bear.example/"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("LINE save: %d\n%s", r.Status, r.Body)
 	}
@@ -136,7 +145,11 @@ func TestModuleLimitsArePerPlatformAndNothingIsWrittenOnError(t *testing.T) {
 	save := func(p models.Platform, v url.Values) *testutil.Response {
 		t.Helper()
 		path := "/modules/new?platform=" + string(p)
-		return saveEditor(t, c, c.Get(path), path, v)
+		return saveEditor(t, c.Get(path), v)
+	}
+	forge := func(p models.Platform, v url.Values) *testutil.Response {
+		t.Helper()
+		return forgeEditor(t, c.Get("/modules/new?platform="+string(p)), v)
 	}
 	long := strings.Repeat("字", 1001)
 	// Instagram takes 1000 characters of text; LINE 5000.
@@ -156,7 +169,7 @@ func TestModuleLimitsArePerPlatformAndNothingIsWrittenOnError(t *testing.T) {
 		t.Errorf("empty module: %d", r.Status)
 	}
 	// A card of a campaign whose source is LINE cannot go on Instagram.
-	r = save(models.Instagram, url.Values{"name": {"錯平台"}, "blocks": {"1"}, "b0_kind": {"omnilink_card"}, "b0_campaign_id": {itoa(lineCamp.ID)}})
+	r = forge(models.Instagram, url.Values{"name": {"錯平台"}, "blocks": {"1"}, "b0_kind": {"omnilink_card"}, "b0_campaign_id": {itoa(lineCamp.ID)}})
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "來源渠道不是這個平台") {
 		t.Errorf("card of a LINE campaign on Instagram: %d", r.Status)
 	}
@@ -166,7 +179,7 @@ func TestModuleLimitsArePerPlatformAndNothingIsWrittenOnError(t *testing.T) {
 		v.Set("b"+itoa(int64(i))+"_kind", "text")
 		v.Set("b"+itoa(int64(i))+"_text", "第幾則")
 	}
-	if r := save(models.LINE, v); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "最多傳送 5 則") {
+	if r := forge(models.LINE, v); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "最多傳送 5 則") {
 		t.Errorf("six LINE messages: %d", r.Status)
 	}
 	// More blocks than the editor offers (a forged form) is a field error.
@@ -175,11 +188,11 @@ func TestModuleLimitsArePerPlatformAndNothingIsWrittenOnError(t *testing.T) {
 		v.Set("b"+itoa(int64(i))+"_kind", "text")
 		v.Set("b"+itoa(int64(i))+"_text", "x")
 	}
-	if r := save(models.Instagram, v); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "最多 10 個區塊") {
+	if r := forge(models.Instagram, v); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "最多 10 個區塊") {
 		t.Errorf("eleven blocks: %d", r.Status)
 	}
 	// A forged platform is a field error, not a 500.
-	if r := save("myspace", url.Values{"platform": {"myspace"}, "name": {"x"}}); r.Status != http.StatusUnprocessableEntity {
+	if r := forge("myspace", url.Values{"platform": {"myspace"}, "name": {"x"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("unknown platform: %d", r.Status)
 	}
 	if n := ca.count(t, "bot_modules"); n != 1 {

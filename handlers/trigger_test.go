@@ -113,12 +113,11 @@ func TestKeywordTriggerRepliesThroughTheSandboxAndPostbacksSendModules(t *testin
 	if !strings.Contains(conv.Body, `class="sim-card"`) || !strings.Contains(conv.Body, `href="https://bear.example/"`) {
 		t.Fatalf("the simulator does not show the card with its link button:\n%s", conv.Body)
 	}
-	tap := findForm(t, conv.Body, convPath, "", "/sandbox/simulator/send")
-	if tap.Values.Get("kind") != "postback" || tap.Values.Get("payload") != models.ModulePayload(menu.ID) {
-		t.Fatalf("postback button form: %v", tap.Values)
+	tap := conv.Form("form[action=/sandbox/simulator/send]")
+	if tap.Get("kind") != "postback" || tap.Get("payload") != models.ModulePayload(menu.ID) {
+		t.Fatalf("postback button form: %v", tap.Values())
 	}
-	tap.Values.Set("_csrf", c.CSRF())
-	if r := c.Post(tap.Action, tap.Values); r.Status != http.StatusSeeOther || r.Header.Get("X-Sandbox-Webhook-Status") != "200" {
+	if r := tap.Submit(); r.Status != http.StatusSeeOther || r.Header.Get("X-Sandbox-Webhook-Status") != "200" {
 		t.Fatalf("tap: %d / webhook %s", r.Status, r.Header.Get("X-Sandbox-Webhook-Status"))
 	}
 	// A payload the business never sent cannot be tapped.

@@ -268,6 +268,28 @@ func (f *Form) Uncheck(name, value string) *Form {
 	return f
 }
 
+// Options lists what the select named name offers, value → whether that option is disabled,
+// so a test can see which choices a page shows but refuses. A form without that select fails.
+func (f *Form) Options(name string) map[string]bool {
+	t := f.page.c.t
+	t.Helper()
+	out := map[string]bool{}
+	found := false
+	for _, n := range f.controls[name] {
+		if n.DataAtom != atom.Select {
+			continue
+		}
+		found = true
+		for _, o := range findAll(n, func(x *html.Node) bool { return x.DataAtom == atom.Option }) {
+			out[optionValue(o)] = disabled(o)
+		}
+	}
+	if !found {
+		t.Fatalf("form %q on %s has no select %q", f.desc, f.page.URL, name)
+	}
+	return out
+}
+
 // Forge sets a field without any check, for requests a browser would not send (tampering).
 func (f *Form) Forge(name string, values ...string) *Form {
 	f.values[name] = slices.Clone(values)
