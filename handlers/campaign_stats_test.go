@@ -91,6 +91,12 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 	if !strings.Contains(fail, "alice") || strings.Contains(fail, "yijun") || !strings.Contains(r.Body, `id="fig-participants">3<`) {
 		t.Error("search by id")
 	}
+	// Part of a name finds the participation too.
+	r = c.Get(path + "?q=" + url.QueryEscape("小明"))
+	if succ := r.Body[strings.Index(r.Body, `id="successes"`):strings.Index(r.Body, `id="failures"`)]; !strings.Contains(succ, "王小明") ||
+		strings.Contains(r.Body[strings.Index(r.Body, `id="failures"`):], "alice") {
+		t.Error("search by part of a name")
+	}
 	// A range before the clicks shows nothing.
 	r = c.Get(path + "?from=2020-01-01&to=2020-01-31")
 	if !strings.Contains(r.Body, `id="fig-participants">0<`) {

@@ -140,12 +140,14 @@ func (s *Store) TeamCampaignStatsList(ctx context.Context, teamID, campaignID in
 		where += ` AND a.status IN ('open', 'failed')`
 	}
 	if qs := strings.TrimSpace(q.Search); qs != "" {
-		// Find the few matching contacts first (an exact id through its index, or a name), then
-		// their participations through the attempt indexes, rather than filter a million joined rows.
+		// Find the few matching contacts first (an exact id through its index, or a name through
+		// the trigram index), then their participations through the attempt indexes, one arm per
+		// side: an OR across the two columns would filter every participation of the campaign.
 		like := "%" + escapeLike(qs) + "%"
 		match := `SELECT id FROM contacts WHERE team_id = ? AND (external_user_id = ? OR name ILIKE ?)`
-		where += ` AND (a.source_contact_id IN (` + match + `) OR a.target_contact_id IN (` + match + `))`
-		args = append(args, teamID, qs, like, teamID, qs, like)
+		where += ` AND a.id IN (SELECT id FROM link_attempts WHERE campaign_id = ? AND source_contact_id IN (` + match + `)
+			UNION ALL SELECT id FROM link_attempts WHERE target_contact_id IN (` + match + `))`
+		args = append(args, campaignID, teamID, qs, like, teamID, qs, like)
 	}
 	// Without a search the totals are the summary's figures; count only a search.
 	total := int64(-1)
