@@ -2,6 +2,7 @@ package models
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	// The zone database is compiled in, so a container without /usr/share/zoneinfo still
@@ -40,8 +41,8 @@ func (z TimeZone) Valid() bool {
 	if s == "" || s == "Local" || len(s) > 64 || strings.TrimSpace(s) != s {
 		return false
 	}
-	_, err := time.LoadLocation(s)
-	return err == nil
+	_, ok := loadZone(s)
+	return ok
 }
 
 // OrDefault is z, or the default zone when z is not a valid zone.
@@ -54,11 +55,27 @@ func (z TimeZone) OrDefault() TimeZone {
 
 // Location is the zone for time arithmetic; an invalid name falls back to the default zone.
 func (z TimeZone) Location() *time.Location {
-	loc, err := time.LoadLocation(string(z.OrDefault()))
-	if err != nil {
+	loc, ok := loadZone(string(z.OrDefault()))
+	if !ok {
 		return time.FixedZone("UTC+8", 8*60*60)
 	}
 	return loc
+}
+
+// zones keeps loaded zones: every time a page shows is formatted through Location, and loading
+// a zone parses the zone database. Only valid names are kept, so the map stays small.
+var zones sync.Map
+
+func loadZone(name string) (*time.Location, bool) {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), true
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, false
+	}
+	zones.Store(name, l)
+	return l, true
 }
 
 // Format is the one way a moment is shown in the console: "2026-12-01 14:05" in the zone.

@@ -20,12 +20,6 @@ func (s *Store) CreateLinkToken(ctx context.Context, t *models.LinkToken) error 
 		t.TeamID, t.CampaignID, t.SourceContactID, t.ID, t.CreatedAt).Error
 }
 
-// LinkTokenByHashSystem finds a token by its hash, system-wide: the hash itself is the
-// capability a customer's link carries.
-func (s *Store) LinkTokenByHashSystem(ctx context.Context, hash []byte) (*models.LinkToken, error) {
-	return first[models.LinkToken](s.q(ctx).Where("token_hash = ?", hash))
-}
-
 // OpenLinkTokenByCodeSystem finds the open token carrying a WhatsApp code, system-wide (the
 // caller checks that the message came to the campaign's target number).
 func (s *Store) OpenLinkTokenByCodeSystem(ctx context.Context, code string) (*models.LinkToken, error) {

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/omnilink"
@@ -14,32 +13,12 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// DefaultZone is the zone times are shown in when a team names none.
-const DefaultZone = "Asia/Taipei"
+// Location is the team zone's location, for reading dates typed in the filter.
+func Location(zone string) *time.Location { return models.TimeZone(zone).Location() }
 
-var zones sync.Map
-
-// Location resolves a zone name once; an unknown name (or a system without tzdata) falls back
-// to Taiwan's fixed offset, which keeps no daylight saving.
-func Location(zone string) *time.Location {
-	if zone == "" {
-		zone = DefaultZone
-	}
-	if l, ok := zones.Load(zone); ok {
-		return l.(*time.Location)
-	}
-	l, err := time.LoadLocation(zone)
-	if err != nil {
-		l = time.FixedZone(DefaultZone, 8*3600)
-	}
-	zones.Store(zone, l)
-	return l
-}
-
-// FormatTime is the one place statistics and customer pages format a time: in the given zone.
-func FormatTime(t time.Time, zone string) string {
-	return t.In(Location(zone)).Format("2006-01-02 15:04")
-}
+// FormatTime shows a time on the statistics and customer pages: the console's one format, in the
+// team's zone.
+func FormatTime(t time.Time, zone string) string { return models.TimeZone(zone).Format(t) }
 
 // FormatZoned formats a time for exports: seconds and the zone's offset, so a spreadsheet read
 // anywhere means the same instant.
