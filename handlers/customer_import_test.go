@@ -13,13 +13,13 @@ import (
 )
 
 // uploadServed posts the import form from the served page with a file, as a browser does.
-func uploadServed(t *testing.T, c *testutil.Client, base string, file []byte) *testutil.Response {
+func uploadServed(t *testing.T, c *testutil.Client, file []byte) *testutil.Response {
 	t.Helper()
 	page := c.Get("/customers/import")
-	action, fields := formOf(t, page.Body, "import-form")
+	form := page.Form("#import-form")
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	for k, v := range fields {
+	for k, v := range form.Values() {
 		if k != "file" {
 			w.WriteField(k, v[0])
 		}
@@ -27,7 +27,7 @@ func uploadServed(t *testing.T, c *testutil.Client, base string, file []byte) *t
 	fw, _ := w.CreateFormFile("file", "members.csv")
 	fw.Write(file)
 	w.Close()
-	req, _ := http.NewRequest(http.MethodPost, base+action, &body)
+	req, _ := http.NewRequest(http.MethodPost, form.Action(), &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	return c.Do(req)
 }
@@ -63,7 +63,7 @@ func TestMemberNumberImportReportsEachRow(t *testing.T) {
 		wa + ",886933345004,M-NEW\n" + // 8 has M-OLD already
 		"a,b\n" + // 9 bad row
 		ig + ",17842000000000004,\"\"\n" // 10 empty member number
-	r := uploadServed(t, c, e.app.URL, []byte(csv))
+	r := uploadServed(t, c, []byte(csv))
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "已套用 1 列，拒絕 9 列") {
 		t.Fatalf("import: %d\n%s", r.Status, r.Body)
 	}
@@ -84,14 +84,14 @@ func TestMemberNumberImportReportsEachRow(t *testing.T) {
 
 	// A file that is not UTF-8 (Big5 from an old Excel) applies nothing and says how to fix it.
 	big5 := []byte(ig + ",17842000000000002,\xb7\x7c\xad\xfb\n")
-	r = uploadServed(t, c, e.app.URL, big5)
+	r = uploadServed(t, c, big5)
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "CSV UTF-8") {
 		t.Fatalf("big5: %d", r.Status)
 	}
-	if r = uploadServed(t, c, e.app.URL, []byte("channel,external_user_id,member_no\n")); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "沒有資料列") {
+	if r = uploadServed(t, c, []byte("channel,external_user_id,member_no\n")); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "沒有資料列") {
 		t.Fatalf("empty: %d", r.Status)
 	}
-	if r = uploadServed(t, c, e.app.URL, []byte("a,\"b\n")); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "無法讀取 CSV") {
+	if r = uploadServed(t, c, []byte("a,\"b\n")); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "無法讀取 CSV") {
 		t.Fatalf("broken quotes: %d", r.Status)
 	}
 
@@ -100,7 +100,7 @@ func TestMemberNumberImportReportsEachRow(t *testing.T) {
 	e.app.User(ot.ID, models.RoleAdmin, "admin@other.test")
 	o := e.app.Client()
 	o.Login("admin@other.test", testutil.Password)
-	r = uploadServed(t, o, e.app.URL, []byte(ig+",17842000000000002,X-1\n"))
+	r = uploadServed(t, o, []byte(ig+",17842000000000002,X-1\n"))
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "找不到這個渠道") {
 		t.Fatalf("other team: %d", r.Status)
 	}

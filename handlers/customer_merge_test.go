@@ -33,7 +33,7 @@ func TestCampaignMergeUndoneFromTheProfile(t *testing.T) {
 	}
 	var mergeID int64
 	e.app.SQL().QueryRow(context.Background(), `SELECT id FROM merges`).Scan(&mergeID)
-	r := postServed(t, c, prof, "undo-"+itoa(mergeID), nil)
+	r := prof.Form("#undo-" + itoa(mergeID)).Submit()
 	if r.Status != http.StatusSeeOther || r.Location != "/customers/"+itoa(cu) {
 		t.Fatalf("undo: %d %s", r.Status, r.Location)
 	}
@@ -83,7 +83,7 @@ func TestManualMergePreviewRulesAndUndoOrder(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
 		t.Fatal("preview merged")
 	}
-	r := postServed(t, c, pv, "merge-form", nil)
+	r := pv.Form("#merge-form").Submit()
 	if r.Status != http.StatusSeeOther || customerOf(t, e, yiWA) != a {
 		t.Fatalf("merge: %d %s", r.Status, r.Body)
 	}
@@ -115,21 +115,21 @@ func TestManualMergePreviewRulesAndUndoOrder(t *testing.T) {
 	// A later merge of the same customer depends on the first: undo newest first.
 	first := int64(e.count(`SELECT max(id) FROM merges`))
 	solo := e.customer(e.line, "alice")
-	r = postServed(t, c, c.Get("/customers/"+itoa(a)+"/merge?with="+itoa(customerOf(t, e, solo))), "merge-form", nil)
+	r = c.Get("/customers/" + itoa(a) + "/merge?with=" + itoa(customerOf(t, e, solo))).Form("#merge-form").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("second merge: %d", r.Status)
 	}
 	second := int64(e.count(`SELECT max(id) FROM merges`))
 	prof := c.Get("/customers/" + itoa(a))
-	r = postServed(t, c, prof, "undo-"+itoa(first), nil)
+	r = prof.Form("#undo-" + itoa(first)).Submit()
 	if msg := c.Get(r.Location).Body; !strings.Contains(msg, "之後還有合併 #"+itoa(second)) {
 		t.Fatal("undo out of order not refused with the later merge")
 	}
 	if customerOf(t, e, yiWA) != a {
 		t.Fatal("refused undo changed something")
 	}
-	postServed(t, c, c.Get("/customers/"+itoa(a)), "undo-"+itoa(second), nil)
-	postServed(t, c, c.Get("/customers/"+itoa(a)), "undo-"+itoa(first), nil)
+	c.Get("/customers/" + itoa(a)).Form("#undo-" + itoa(second)).Submit()
+	c.Get("/customers/" + itoa(a)).Form("#undo-" + itoa(first)).Submit()
 	if customerOf(t, e, yiWA) != b || customerOf(t, e, yiIG) != a {
 		t.Fatal("undo in order did not split")
 	}

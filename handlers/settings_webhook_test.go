@@ -106,7 +106,7 @@ func TestOutboundWebhookSignsLinkMergeAndUndoInOrder(t *testing.T) {
 
 	// Bad input: both fields refused at once, the address kept, the secret never echoed.
 	page := c.Get("/settings/webhook")
-	r := postServed(t, c, page, "webhook-form", map[string]string{"url": "http://shop.example/hook", "secret": "short"})
+	r := page.Form("#webhook-form").Set("url", "http://shop.example/hook").Set("secret", "short").Submit()
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "https://") || !strings.Contains(r.Body, "至少 16 個字元") ||
 		!strings.Contains(r.Body, `value="http://shop.example/hook"`) || strings.Contains(r.Body, `value="short"`) {
 		t.Fatalf("bad setting: %d", r.Status)
@@ -114,7 +114,7 @@ func TestOutboundWebhookSignsLinkMergeAndUndoInOrder(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM team_webhooks`); n != 0 {
 		t.Fatal("bad setting saved")
 	}
-	r = postServed(t, c, c.Get("/settings/webhook"), "webhook-form", map[string]string{"url": srv.URL + "/omnilink", "secret": rc.secret, "enabled": "1"})
+	r = c.Get("/settings/webhook").Form("#webhook-form").Set("url", srv.URL+"/omnilink").Set("secret", rc.secret).Check("enabled", "1").Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", r.Status, r.Body)
 	}
@@ -135,7 +135,7 @@ func TestOutboundWebhookSignsLinkMergeAndUndoInOrder(t *testing.T) {
 	}
 	var mergeID int64
 	e.app.SQL().QueryRow(context.Background(), `SELECT id FROM merges`).Scan(&mergeID)
-	r = postServed(t, c, c.Get("/customers/"+itoa(cu)), "undo-"+itoa(mergeID), nil)
+	r = c.Get("/customers/" + itoa(cu)).Form("#undo-" + itoa(mergeID)).Submit()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("undo: %d", r.Status)
 	}
@@ -152,7 +152,7 @@ func TestOutboundWebhookSignsLinkMergeAndUndoInOrder(t *testing.T) {
 	rc.mu.Lock()
 	rc.fail = 1
 	rc.mu.Unlock()
-	if r := postServed(t, c, c.Get("/settings/webhook"), "webhook-ping", nil); r.Status != http.StatusSeeOther {
+	if r := c.Get("/settings/webhook").Form("#webhook-ping").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("ping: %d", r.Status)
 	}
 	deadline := time.Now().Add(10 * time.Second)
