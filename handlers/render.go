@@ -63,7 +63,10 @@ func (h *Handler) page(c echo.Context, titleKey string) *layout.Page {
 			p.Nav = append(p.Nav, layout.NavItem{Href: href, Key: "nav.sandbox", Active: path == "/sandbox" || strings.HasPrefix(path, "/sandbox/")})
 		}
 	}
-	if r.Session != nil {
+	// Background htmx requests (previews, polls) answer fragments that show no flashes; they leave
+	// them for the next page, or a poll between a redirect and its page would swallow them. An
+	// htmx request that swaps the whole main area shows them like a page.
+	if r.Session != nil && (!isHTMX(c) || c.Request().Header.Get("HX-Target") == "main") {
 		flashes := r.Session.Flashes()
 		for _, f := range flashes {
 			s, _ := f.(string)

@@ -78,7 +78,11 @@ func TestRoleChangesAndEscalation(t *testing.T) {
 	if r := bc.Get("/users").Form("form[action=/users/"+itoa(agent.ID)+"/role]").Set("role", "supervisor").Submit(); r.Status != http.StatusSeeOther {
 		t.Fatalf("admin grants supervisor: %d", r.Status)
 	}
-	// The flash says who changed and to what.
+	// A background htmx request in between (a poll, a preview) leaves the flash for the page;
+	// the flash says who changed and to what.
+	poll, _ := http.NewRequest(http.MethodGet, a.URL+"/channels", nil)
+	poll.Header.Set("HX-Request", "true")
+	bc.Do(poll)
 	if page := bc.Get("/users"); !strings.Contains(page.Body, "已將 "+agent.Name+" 的角色變更為主管") {
 		t.Error("the role change flash does not name the member and the new role")
 	}
