@@ -222,8 +222,8 @@ func (a *App) Run(ctx context.Context) {
 }
 
 // housekeeping deletes what has outlived its use, every hour (webhook deliveries also once at
-// start-up, so a long-stopped server catches up at once), and closes OmniLink participations
-// whose cards all expired unused.
+// start-up, so a long-stopped server catches up at once), closes OmniLink participations
+// whose cards all expired unused, and folds the statistics counters of past hours.
 func (a *App) housekeeping(ctx context.Context) {
 	a.pruneWebhooks(ctx, time.Now())
 	t := time.NewTicker(time.Hour)
@@ -244,6 +244,9 @@ func (a *App) housekeeping(ctx context.Context) {
 			}
 			if _, err := a.Links.FailUnfinished(ctx); err != nil {
 				a.Log.Warn("closing unfinished OmniLink participations failed", "error", err)
+			}
+			if _, err := a.Store.CompactLinkStatsForSweep(ctx, now.Add(-time.Hour)); err != nil {
+				a.Log.Warn("compacting OmniLink statistics counters failed", "error", err)
 			}
 			a.pruneWebhooks(ctx, now)
 		}

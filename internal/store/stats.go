@@ -275,3 +275,35 @@ func (s *Store) TeamChannelStatuses(ctx context.Context, teamID int64) ([]Channe
 		ORDER BY (status = 'active'), platform, display_name`, teamID).Scan(&out).Error
 	return out, err
 }
+
+// CompactLinkStatsForSweep folds the per-backend counter shards of hours before `before` into
+// shard 0 (see migration 00021), so statistics read one row per counter and hour. Sums do not
+// change; it returns how many shard-0 counters were written.
+func (s *Store) CompactLinkStatsForSweep(ctx context.Context, before time.Time) (int64, error) {
+	var folded int64
+	err := s.WithTx(ctx, func(tx *Store) error {
+		for _, q := range []string{
+			`WITH gone AS (DELETE FROM link_stats_clicks WHERE hour < ? AND shard <> 0
+				RETURNING campaign_id, hour, status, reason, target_created, n)
+			INSERT INTO link_stats_clicks AS x (campaign_id, hour, shard, status, reason, target_created, n)
+			SELECT campaign_id, hour, 0, status, reason, target_created, sum(n) FROM gone GROUP BY 1, 2, 4, 5, 6
+			ON CONFLICT (campaign_id, hour, status, reason, target_created, shard) DO UPDATE SET n = x.n + EXCLUDED.n`,
+			`WITH gone AS (DELETE FROM link_stats_sent WHERE hour < ? AND shard <> 0
+				RETURNING campaign_id, hour, device, os, in_app, sent, clicked, opened, friend, linked)
+			INSERT INTO link_stats_sent AS x (campaign_id, hour, shard, device, os, in_app, sent, clicked, opened, friend, linked)
+			SELECT campaign_id, hour, 0, device, os, in_app, sum(sent), sum(clicked), sum(opened), sum(friend), sum(linked)
+			FROM gone GROUP BY 1, 2, 4, 5, 6
+			ON CONFLICT (campaign_id, hour, device, os, in_app, shard) DO UPDATE SET sent = x.sent + EXCLUDED.sent,
+				clicked = x.clicked + EXCLUDED.clicked, opened = x.opened + EXCLUDED.opened, friend = x.friend + EXCLUDED.friend,
+				linked = x.linked + EXCLUDED.linked`,
+		} {
+			res := tx.q(ctx).Exec(q, before)
+			if res.Error != nil {
+				return res.Error
+			}
+			folded += res.RowsAffected
+		}
+		return nil
+	})
+	return folded, err
+}
