@@ -65,34 +65,34 @@ func (s *Service) customer(ctx context.Context, tx *store.Store, teamID, id int6
 // LinkEvent records identity.linked for a campaign link inside tx, then customer.merged when
 // the link merged two customers.
 func (s *Service) LinkEvent(ctx context.Context, tx *store.Store, teamID, campaignID, sourceContactID, targetContactID, mergeID int64, at time.Time) error {
-	pair, err := tx.TeamEventContacts(ctx, teamID, []int64{sourceContactID, targetContactID}, nil)
-	if err != nil {
-		return err
-	}
-	data := map[string]any{"campaign": s.campaign(ctx, tx, teamID, campaignID)}
-	for _, c := range pair {
-		if c.ID == sourceContactID {
-			data["source"] = c
-		} else {
-			data["target"] = c
-		}
-		data["customer_id"] = c.CustomerID
-	}
-	if cid, ok := data["customer_id"].(int64); ok {
-		tags, err := tx.TeamCustomerTagNames(ctx, teamID, []int64{cid})
+	err := s.emit(ctx, tx, teamID, EventLinked, at, func() (any, error) {
+		pair, err := tx.TeamEventContacts(ctx, teamID, []int64{sourceContactID, targetContactID}, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if tags == nil {
-			tags = []string{}
+		data := map[string]any{"campaign": s.campaign(ctx, tx, teamID, campaignID)}
+		for _, c := range pair {
+			if c.ID == sourceContactID {
+				data["source"] = c
+			} else {
+				data["target"] = c
+			}
+			data["customer_id"] = c.CustomerID
 		}
-		data["tags"] = tags
-	}
-	if err := s.emit(ctx, tx, teamID, EventLinked, data, at); err != nil {
+		if cid, ok := data["customer_id"].(int64); ok {
+			tags, err := tx.TeamCustomerTagNames(ctx, teamID, []int64{cid})
+			if err != nil {
+				return nil, err
+			}
+			if tags == nil {
+				tags = []string{}
+			}
+			data["tags"] = tags
+		}
+		return data, nil
+	})
+	if err != nil || mergeID == 0 {
 		return err
-	}
-	if mergeID == 0 {
-		return nil
 	}
 	return s.MergeEvent(ctx, tx, EventMerged, teamID, mergeID, at)
 }
@@ -100,19 +100,20 @@ func (s *Service) LinkEvent(ctx context.Context, tx *store.Store, teamID, campai
 // MergeEvent records customer.merged or customer.merge_undone for a merge inside tx, with both
 // customers as they are now and who acted.
 func (s *Service) MergeEvent(ctx context.Context, tx *store.Store, kind string, teamID, mergeID int64, at time.Time) error {
-	m, err := tx.TeamMerge(ctx, teamID, mergeID)
-	if err != nil {
-		return err
-	}
-	survivor, err := s.customer(ctx, tx, teamID, m.SurvivorID)
-	if err != nil {
-		return err
-	}
-	absorbed, err := s.customer(ctx, tx, teamID, m.AbsorbedID)
-	if err != nil {
-		return err
-	}
-	data := map[string]any{"merge_id": m.ID, "survivor": survivor, "absorbed": absorbed, "merged_by": s.actor(ctx, tx, teamID, m.Actor),
-		"merged_at": m.CreatedAt.UTC().Format(time.RFC3339Nano), "absorbed_identity_ids": m.Snapshot["contacts"]}
-	return s.emit(ctx, tx, teamID, kind, data, at)
+	return s.emit(ctx, tx, teamID, kind, at, func() (any, error) {
+		m, err := tx.TeamMerge(ctx, teamID, mergeID)
+		if err != nil {
+			return nil, err
+		}
+		survivor, err := s.customer(ctx, tx, teamID, m.SurvivorID)
+		if err != nil {
+			return nil, err
+		}
+		absorbed, err := s.customer(ctx, tx, teamID, m.AbsorbedID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"merge_id": m.ID, "survivor": survivor, "absorbed": absorbed, "merged_by": s.actor(ctx, tx, teamID, m.Actor),
+			"merged_at": m.CreatedAt.UTC().Format(time.RFC3339Nano), "absorbed_identity_ids": m.Snapshot["contacts"]}, nil
+	})
 }

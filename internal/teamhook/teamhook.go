@@ -187,7 +187,9 @@ func (s *Service) Save(ctx context.Context, actor *models.User, in Input) error 
 // Ping queues a test event to the team's endpoint.
 func (s *Service) Ping(ctx context.Context, actor *models.User) error {
 	err := s.st.WithTx(ctx, func(tx *store.Store) error {
-		return s.emit(ctx, tx, actor.TeamID, EventPing, map[string]any{"by_user": actor.ID}, s.now())
+		return s.emit(ctx, tx, actor.TeamID, EventPing, s.now(), func() (any, error) {
+			return map[string]any{"by_user": actor.ID}, nil
+		})
 	})
 	if err == nil {
 		s.notify.Notify()
@@ -205,8 +207,9 @@ type envelope struct {
 }
 
 // emit records an event in tx when the team has an enabled webhook; the body is fixed now so
-// a retry sends the same bytes.
-func (s *Service) emit(ctx context.Context, tx *store.Store, teamID int64, kind string, data any, at time.Time) error {
+// a retry sends the same bytes. data builds the event's data only then, so a team without a
+// webhook pays one query per event.
+func (s *Service) emit(ctx context.Context, tx *store.Store, teamID int64, kind string, at time.Time, data func() (any, error)) error {
 	w, err := tx.TeamWebhook(ctx, teamID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !w.Enabled) {
 		return nil
@@ -214,6 +217,15 @@ func (s *Service) emit(ctx context.Context, tx *store.Store, teamID int64, kind 
 	if err != nil {
 		return err
 	}
+	d, err := data()
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, tx, teamID, kind, at, d)
+}
+
+// record writes the event's delivery and queues it.
+func (s *Service) record(ctx context.Context, tx *store.Store, teamID int64, kind string, at time.Time, data any) error {
 	id := "evt_" + rand.Text()
 	body, err := json.Marshal(envelope{ID: id, Type: kind, TeamID: teamID, OccurredAt: at.UTC().Format(time.RFC3339Nano), Data: data})
 	if err != nil {
