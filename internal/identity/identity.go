@@ -119,21 +119,14 @@ func merge(ctx context.Context, tx *store.Store, teamID int64, pair []models.Cus
 		return Result{}, &ConflictError{Kind: ConflictMemberNo}
 	}
 	survivor, absorbed := survivorOf(x, y)
-	held, err := tx.ChannelClash(ctx, teamID, survivor.ID, absorbed.ID)
+	f, err := tx.TeamMergeFacts(ctx, teamID, survivor.ID, absorbed.ID)
 	if err != nil {
 		return Result{}, err
 	}
-	if held != 0 {
-		return Result{}, &ConflictError{Kind: ConflictChannel, HeldBy: held}
+	if f.HeldBy != 0 {
+		return Result{}, &ConflictError{Kind: ConflictChannel, HeldBy: f.HeldBy}
 	}
-	contacts, err := tx.CustomerContactIDs(ctx, teamID, absorbed.ID)
-	if err != nil {
-		return Result{}, err
-	}
-	pointed, err := tx.CustomersMergedInto(ctx, teamID, absorbed.ID)
-	if err != nil {
-		return Result{}, err
-	}
+	contacts, pointed := []int64(f.Contacts), []int64(f.Pointed)
 	snap := models.JSONMap{"contacts": contacts, "merged_into_absorbed": pointed, "survivor_member_no": survivor.MemberNo,
 		"absorbed_member_no": absorbed.MemberNo, "absorbed_display_name": absorbed.DisplayName}
 	m := &models.Merge{TeamID: teamID, SurvivorID: survivor.ID, AbsorbedID: absorbed.ID, Snapshot: snap, Actor: actor}

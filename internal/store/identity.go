@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
@@ -66,34 +67,44 @@ func (s *Store) CustomerContactIDs(ctx context.Context, teamID, customerID int64
 	return ids, err
 }
 
-// CustomersMergedInto lists the customers that point at customerID.
-func (s *Store) CustomersMergedInto(ctx context.Context, teamID, customerID int64) ([]int64, error) {
-	var ids []int64
-	err := s.q(ctx).Raw(`SELECT id FROM customers WHERE team_id = ? AND merged_into = ? ORDER BY id`, teamID, customerID).Scan(&ids).Error
-	return ids, err
+// MergeFacts is what a merge must know of its two customers before it writes.
+type MergeFacts struct {
+	HeldBy   int64         // see ChannelClash; 0 when no channel clashes
+	Contacts models.IDList // the absorbed customer's contacts
+	Pointed  models.IDList // the customers that point at the absorbed one
+}
+
+// TeamMergeFacts reads ChannelClash, the absorbed customer's contacts and the customers merged
+// into it in one query.
+func (s *Store) TeamMergeFacts(ctx context.Context, teamID, survivorID, absorbedID int64) (MergeFacts, error) {
+	var f MergeFacts
+	err := s.q(ctx).Raw(`SELECT
+			coalesce((SELECT x.id FROM contacts x JOIN contacts y ON y.channel_id = x.channel_id AND y.id <> x.id
+				WHERE x.team_id = @t AND x.customer_id = @s AND y.customer_id = @a ORDER BY x.id LIMIT 1), 0) AS held_by,
+			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND customer_id = @a) AS contacts,
+			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM customers WHERE team_id = @t AND merged_into = @a) AS pointed`,
+		sql.Named("t", teamID), sql.Named("s", survivorID), sql.Named("a", absorbedID)).Scan(&f).Error
+	return f, err
 }
 
 // MergeCustomers moves every contact of absorbed to survivor, points absorbed (and whatever
 // pointed at it) to survivor, takes the absorbed member number when the survivor has none,
-// and records the merge with its snapshot.
+// and records the merge with its snapshot. The moves and the record are one statement.
 func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *string, now time.Time) error {
 	q := s.q(ctx)
-	if err := q.Exec(`UPDATE contacts SET customer_id = ?, updated_at = ? WHERE team_id = ? AND customer_id = ?`,
-		m.SurvivorID, now, m.TeamID, m.AbsorbedID).Error; err != nil {
-		return err
-	}
-	if err := q.Exec(`UPDATE customers SET merged_into = ?, updated_at = ? WHERE team_id = ? AND (id = ? OR merged_into = ?)`,
-		m.SurvivorID, now, m.TeamID, m.AbsorbedID, m.AbsorbedID).Error; err != nil {
-		return err
-	}
-	if memberNo != nil {
-		if err := q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ? AND member_no IS NULL`,
-			*memberNo, now, m.TeamID, m.SurvivorID).Error; err != nil {
-			return err
-		}
-	}
 	m.CreatedAt = now
-	return q.Create(m).Error
+	err := q.Raw(`WITH moved AS (UPDATE contacts SET customer_id = @s, updated_at = @now WHERE team_id = @t AND customer_id = @a),
+			pointed AS (UPDATE customers SET merged_into = @s, updated_at = @now WHERE team_id = @t AND (id = @a OR merged_into = @a))
+		INSERT INTO merges (team_id, survivor_id, absorbed_id, snapshot, actor, created_at) VALUES (@t, @s, @a, @snap, @actor, @now)
+		RETURNING id`, sql.Named("t", m.TeamID), sql.Named("s", m.SurvivorID), sql.Named("a", m.AbsorbedID), sql.Named("now", now),
+		sql.Named("snap", m.Snapshot), sql.Named("actor", m.Actor)).Scan(&m.ID).Error
+	if err != nil || memberNo == nil {
+		return err
+	}
+	// A statement of its own: the number is unique among live customers, and the absorbed
+	// customer has left them only once the statement above is done.
+	return q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ? AND member_no IS NULL`,
+		*memberNo, now, m.TeamID, m.SurvivorID).Error
 }
 
 // TeamMergeForUpdate loads and locks one of a team's merges.
