@@ -245,17 +245,11 @@ func (s *Service) stale(ctx context.Context, teamID, id int64, since int) error 
 	if err != nil {
 		return err
 	}
-	hist, err := s.st.TeamAuditFor(ctx, teamID, target(id), 50)
+	changes, err := s.st.TeamAuditVersionsAfter(ctx, teamID, target(id), since)
 	if err != nil {
 		return err
 	}
-	se := &StaleError{Current: cur}
-	for _, h := range hist {
-		if v, ok := h.Detail["version"].(float64); ok && int(v) > since {
-			se.Changes = append(se.Changes, h)
-		}
-	}
-	return se
+	return &StaleError{Current: cur, Changes: changes}
 }
 
 // apply copies a validated input onto c, creating inline tags.

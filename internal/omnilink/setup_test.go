@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -289,6 +291,13 @@ func TestUpdateDetectsAConcurrentEdit(t *testing.T) {
 	b.Button = "第二位的按鈕"
 	if _, err := f.svc.Update(ctx, second, c.ID, a); err != nil {
 		t.Fatal(err)
+	}
+	// A busy campaign logs activity between the edit and the stale save; the edit still shows.
+	for range 60 {
+		if err := f.st.AddAudit(ctx, &models.AuditEntry{TeamID: f.team.ID, Action: "campaign.activity", Target: fmt.Sprintf("campaign:%d", c.ID),
+			Detail: models.JSONMap{"what": "success_source", "outcome": "skipped_window"}, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, err = f.svc.Update(ctx, f.user, c.ID, b)
 	var se *omnilink.StaleError

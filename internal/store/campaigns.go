@@ -105,6 +105,17 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// TeamAuditVersionsAfter lists a team's audit entries about one target that record a version
+// after since (the edits a stale form missed), newest first, however much else was logged since.
+func (s *Store) TeamAuditVersionsAfter(ctx context.Context, teamID int64, target string, since int) ([]models.AuditRow, error) {
+	var out []models.AuditRow
+	err := s.q(ctx).Table("audit_log a").Select("a.*, COALESCE(u.name, '') AS actor_name").
+		Joins("LEFT JOIN users u ON u.id = a.actor_user_id").
+		Where("a.team_id = ? AND a.target = ? AND jsonb_typeof(a.detail->'version') = 'number' AND (a.detail->>'version')::numeric > ?", teamID, target, since).
+		Order("a.created_at DESC, a.id DESC").Limit(50).Scan(&out).Error
+	return out, err
+}
+
 // TeamAuditFor lists a team's audit entries about one target, newest first.
 func (s *Store) TeamAuditFor(ctx context.Context, teamID int64, target string, limit int) ([]models.AuditRow, error) {
 	var out []models.AuditRow
