@@ -8,7 +8,6 @@ package messaging
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -209,12 +208,6 @@ func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (R
 	if err != nil {
 		return Result{}, err
 	}
-	if prev, err := tx.TeamMessageSendByKey(ctx, req.TeamID, req.IdempotencyKey); err == nil {
-		return Result{SendID: prev.ID, Outcome: prev.Outcome, Duplicate: true}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return Result{}, err
-	}
-
 	now := s.now()
 	rec := &models.MessageSend{TeamID: req.TeamID, ChannelID: ch.ID, ContactID: contact.ID, IdempotencyKey: req.IdempotencyKey,
 		Cause: req.Cause, Automated: req.Automated, Outcome: models.SendQueued, Parts: len(parts), CreatedAt: now}
@@ -235,6 +228,7 @@ func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (R
 	if rec.Outcome.Final() {
 		rec.FinishedAt = &now
 	}
+	// A key used before yields that send as it was, whatever is decided now.
 	created, err := tx.CreateMessageSend(ctx, rec)
 	if err != nil {
 		return Result{}, err

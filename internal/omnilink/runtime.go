@@ -434,8 +434,12 @@ func upsertTarget(ctx context.Context, tx *store.Store, ch *models.Channel, exte
 // The participation's row lock makes concurrent completions of one pair (one token or two)
 // happen one after the other: the first links, the rest see it done.
 func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, targetID int64, created bool, idHash []byte, lineUser string) (LinkResult, error) {
+	// The participation's row lock also holds its source contact: deleting the contact would
+	// delete the participation (and its tokens) with it, so a missing row is a missing link.
 	a, err := tx.LinkAttemptForUpdate(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		return LinkResult{}, ErrLinkNotExist
+	} else if err != nil {
 		return LinkResult{}, err
 	}
 	if a.Status == models.AttemptLinked {
@@ -444,6 +448,8 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		}
 		return LinkResult{}, ErrLinkUsed
 	}
+	// Before anything is linked: a replayed ID token must be refused with nothing written,
+	// not end as a failure recorded by the merge's rules.
 	if idHash != nil {
 		used, err := tx.IDTokenUsedSystem(ctx, idHash)
 		if err != nil {
@@ -469,9 +475,6 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	if camp.Status != models.CampaignEnabled {
 		return r.fail(ctx, tx, lc, a, models.ReasonDisabled, "")
 	}
-	if _, err := tx.TeamContact(ctx, lc.tok.TeamID, lc.tok.SourceContactID); err != nil {
-		return r.fail(ctx, tx, lc, a, models.ReasonSourceNotFound, "")
-	}
 	linked, err := identity.Link(ctx, tx, lc.tok.TeamID, lc.tok.SourceContactID, targetID, "campaign:"+strconv.FormatInt(camp.ID, 10), now)
 	var ce *identity.ConflictError
 	switch {
@@ -493,7 +496,7 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	if err := tx.UseLinkTokensOfPairSystem(ctx, camp.ID, lc.tok.SourceContactID, now); err != nil {
 		return LinkResult{}, err
 	}
-	r.outcomeSuccess(ctx, tx, lc, a, targetID, linked)
+	r.outcomeSuccess(ctx, tx, lc, a, targetID)
 	// After the outcome, so the event carries the tags the campaign applied.
 	if r.events != nil {
 		if err := r.events.LinkEvent(ctx, tx, lc.tok.TeamID, camp.ID, lc.tok.SourceContactID, targetID, linked.MergeID, now); err != nil {
@@ -520,8 +523,10 @@ func (r *Runtime) fail(ctx context.Context, tx *store.Store, lc *linkCtx, a *mod
 }
 
 // outcomeSuccess queues the success messages and applies the tags. Platform refusals are not
-// failure reasons: what could not be done goes to the campaign's activity log.
-func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, targetID int64, linked identity.Result) {
+// failure reasons: what could not be done goes to the campaign's activity log. The link itself
+// is not logged there (the participation and the merge record it), so a busy campaign's log
+// still shows its edits and its problems.
+func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, targetID int64) {
 	base := fmt.Sprintf("campaign:%d:attempt:%d:", lc.camp.ID, a.ID)
 	r.action(ctx, tx, lc.camp, targetID, lc.camp.SuccessTarget, base+"success_target", "success_target")
 	r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.SuccessSource, base+"success_source", "success_source")
@@ -543,7 +548,6 @@ func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkC
 			r.activity(ctx, tx, lc.camp, t.which, "tags_failed", err.Error())
 		}
 	}
-	r.activity(ctx, tx, lc.camp, "link", "linked", fmt.Sprintf("attempt %d, customer %d (%s)", a.ID, linked.CustomerID, linked.Outcome))
 }
 
 // action sends one configured success or failure message to a contact.
