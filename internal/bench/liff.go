@@ -105,6 +105,10 @@ func liffLinks(ctx context.Context, env *Env) ([]Table, error) {
 	defer pool.Close()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	// A live database has planner statistics; a freshly seeded one has none until autovacuum runs.
+	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil {
+		return nil, err
+	}
 	a.Run(runCtx)
 	hs := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()

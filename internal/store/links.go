@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
@@ -66,8 +68,9 @@ func (s *Store) RecordLinkClick(ctx context.Context, teamID, campaignID, sourceC
 			first_clicked_at = coalesce(first_clicked_at, ?),
 			opened_at = coalesce(opened_at, ?::timestamptz),
 			updated_at = ?
-		WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ?`,
-		f.Device, f.OS, f.InApp, now, opened, now, teamID, campaignID, sourceContactID).Error
+		WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ?
+			AND (first_clicked_at IS NULL OR (opened_at IS NULL AND ?::timestamptz IS NOT NULL))`,
+		f.Device, f.OS, f.InApp, now, opened, now, teamID, campaignID, sourceContactID, opened).Error
 }
 
 // SaveLinkAttempt writes a locked participation back.
@@ -107,9 +110,9 @@ func (s *Store) ContactByExternalID(ctx context.Context, teamID, channelID int64
 
 // IDTokenUsedSystem reports whether a LINE ID token (by hash) already completed a participation.
 func (s *Store) IDTokenUsedSystem(ctx context.Context, hash []byte) (bool, error) {
-	var n int64
-	err := s.q(ctx).Raw(`SELECT count(*) FROM link_attempts WHERE id_token_hash = ?`, hash).Scan(&n).Error
-	return n > 0, err
+	var used bool
+	err := s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM link_attempts WHERE id_token_hash = ?)`, hash).Scan(&used).Error
+	return used, err
 }
 
 // LinkContext is a token with what a click needs of its campaign, channels and contact, read
@@ -132,40 +135,30 @@ type LinkContext struct {
 // LinkContextByHashSystem finds a token by its hash with its context, system-wide: the hash is
 // the capability the link carries.
 func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*LinkContext, error) {
-	var row struct {
-		models.LinkToken
-		CampaignStatus   models.CampaignStatus
-		CampaignDeleted  bool
-		WAMessage        string `gorm:"column:wa_message"`
-		SourceChannelID  int64
-		SourceStatus     *models.ChannelStatus
-		ContactChannelID *int64
-		TargetChannelID  int64
-		TargetStatus     *models.ChannelStatus
-		TargetPlatform   models.Platform
-		TargetExternalID string
-		TargetSettings   models.ChannelSettings `gorm:"type:jsonb"`
-	}
-	res := s.q(ctx).Raw(`SELECT t.*, c.status AS campaign_status, c.deleted_at IS NOT NULL AS campaign_deleted, c.wa_message,
-			c.source_channel_id, s.status AS source_status, ct.channel_id AS contact_channel_id,
-			c.target_channel_id, g.status AS target_status, coalesce(g.platform, '') AS target_platform,
-			coalesce(g.external_id, '') AS target_external_id, coalesce(g.settings, '{}') AS target_settings
+	// Scanned column by column: this is every click's query, and gorm's reflective scan cost
+	// more than the query itself.
+	row := s.q(ctx).Raw(`SELECT t.id, t.team_id, t.campaign_id, t.source_contact_id, t.token_hash, t.wa_code, t.created_at,
+			t.expires_at, t.used_at, c.status, c.deleted_at IS NOT NULL, c.wa_message,
+			c.source_channel_id, s.status, ct.channel_id,
+			c.target_channel_id, g.status, coalesce(g.platform, ''), coalesce(g.external_id, ''), coalesce(g.settings, '{}')
 		FROM link_tokens t
 		JOIN campaigns c ON c.id = t.campaign_id AND c.team_id = t.team_id
 		LEFT JOIN channels s ON s.id = c.source_channel_id AND s.team_id = t.team_id
 		LEFT JOIN contacts ct ON ct.id = t.source_contact_id AND ct.team_id = t.team_id
 		LEFT JOIN channels g ON g.id = c.target_channel_id AND g.team_id = t.team_id
-		WHERE t.token_hash = ?`, hash).Scan(&row)
-	if res.Error != nil {
-		return nil, res.Error
-	}
-	if res.RowsAffected == 0 {
+		WHERE t.token_hash = ?`, hash).Row()
+	var lx LinkContext
+	t := &lx.Token
+	err := row.Scan(&t.ID, &t.TeamID, &t.CampaignID, &t.SourceContactID, &t.TokenHash, &t.WACode, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt,
+		&lx.CampaignStatus, &lx.CampaignDeleted, &lx.WAMessage, &lx.SourceChannelID, &lx.SourceStatus, &lx.ContactChannelID,
+		&lx.TargetChannelID, &lx.TargetStatus, &lx.TargetPlatform, &lx.TargetExternalID, &lx.TargetSettings)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	return &LinkContext{Token: row.LinkToken, CampaignStatus: row.CampaignStatus, CampaignDeleted: row.CampaignDeleted, WAMessage: row.WAMessage,
-		SourceChannelID: row.SourceChannelID, SourceStatus: row.SourceStatus, ContactChannelID: row.ContactChannelID,
-		TargetChannelID: row.TargetChannelID, TargetStatus: row.TargetStatus, TargetPlatform: row.TargetPlatform,
-		TargetExternalID: row.TargetExternalID, TargetSettings: row.TargetSettings}, nil
+	if err != nil {
+		return nil, err
+	}
+	return &lx, nil
 }
 
 // FailUnfinishedAttemptsSystem marks clicked participations whose every card has expired
