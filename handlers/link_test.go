@@ -592,3 +592,56 @@ func TestLinkClickSetsNoCookie(t *testing.T) {
 		}
 	}
 }
+
+// A channel gone between the click and the LIFF submission ends the participation with the
+// spec's "contact not found" reasons, recorded and shown in the statistics; before the click
+// the same link does not exist.
+func TestLinkFailsWhenAChannelIsGoneAfterTheClick(t *testing.T) {
+	e := newLinkEnv(t)
+	pool := e.app.SQL()
+	ctx := context.Background()
+	ming := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	yijun := e.cardLink(e.camp.ID, e.customer(e.ig, "yijun"))
+	for _, tok := range []string{ming, yijun} {
+		if s, _, _ := e.get("/l/"+tok, uaIPhoneSafari); s != http.StatusFound {
+			t.Fatalf("click: %d", s)
+		}
+	}
+
+	pool.Exec(ctx, `UPDATE channels SET status = 'disconnected' WHERE id = $1`, e.ig.ID)
+	if a := e.post(map[string]any{"token": ming, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.HTTP != http.StatusOK ||
+		a.Status != "failed" || a.Reason != "source_not_found" || a.Message != "無法找到來源渠道聯絡人" {
+		t.Fatalf("source channel gone: %+v", a)
+	}
+	if s, _, body := e.get("/l/"+yijun, uaIPhoneSafari); s != http.StatusNotFound || !strings.Contains(body, "此連結不存在") {
+		t.Fatalf("click on a gone source channel: %d", s)
+	}
+	pool.Exec(ctx, `UPDATE channels SET status = 'active' WHERE id = $1`, e.ig.ID)
+
+	pool.Exec(ctx, `UPDATE channels SET status = 'disconnected' WHERE id = $1`, e.line.ID)
+	if a := e.post(map[string]any{"token": yijun, "idToken": e.idToken(sandbox.LINEUserYijun), "friend": true, "lang": "en"}); a.HTTP != http.StatusOK ||
+		a.Status != "failed" || a.Reason != "target_not_found" || a.Message != "Target contact not found." {
+		t.Fatalf("target channel gone: %+v", a)
+	}
+	pool.Exec(ctx, `UPDATE channels SET status = 'active' WHERE id = $1`, e.line.ID)
+
+	if n := e.count(`SELECT count(*) FROM link_attempts WHERE status = 'failed' AND reason IN ('source_not_found', 'target_not_found')`); n != 2 {
+		t.Fatalf("reasons recorded: %d", n)
+	}
+	if n := e.count(`SELECT count(*) FROM contacts WHERE channel_id = $1`, e.line.ID); n != 0 {
+		t.Fatalf("a target contact was made on a gone channel: %d", n)
+	}
+	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
+		t.Fatalf("merged: %d", n)
+	}
+
+	e.app.User(e.team.ID, models.RoleMarketer, "marketer@bear.test")
+	c := e.app.Client()
+	c.Login("marketer@bear.test", testutil.Password)
+	page := c.Get("/campaigns/" + itoa(e.camp.ID) + "/stats")
+	for _, want := range []string{"無法找到來源渠道聯絡人", "無法找到目標渠道聯絡人"} {
+		if !strings.Contains(page.Body, want) {
+			t.Fatalf("statistics do not show %q", want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package omnilink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,40 +128,70 @@ type linkCtx struct {
 	tok            *models.LinkToken
 	camp           *models.Campaign
 	source, target *models.Channel
+	// gone is why a link clicked earlier can no longer complete (source or target contact not
+	// found): the participation fails with it instead of the link not existing.
+	gone models.FailureReason
 }
 
 // resolve loads what a token points at; each way the link cannot work is ErrLinkNotExist.
-// After the click a campaign disabled meanwhile is a failure reason, not a missing link:
-// completing passes disabledOK and records it.
-func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.LinkToken, disabledOK bool) (*linkCtx, error) {
+// After the click (afterClick) a campaign disabled meanwhile, or a source or target channel
+// disconnected meanwhile, is a failure reason, not a missing link: completing records it.
+func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.LinkToken, afterClick bool) (*linkCtx, error) {
 	camp, err := st.CampaignAny(ctx, tok.TeamID, tok.CampaignID)
-	if err != nil || camp.DeletedAt != nil || (camp.Status != models.CampaignEnabled && !disabledOK) {
+	if err != nil || camp.DeletedAt != nil || (camp.Status != models.CampaignEnabled && !afterClick) {
 		return nil, ErrLinkNotExist
 	}
+	lc := &linkCtx{tok: tok, camp: camp}
 	src, err := st.Channel(ctx, tok.TeamID, camp.SourceChannelID)
-	if err != nil || src.Status == models.ChannelDisconnected {
+	if err != nil {
 		return nil, ErrLinkNotExist
 	}
 	contact, err := st.TeamContact(ctx, tok.TeamID, tok.SourceContactID)
-	if err != nil || contact.ChannelID != src.ID {
-		return nil, ErrLinkNotExist
+	if src.Status == models.ChannelDisconnected || err != nil || contact.ChannelID != src.ID {
+		if !afterClick {
+			return nil, ErrLinkNotExist
+		}
+		lc.gone = models.ReasonSourceNotFound
 	}
 	tgt, err := st.Channel(ctx, tok.TeamID, camp.TargetChannelID)
-	if err != nil || tgt.Status == models.ChannelDisconnected || !tgt.Platform.CanBeTarget() {
+	if err != nil || !tgt.Platform.CanBeTarget() || (tgt.Platform == models.LINE && tgt.Settings.LiffID == "") {
 		return nil, ErrLinkNotExist
 	}
-	if tgt.Platform == models.LINE && tgt.Settings.LiffID == "" {
-		return nil, ErrLinkNotExist
+	if tgt.Status == models.ChannelDisconnected {
+		if !afterClick {
+			return nil, ErrLinkNotExist
+		}
+		lc.gone = cmp.Or(lc.gone, models.ReasonTargetNotFound)
 	}
-	return &linkCtx{tok: tok, camp: camp, source: src, target: tgt}, nil
+	lc.source, lc.target = src, tgt
+	return lc, nil
 }
 
-// linkExists applies the six "does not exist" cases to a token's one-query context; resolve
-// applies the same rules where the full rows are loaded. disabledOK is resolve's.
-func linkExists(lx *store.LinkContext, disabledOK bool) bool {
+// goneAfterClick is resolve's afterClick verdict on a token's one-query context: whether the
+// link still exists and, if it does, the failure reason it must end with (empty: none).
+func goneAfterClick(lx *store.LinkContext) (models.FailureReason, bool) {
 	live := func(st *models.ChannelStatus) bool { return st != nil && *st != models.ChannelDisconnected }
 	switch {
-	case lx.CampaignDeleted || (lx.CampaignStatus != models.CampaignEnabled && !disabledOK):
+	case lx.CampaignDeleted || lx.TargetStatus == nil || !lx.TargetPlatform.CanBeTarget():
+		return "", false
+	case lx.TargetPlatform == models.LINE && lx.TargetSettings.LiffID == "":
+		return "", false
+	case lx.SourceStatus == nil:
+		return "", false
+	case !live(lx.SourceStatus) || lx.ContactChannelID == nil || *lx.ContactChannelID != lx.SourceChannelID:
+		return models.ReasonSourceNotFound, true
+	case !live(lx.TargetStatus):
+		return models.ReasonTargetNotFound, true
+	}
+	return "", true
+}
+
+// linkExists applies the six "does not exist" cases to a token's one-query context at the
+// click; resolve applies the same rules where the full rows are loaded.
+func linkExists(lx *store.LinkContext) bool {
+	live := func(st *models.ChannelStatus) bool { return st != nil && *st != models.ChannelDisconnected }
+	switch {
+	case lx.CampaignDeleted || lx.CampaignStatus != models.CampaignEnabled:
 		return false
 	case !live(lx.SourceStatus) || lx.ContactChannelID == nil || *lx.ContactChannelID != lx.SourceChannelID:
 		return false
@@ -252,7 +283,7 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 	} else if err != nil {
 		return Click{}, err
 	}
-	if !linkExists(lx, false) {
+	if !linkExists(lx) {
 		return Click{Kind: ClickNotExist}, nil
 	}
 	lc := linkCtxOf(lx)
@@ -370,10 +401,12 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 	} else if err != nil {
 		return LinkResult{}, err
 	}
-	if !linkExists(lx, true) {
+	gone, ok := goneAfterClick(lx)
+	if !ok {
 		return LinkResult{}, ErrLinkNotExist
 	}
 	lc := linkCtxOf(lx)
+	lc.gone = gone
 	tok := lc.tok
 	if lc.target.Platform != models.LINE || lc.target.Settings.LoginChannelID == "" {
 		return LinkResult{}, ErrLinkNotExist
@@ -394,6 +427,11 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 	}
 	var res LinkResult
 	err = r.st.WithTx(ctx, func(tx *store.Store) error {
+		if lc.gone != "" {
+			// No target contact is made on a channel that is gone.
+			res, err = r.complete(ctx, tx, lc, 0, false, hashIDToken(in.IDToken), idt.Sub)
+			return err
+		}
 		targetID, created, err := upsertTarget(ctx, tx, lc.target, idt.Sub, idt.Name)
 		if err != nil {
 			return err
@@ -463,7 +501,10 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	if a.FirstClickedAt == nil {
 		a.FirstClickedAt = &now
 	}
-	a.TargetContactID, a.UpdatedAt = &targetID, now
+	a.UpdatedAt = now
+	if targetID != 0 {
+		a.TargetContactID = &targetID
+	}
 	if lineUser != "" {
 		a.LiffVerifiedAt, a.LiffUserID = &now, lineUser
 	}
@@ -474,6 +515,9 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	lc.camp = camp
 	if camp.Status != models.CampaignEnabled {
 		return r.fail(ctx, tx, lc, a, models.ReasonDisabled, "")
+	}
+	if lc.gone != "" {
+		return r.fail(ctx, tx, lc, a, lc.gone, "")
 	}
 	linked, err := identity.Link(ctx, tx, lc.tok.TeamID, lc.tok.SourceContactID, targetID, "campaign:"+strconv.FormatInt(camp.ID, 10), now)
 	var ce *identity.ConflictError
