@@ -119,13 +119,15 @@ type OutboxItem struct {
 	TeamID         *int64
 	Payload        string `gorm:"type:jsonb"`
 	IdempotencyKey string
-	Attempts       int
-	MaxAttempts    int
-	NextAttemptAt  time.Time
-	DoneAt         *time.Time
-	FailedAt       *time.Time
-	LastError      string
-	CreatedAt      time.Time
+	// Lane orders delivery: items of one non-empty lane go out one at a time, oldest first.
+	Lane          string
+	Attempts      int
+	MaxAttempts   int
+	NextAttemptAt time.Time
+	DoneAt        *time.Time
+	FailedAt      *time.Time
+	LastError     string
+	CreatedAt     time.Time
 }
 
 // TableName maps OutboxItem to outbox.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -238,8 +239,9 @@ func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (R
 	}
 	if rec.Outcome == models.SendQueued {
 		payload.SendID = rec.ID
+		// One lane per contact: a customer gets the messages in the order they were sent.
 		if _, err := outbox.Enqueue(ctx, tx, now, outbox.Entry{Kind: KindSend, Key: outboxKey(req.TeamID, req.IdempotencyKey),
-			TeamID: req.TeamID, Payload: payload}); err != nil {
+			TeamID: req.TeamID, Payload: payload, Lane: "contact:" + strconv.FormatInt(contact.ID, 10)}); err != nil {
 			return Result{}, err
 		}
 		if s.notify != nil {

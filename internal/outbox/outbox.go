@@ -127,6 +127,9 @@ type Entry struct {
 	Payload any
 	// NotBefore delays the first attempt; zero means now.
 	NotBefore time.Time
+	// Lane, when set, delivers this item only after every earlier item of the same lane has
+	// been delivered or given up (a contact's messages arrive in the order they were sent).
+	Lane string
 }
 
 // Enqueue writes e through st, which should be the transaction that makes the change the work
@@ -139,7 +142,7 @@ func Enqueue(ctx context.Context, st *store.Store, now time.Time, e Entry) (crea
 	if err != nil {
 		return false, fmt.Errorf("outbox: encode %s payload: %w", e.Kind, err)
 	}
-	it := &models.OutboxItem{Kind: e.Kind, Payload: string(raw), IdempotencyKey: e.Key, MaxAttempts: 25, NextAttemptAt: now, CreatedAt: now}
+	it := &models.OutboxItem{Kind: e.Kind, Payload: string(raw), IdempotencyKey: e.Key, Lane: e.Lane, MaxAttempts: 25, NextAttemptAt: now, CreatedAt: now}
 	if !e.NotBefore.IsZero() {
 		it.NextAttemptAt = e.NotBefore
 	}

@@ -2,10 +2,12 @@ package outbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -155,5 +157,81 @@ func TestPanickingHandlerIsRetried(t *testing.T) {
 	ob.Handle("test", func(context.Context, models.OutboxItem) error { panic("boom") })
 	if s, err := ob.Drain(context.Background()); err != nil || s.Retrying != 1 {
 		t.Fatalf("%+v %v", s, err)
+	}
+}
+
+// Items of one lane go out one at a time, oldest first, across concurrent workers; an item that
+// must be retried holds its lane (and only its lane) until it is delivered.
+func TestLaneDeliversInOrderOneAtATime(t *testing.T) {
+	st := testutil.Store(t)
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
+	const lanes, perLane = 4, 8
+	for i := range perLane {
+		for l := range lanes {
+			key := fmt.Sprintf("lane%d-%d", l, i)
+			if _, err := outbox.Enqueue(ctx, st, clk.Now(), outbox.Entry{Kind: "test", Key: key, Lane: fmt.Sprintf("contact:%d", l),
+				Payload: map[string]int{"lane": l, "seq": i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var mu sync.Mutex
+	order := map[int][]int{}
+	busy := map[int]bool{}
+	failedOnce := false
+	handler := func(_ context.Context, it models.OutboxItem) error {
+		var p struct{ Lane, Seq int }
+		if err := json.Unmarshal([]byte(it.Payload), &p); err != nil {
+			return err
+		}
+		mu.Lock()
+		if busy[p.Lane] {
+			mu.Unlock()
+			t.Errorf("lane %d: two items in flight at once", p.Lane)
+			return nil
+		}
+		if p.Lane == 0 && p.Seq == 2 && !failedOnce {
+			failedOnce = true
+			mu.Unlock()
+			return errors.New("platform busy")
+		}
+		busy[p.Lane] = true
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond) // hold the lane while other workers claim
+		mu.Lock()
+		busy[p.Lane] = false
+		order[p.Lane] = append(order[p.Lane], p.Seq)
+		mu.Unlock()
+		return nil
+	}
+	drainAll := func() {
+		var wg sync.WaitGroup
+		for range 3 {
+			ob := outbox.New(st, outbox.Options{Now: clk.Now, Batch: 8, NoJitter: true, BaseBackoff: time.Minute})
+			ob.Handle("test", handler)
+			wg.Go(func() {
+				if _, err := ob.Drain(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	drainAll()
+	mu.Lock()
+	if got := order[0]; !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("lane 0 before its retry: %v, want [0 1] (the rest waits behind the retrying item)", got)
+	}
+	for l := 1; l < lanes; l++ {
+		if len(order[l]) != perLane || !slices.IsSorted(order[l]) {
+			t.Fatalf("lane %d delivered %v, want all %d in order", l, order[l], perLane)
+		}
+	}
+	mu.Unlock()
+	clk.Advance(2 * time.Minute)
+	drainAll()
+	if got := order[0]; len(got) != perLane || !slices.IsSorted(got) {
+		t.Fatalf("lane 0 after the retry: %v", got)
 	}
 }

@@ -22,13 +22,16 @@ func (s *Store) EnqueueOutbox(ctx context.Context, it *models.OutboxItem) (creat
 
 // ClaimOutbox takes up to limit due items of the given kinds for delivery: rows locked by another
 // claimer are skipped, and each claimed row is hidden until leaseUntil, so a worker that dies
-// mid-delivery hands the item back instead of losing it.
+// mid-delivery hands the item back instead of losing it. An item waits while an earlier item of
+// its lane is pending (claimed, retrying or due), so a lane is delivered in order.
 func (s *Store) ClaimOutbox(ctx context.Context, kinds []string, now, leaseUntil time.Time, limit int) ([]models.OutboxItem, error) {
 	var out []models.OutboxItem
 	err := s.q(ctx).Raw(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?
 		WHERE id IN (
-			SELECT id FROM outbox
+			SELECT id FROM outbox o
 			WHERE done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND kind IN ?
+			AND (lane = '' OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.lane = o.lane AND p.lane <> '' AND p.id < o.id
+				AND p.done_at IS NULL AND p.failed_at IS NULL))
 			ORDER BY next_attempt_at, id
 			LIMIT ?
 			FOR UPDATE SKIP LOCKED)
