@@ -1,13 +1,16 @@
 -- +goose Up
 -- Counter rows were sharded by attempt id % 4, so concurrent links on one campaign queued on four
--- rows, each held until its transaction committed. Shard by the writing backend instead: two
--- transactions in flight are never on one backend, so they never wait on each other's counter
--- row. Shard 0 is never a backend's (1 + pid % 32767): the hourly compaction folds the shards of
--- past hours into it, which bounds the rows a statistics page reads. An update whose row keeps
--- its counter keys changes that counter row once, by the difference, instead of twice.
+-- rows, each held until its transaction committed. Shard by the writing backend's pid instead:
+-- two transactions in flight are never on one backend, so they never wait on each other's
+-- counter row. Pids are never 0: the hourly compaction folds the shards of past hours into shard
+-- 0, which bounds the rows a statistics page reads. An update whose row keeps its counter keys
+-- changes that counter row once, by the difference, instead of twice.
+ALTER TABLE link_stats_clicks ALTER COLUMN shard TYPE integer;
+ALTER TABLE link_stats_sent ALTER COLUMN shard TYPE integer;
+
 -- +goose StatementBegin
-CREATE FUNCTION link_stats_shard() RETURNS smallint LANGUAGE sql STABLE AS $$
-    SELECT (1 + pg_backend_pid() % 32767)::smallint
+CREATE FUNCTION link_stats_shard() RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT pg_backend_pid()
 $$;
 -- +goose StatementEnd
 
@@ -82,6 +85,19 @@ END $$;
 -- folds them into shard 0 with the rest.
 DROP FUNCTION link_stats_apply(link_attempts, int);
 -- +goose Down
+-- Fold every shard into shard 0 first: the smallint column cannot hold a pid.
+WITH gone AS (DELETE FROM link_stats_clicks WHERE shard <> 0 RETURNING campaign_id, hour, status, reason, target_created, n)
+INSERT INTO link_stats_clicks AS x (campaign_id, hour, shard, status, reason, target_created, n)
+SELECT campaign_id, hour, 0, status, reason, target_created, sum(n) FROM gone GROUP BY 1, 2, 4, 5, 6
+ON CONFLICT (campaign_id, hour, status, reason, target_created, shard) DO UPDATE SET n = x.n + EXCLUDED.n;
+WITH gone AS (DELETE FROM link_stats_sent WHERE shard <> 0
+    RETURNING campaign_id, hour, device, os, in_app, sent, clicked, opened, friend, linked)
+INSERT INTO link_stats_sent AS x (campaign_id, hour, shard, device, os, in_app, sent, clicked, opened, friend, linked)
+SELECT campaign_id, hour, 0, device, os, in_app, sum(sent), sum(clicked), sum(opened), sum(friend), sum(linked)
+FROM gone GROUP BY 1, 2, 4, 5, 6
+ON CONFLICT (campaign_id, hour, device, os, in_app, shard) DO UPDATE SET sent = x.sent + EXCLUDED.sent,
+    clicked = x.clicked + EXCLUDED.clicked, opened = x.opened + EXCLUDED.opened, friend = x.friend + EXCLUDED.friend,
+    linked = x.linked + EXCLUDED.linked;
 -- +goose StatementBegin
 CREATE FUNCTION link_stats_apply(a link_attempts, sign int) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -118,3 +134,5 @@ END $$;
 DROP FUNCTION link_stats_add_sent(link_attempts, link_attempts, int);
 DROP FUNCTION link_stats_add_clicks(link_attempts, int);
 DROP FUNCTION link_stats_shard();
+ALTER TABLE link_stats_sent ALTER COLUMN shard TYPE smallint;
+ALTER TABLE link_stats_clicks ALTER COLUMN shard TYPE smallint;

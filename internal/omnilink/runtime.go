@@ -422,7 +422,7 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 	case err != nil:
 		return LinkResult{}, ErrLineUnavailable.Wrap(err)
 	}
-	if in.NotFriend {
+	if in.NotFriend && lc.gone == "" {
 		return r.friendRequired(ctx, lc, idt)
 	}
 	var res LinkResult
@@ -501,7 +501,7 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	if a.FirstClickedAt == nil {
 		a.FirstClickedAt = &now
 	}
-	a.UpdatedAt = now
+	a.UpdatedAt, a.TargetContactID = now, nil
 	if targetID != 0 {
 		a.TargetContactID = &targetID
 	}

@@ -111,7 +111,7 @@ func (s *Store) TeamAuditVersionsAfter(ctx context.Context, teamID int64, target
 	var out []models.AuditRow
 	err := s.q(ctx).Table("audit_log a").Select("a.*, COALESCE(u.name, '') AS actor_name").
 		Joins("LEFT JOIN users u ON u.id = a.actor_user_id").
-		Where("a.team_id = ? AND a.target = ? AND jsonb_typeof(a.detail->'version') = 'number' AND (a.detail->>'version')::numeric > ?", teamID, target, since).
+		Where("a.team_id = ? AND a.target = ? AND CASE WHEN jsonb_typeof(a.detail->'version') = 'number' THEN (a.detail->>'version')::numeric > ? ELSE false END", teamID, target, since).
 		Order("a.created_at DESC, a.id DESC").Limit(50).Scan(&out).Error
 	return out, err
 }

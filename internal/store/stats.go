@@ -276,19 +276,31 @@ func (s *Store) TeamChannelStatuses(ctx context.Context, teamID int64) ([]Channe
 	return out, err
 }
 
+// linkStatsCompactLock is the advisory lock key that keeps compactions one at a time.
+const linkStatsCompactLock = 0x6c696e6b73 // "links"
+
 // CompactLinkStatsForSweep folds the per-backend counter shards of hours before `before` into
 // shard 0 (see migration 00021), so statistics read one row per counter and hour. Sums do not
 // change; it returns how many shard-0 counters were written.
 func (s *Store) CompactLinkStatsForSweep(ctx context.Context, before time.Time) (int64, error) {
 	var folded int64
 	err := s.WithTx(ctx, func(tx *Store) error {
+		// One compaction at a time (replicas run the same housekeeping), and it never waits on a
+		// counter row a link or click is writing: such rows are folded next time. Waiting could
+		// deadlock with a trigger that writes two rows of one shard.
+		var mine bool
+		if err := tx.q(ctx).Raw(`SELECT pg_try_advisory_xact_lock(?)`, linkStatsCompactLock).Scan(&mine).Error; err != nil || !mine {
+			return err
+		}
 		for _, q := range []string{
-			`WITH gone AS (DELETE FROM link_stats_clicks WHERE hour < ? AND shard <> 0
+			`WITH gone AS (DELETE FROM link_stats_clicks WHERE ctid IN (SELECT ctid FROM link_stats_clicks
+					WHERE hour < ? AND shard <> 0 FOR UPDATE SKIP LOCKED)
 				RETURNING campaign_id, hour, status, reason, target_created, n)
 			INSERT INTO link_stats_clicks AS x (campaign_id, hour, shard, status, reason, target_created, n)
 			SELECT campaign_id, hour, 0, status, reason, target_created, sum(n) FROM gone GROUP BY 1, 2, 4, 5, 6
 			ON CONFLICT (campaign_id, hour, status, reason, target_created, shard) DO UPDATE SET n = x.n + EXCLUDED.n`,
-			`WITH gone AS (DELETE FROM link_stats_sent WHERE hour < ? AND shard <> 0
+			`WITH gone AS (DELETE FROM link_stats_sent WHERE ctid IN (SELECT ctid FROM link_stats_sent
+					WHERE hour < ? AND shard <> 0 FOR UPDATE SKIP LOCKED)
 				RETURNING campaign_id, hour, device, os, in_app, sent, clicked, opened, friend, linked)
 			INSERT INTO link_stats_sent AS x (campaign_id, hour, shard, device, os, in_app, sent, clicked, opened, friend, linked)
 			SELECT campaign_id, hour, 0, device, os, in_app, sum(sent), sum(clicked), sum(opened), sum(friend), sum(linked)
