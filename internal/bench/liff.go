@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -121,6 +123,7 @@ func liffLinks(ctx context.Context, env *Env) ([]Table, error) {
 	}
 	clients := max(env.Settings.Clients*4, 32)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2}}
+	pg0, proc0 := postgresCPU(ctx, pool), cpuSeconds(os.Getpid())
 	loadStart := time.Now()
 	r := load(client, t, clients, env.Settings.MaxTime)
 	r.name = "POST /liff/api/link"
@@ -133,6 +136,10 @@ func liffLinks(ctx context.Context, env *Env) ([]Table, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	pushed := fake.pushes.Load()
+	// CPU per link, until the pushes are out: Postgres, and this process (the server, the
+	// load's clients and the fake LINE together).
+	per := 1000 / float64(max(linked, 1))
+	cpuPG, cpuProc := (postgresCPU(ctx, pool)-pg0)*per, (cpuSeconds(os.Getpid())-proc0)*per
 	pushSpan := time.Duration(fake.last.Load() - loadStart.UnixNano())
 	return []Table{{
 		Title:  fmt.Sprintf("OmniLink LIFF link: POST /liff/api/link with %d ms LINE verify (fsync on)", verifyLatency.Milliseconds()),
@@ -141,6 +148,7 @@ func liffLinks(ctx context.Context, env *Env) ([]Table, error) {
 			fmt.Sprintf("%.2f", ms(pct(r.lat, 50))), fmt.Sprintf("%.2f", ms(pct(r.lat, 99))), fmt.Sprint(linked), fmt.Sprint(pushed),
 			fmt.Sprintf("%.0f", float64(pushed)/max(pushSpan.Seconds(), 0.001))}},
 		Notes: []string{fmt.Sprintf("goal ≥ 500 links/s and the pushes at the same rate; %d clients; each link is a new LINE user, one merge, one push", clients),
+			fmt.Sprintf("CPU seconds per 1,000 links: Postgres %.2f, this process (server, clients and fake LINE) %.2f; %d CPUs", cpuPG, cpuProc, runtime.NumCPU()),
 			strings.TrimSpace(fmt.Sprintf("first error: %s", r.firstErr))},
 	}}, nil
 }

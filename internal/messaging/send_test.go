@@ -11,7 +11,6 @@ import (
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/internal/messaging"
-	"github.com/omnilink/omnilink/internal/outbox"
 	"github.com/omnilink/omnilink/internal/pace"
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/store"
@@ -624,31 +623,50 @@ func TestConcurrentSendsWithOneKey(t *testing.T) {
 }
 
 // The outbox delivers many sends at once: with every platform call taking 50 ms, the sandbox
-// sees many of them waiting together, never more than the outbox's concurrency, and each send
-// goes out exactly once.
+// sees many of them waiting together, at most one per customer, each send goes out exactly
+// once, and each customer gets their messages in the order they were sent.
 func TestOutboxDeliversSendsConcurrently(t *testing.T) {
 	e := newEnvWorld(t, func(o *sandbox.Options) { o.Latency = 50 * time.Millisecond })
 	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
-	ct := e.contact(ln, sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun, models.FriendshipFriend)
-	const n = 100
-	for i := range n {
-		e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text(fmt.Sprintf("新品 %d", i)), IdempotencyKey: fmt.Sprintf("many:%d", i), Automated: true})
+	const contacts, each = 20, 5
+	users := make([]string, contacts)
+	cts := make([]*models.Contact, contacts)
+	for i := range contacts {
+		users[i] = fmt.Sprintf("U%032x", 0xbeef00+i)
+		cts[i] = e.contact(ln, sandbox.PlatformLINE, sandbox.LINEBotUserID, users[i], models.FriendshipFriend)
 	}
+	// Queued round-robin, so every contact's messages are spread through the queue.
+	for k := range each {
+		for i, ct := range cts {
+			e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text(fmt.Sprintf("新品 %d", k)),
+				IdempotencyKey: fmt.Sprintf("many:%d:%d", i, k), Automated: true})
+		}
+	}
+	const n = contacts * each
 	if st := e.drain(); st.Delivered != n {
 		t.Fatalf("drain %+v", st)
 	}
 	if got := len(e.sendCalls()); got != n {
 		t.Fatalf("%d push calls for %d sends", got, n)
 	}
-	if got := len(e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserYijun)); got != n {
-		t.Fatalf("customer got %d messages, want %d", got, n)
+	for i, u := range users {
+		got := e.outbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, u)
+		if len(got) != each {
+			t.Fatalf("customer %d got %d messages, want %d", i, len(got), each)
+		}
+		// Concurrent delivery never reorders one customer's messages.
+		for k, m := range got {
+			if want := fmt.Sprintf("新品 %d", k); m.Text != want {
+				t.Fatalf("customer %d message %d is %q, want %q", i, k, m.Text, want)
+			}
+		}
 	}
 	for _, it := range e.outboxItems() {
 		if it.State() != models.OutboxDelivered || it.Attempts != 1 {
 			t.Fatalf("outbox item %s: state %s after %d attempts", it.IdempotencyKey, it.State(), it.Attempts)
 		}
 	}
-	if peak := e.world.PeakInFlight(); peak < 10 || peak > outbox.DefaultConcurrency {
-		t.Fatalf("at most %d platform calls were in flight at once, want between 10 and %d", peak, outbox.DefaultConcurrency)
+	if peak := e.world.PeakInFlight(); peak < 10 || peak > contacts {
+		t.Fatalf("at most %d platform calls were in flight at once, want between 10 and %d (one per customer)", peak, contacts)
 	}
 }
