@@ -131,6 +131,16 @@ func (e *env) settled() {
 	}
 }
 
+// metricIs waits up to 5 s for a metric to read want and returns what it read last: counters
+// are added just after a delivery's transaction commits, a moment after its rows are visible.
+func (e *env) metricIs(name, want string) string {
+	got := e.metric(name)
+	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); got = e.metric(name) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return got
+}
+
 // noErrors fails the test if any delivery recorded an error.
 func (e *env) noErrors() {
 	e.t.Helper()

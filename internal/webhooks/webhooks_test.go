@@ -67,10 +67,10 @@ func TestReplayedDeliveryRecordsOneMessage(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM customers WHERE team_id = $1`, team.ID); n != 1 {
 		t.Errorf("customers = %d, want 1", n)
 	}
-	if got := e.metric(`omnilink_webhook_events_duplicate_total{platform="facebook"}`); got != "2" {
+	if got := e.metricIs(`omnilink_webhook_events_duplicate_total{platform="facebook"}`, "2"); got != "2" {
 		t.Errorf("duplicate counter = %q, want 2", got)
 	}
-	if got := e.metric(`omnilink_webhook_events_received_total{platform="facebook"}`); got != "3" {
+	if got := e.metricIs(`omnilink_webhook_events_received_total{platform="facebook"}`, "3"); got != "3" {
 		t.Errorf("received counter = %q, want 3", got)
 	}
 }
@@ -178,7 +178,7 @@ func TestUnknownAccountsAreKeptUnrouted(t *testing.T) {
 		if n := e.count(`SELECT count(*) FROM unrouted_events WHERE platform = $1 AND account_id = $2`, c.platform, c.account); n != 1 {
 			t.Errorf("%s account %s: %d unrouted events, want 1", c.platform, c.account, n)
 		}
-		if got := e.metric(fmt.Sprintf(`omnilink_webhook_events_unrouted_total{platform=%q}`, c.platform)); got != "1" {
+		if got := e.metricIs(fmt.Sprintf(`omnilink_webhook_events_unrouted_total{platform=%q}`, c.platform), "1"); got != "1" {
 			t.Errorf("%s unrouted counter = %q, want 1", c.platform, got)
 		}
 	}
@@ -252,7 +252,7 @@ func TestLINEMessageAndReplay(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM messages`); n != 1 {
 		t.Errorf("messages = %d, want 1 after a replay", n)
 	}
-	if got := e.metric(`omnilink_webhook_events_duplicate_total{platform="line"}`); got != "1" {
+	if got := e.metricIs(`omnilink_webhook_events_duplicate_total{platform="line"}`, "1"); got != "1" {
 		t.Errorf("LINE duplicate counter = %q, want 1", got)
 	}
 }
@@ -270,7 +270,7 @@ func TestLINESDKAllEventsFixture(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM contacts WHERE channel_id = $1`, ch.ID); n != 1 {
 		t.Errorf("contacts = %d, want 1", n)
 	}
-	if got := e.metric(`omnilink_webhook_events_duplicate_total{platform="line"}`); got != "34" {
+	if got := e.metricIs(`omnilink_webhook_events_duplicate_total{platform="line"}`, "34"); got != "34" {
 		t.Errorf("duplicates = %q, want 34", got)
 	}
 }
@@ -293,7 +293,7 @@ func TestMalformedDeliveryFailsOnce(t *testing.T) {
 	if attempts != 1 {
 		t.Errorf("malformed delivery was tried %d times", attempts)
 	}
-	if got := e.metric(`omnilink_webhook_deliveries_failed_total{platform="meta"}`); got != "1" {
+	if got := e.metricIs(`omnilink_webhook_deliveries_failed_total{platform="meta"}`, "1"); got != "1" {
 		t.Errorf("failed counter = %q, want 1", got)
 	}
 }
