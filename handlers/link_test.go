@@ -319,6 +319,15 @@ func TestLinkAppliesTagsAndSendsModules(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'campaign.activity' AND detail->>'what' = 'success_source'`); n != 1 {
 		t.Errorf("the missing module is not in the campaign's activity log: %d lines", n)
 	}
+	// The campaign's history says what went wrong in the marketer's words, not as an edit by a
+	// removed member.
+	c := e.app.Client()
+	c.Login("boss@bear.test", testutil.Password)
+	page := c.Get("/campaigns/" + itoa(e.camp.ID) + "/history")
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, "活動自動執行") || !strings.Contains(page.Body, "來源渠道成功訊息：傳送失敗") ||
+		strings.Contains(page.Body, "已移除的成員") {
+		t.Fatalf("campaign history (%d):\n%s", page.Status, page.Body)
+	}
 }
 
 func TestLIFFBlockedUserGetsAddFriendOnly(t *testing.T) {

@@ -3,6 +3,7 @@
 package campaigns
 
 import (
+	"slices"
 	"fmt"
 	"sort"
 	"strconv"
@@ -321,6 +322,7 @@ type HistoryEntry struct {
 	Who     string
 	Action  string
 	Changes []Change
+	Note    string // a platform's or the server's own words about an activity entry
 }
 
 // Change is one field's old and new value.
@@ -373,6 +375,10 @@ func (n Names) value(field, v string) string {
 func NewHistory(p *layout.Page, rows []models.AuditRow, names Names) []HistoryEntry {
 	var out []HistoryEntry
 	for _, r := range rows {
+		if r.Action == "campaign.activity" {
+			out = append(out, activityEntry(p, r))
+			continue
+		}
 		e := HistoryEntry{When: p.Time(r.CreatedAt), Who: r.ActorName, Action: p.T("campaigns.audit_" + actionKey(r.Action))}
 		if e.Who == "" {
 			e.Who = p.T("campaigns.audit_someone")
@@ -393,6 +399,31 @@ func NewHistory(p *layout.Page, rows []models.AuditRow, names Names) []HistoryEn
 		out = append(out, e)
 	}
 	return out
+}
+
+// activityWhats and activityOutcomes are the activity log's words with a translation; others
+// (written by older versions) show as a generic line.
+var (
+	activityWhats    = []string{"success_target", "success_source", "failure_source", "tags_source", "tags_target", "link"}
+	activityOutcomes = []string{"skipped", "send_failed", "tags_not_applied", "tags_failed", "linked", string(models.SendSkippedWindow),
+		string(models.SendSkippedBlocked), string(models.SendSkippedBrokenChannel), string(models.SendFailedRecipient),
+		string(models.SendFailedBrokenChannel), string(models.SendFailedPermanent)}
+)
+
+// activityEntry is what the campaign did by itself and could not do as configured: an outcome
+// message not sent, tags not applied.
+func activityEntry(p *layout.Page, r models.AuditRow) HistoryEntry {
+	what, _ := r.Detail["what"].(string)
+	outcome, _ := r.Detail["outcome"].(string)
+	note, _ := r.Detail["detail"].(string)
+	if !slices.Contains(activityWhats, what) {
+		what = "other"
+	}
+	if !slices.Contains(activityOutcomes, outcome) {
+		outcome = "other"
+	}
+	return HistoryEntry{When: p.Time(r.CreatedAt), Who: p.T("campaigns.activity_by"), Note: note,
+		Action: p.T("campaigns.activity_line", "What", p.T("campaigns.activity_what_"+what), "Outcome", p.T("campaigns.activity_outcome_"+outcome))}
 }
 
 func actionKey(action string) string {
