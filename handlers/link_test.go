@@ -343,6 +343,35 @@ func TestLIFFBlockedUserGetsAddFriendOnly(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM merges`) + e.count(`SELECT count(*) FROM message_sends`); n != 0 {
 		t.Fatal("a non-friend was linked or messaged")
 	}
+
+	// A page that reports a friend is overruled by LINE: the Messaging API has no profile of a
+	// user who never added the account, so Alice gets the add-friend screen too.
+	alice := e.cardLink(e.camp.ID, e.customer(e.ig, "alice"))
+	a = e.post(map[string]any{"token": alice, "idToken": e.idToken(sandbox.LINEUserAlice), "friend": true})
+	if a.HTTP != http.StatusOK || a.Status != "friend_required" {
+		t.Fatalf("a non-friend reported as a friend: %+v", a)
+	}
+	if n := e.count(`SELECT count(*) FROM merges`) + e.count(`SELECT count(*) FROM message_sends`); n != 0 {
+		t.Fatal("a non-friend was linked or messaged")
+	}
+}
+
+// The target contact takes the account's view of the user from the Messaging API: the LINE
+// display name and a friendship the profile page can show.
+func TestLIFFLinkReadsTheTargetProfile(t *testing.T) {
+	e := newLinkEnv(t)
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.Status != "linked" {
+		t.Fatalf("link: %+v", a)
+	}
+	var name, friendship string
+	if err := e.app.SQL().QueryRow(context.Background(), `SELECT name, line_friendship FROM contacts WHERE channel_id = $1 AND external_user_id = $2`,
+		e.line.ID, sandbox.LINEUserXiaoming).Scan(&name, &friendship); err != nil {
+		t.Fatal(err)
+	}
+	if name != "王小明" || friendship != string(models.FriendshipFriend) {
+		t.Fatalf("target contact: name %q, friendship %q", name, friendship)
+	}
 }
 
 func TestLinkFailureReasonsAreRecorded(t *testing.T) {

@@ -27,16 +27,16 @@ import (
 // verifyLatency is the LINE Login verify round trip the LIFF bench injects.
 const verifyLatency = 20 * time.Millisecond
 
-// fakeLINE answers ID-token verification after verifyLatency (sub derived from the token) and
-// accepts pushes, counting them.
+// fakeLINE answers ID-token verification after verifyLatency (sub derived from the token),
+// answers profiles (every user is a friend) and accepts pushes, counting them.
 type fakeLINE struct {
 	pushes atomic.Int64
 	last   atomic.Int64 // unix nanos of the latest push
 }
 
 func (f *fakeLINE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/oauth2/v2.1/verify":
+	switch path := r.URL.Path; {
+	case path == "/oauth2/v2.1/verify":
 		_ = r.ParseForm()
 		time.Sleep(verifyLatency)
 		sum := sha256.Sum256([]byte(r.Form.Get("id_token")))
@@ -44,7 +44,11 @@ func (f *fakeLINE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"iss": "https://access.line.me", "sub": "U" + hex.EncodeToString(sum[:16]),
 			"aud": r.Form.Get("client_id"), "exp": now + 3600, "iat": now, "amr": []string{"linesso"}})
-	case "/v2/bot/message/push":
+	case strings.HasPrefix(path, "/v2/bot/profile/"):
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"userId": strings.TrimPrefix(path, "/v2/bot/profile/"),
+			"displayName": "顧客", "language": "zh-TW"})
+	case path == "/v2/bot/message/push":
 		_, _ = io.Copy(io.Discard, r.Body)
 		f.pushes.Add(1)
 		f.last.Store(time.Now().UnixNano())

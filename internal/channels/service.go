@@ -89,6 +89,16 @@ func (s *Service) Credentials(ch *models.Channel) (models.Credentials, error) {
 	return c, err
 }
 
+// LINEProfile reads a LINE user's profile with the LINE channel's own access token; an error
+// matching line.ErrNotFound means the user is not a friend of the account or blocked it.
+func (s *Service) LINEProfile(ctx context.Context, ch *models.Channel, userID string) (line.Profile, error) {
+	c, err := s.Credentials(ch)
+	if err != nil {
+		return line.Profile{}, err
+	}
+	return s.line.Profile(ctx, c.AccessToken, userID)
+}
+
 // sealCredentials seals secrets for a channel row.
 func (s *Service) sealCredentials(ch *models.Channel, c models.Credentials) error {
 	return SealCredentials(s.box, ch, c)

@@ -40,6 +40,12 @@ type IDTokenVerifier interface {
 	VerifyIDToken(ctx context.Context, idToken, loginChannelID string) (line.IDToken, error)
 }
 
+// LINEProfiles reads a LINE user's profile through a target channel's Messaging API. An error
+// matching line.ErrNotFound means the user is not a friend of the account (or blocked it).
+type LINEProfiles interface {
+	LINEProfile(ctx context.Context, ch *models.Channel, userID string) (line.Profile, error)
+}
+
 // Notifier is told that sends were queued, so the outbox delivers them at once.
 type Notifier interface{ Notify() }
 
@@ -63,6 +69,7 @@ type RuntimeDeps struct {
 	Modules  ModuleSender
 	Tags     TagApplier
 	Verifier IDTokenVerifier
+	Profiles LINEProfiles // nil: target contacts take the ID token's name
 	Notify   Notifier
 	Events   LinkEvents // nil: nobody listens
 	Log      *slog.Logger
@@ -71,16 +78,17 @@ type RuntimeDeps struct {
 
 // Runtime runs OmniLink for customers: card links, clicks, linking and the outcomes.
 type Runtime struct {
-	st      *store.Store
-	send    Sender
-	modules ModuleSender
-	tags    TagApplier
-	verify  IDTokenVerifier
-	notify  Notifier
-	events  LinkEvents
-	log     *slog.Logger
-	now     func() time.Time
-	cfg     RuntimeConfig
+	st       *store.Store
+	send     Sender
+	modules  ModuleSender
+	tags     TagApplier
+	verify   IDTokenVerifier
+	profiles LINEProfiles
+	notify   Notifier
+	events   LinkEvents
+	log      *slog.Logger
+	now      func() time.Time
+	cfg      RuntimeConfig
 }
 
 // NewRuntime builds the runtime.
@@ -98,7 +106,7 @@ func NewRuntime(d RuntimeDeps, cfg RuntimeConfig) *Runtime {
 		cfg.WAURL = "https://wa.me"
 	}
 	cfg.LiffURL, cfg.WAURL, cfg.BaseURL = strings.TrimRight(cfg.LiffURL, "/"), strings.TrimRight(cfg.WAURL, "/"), strings.TrimRight(cfg.BaseURL, "/")
-	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, notify: d.Notify,
+	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, profiles: d.Profiles, notify: d.Notify,
 		events: d.Events, log: d.Log, now: d.Now, cfg: cfg}
 }
 
@@ -208,7 +216,8 @@ func linkExists(lx *store.LinkContext) bool {
 func linkCtxOf(lx *store.LinkContext) *linkCtx {
 	tok := &lx.Token
 	return &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
-		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID, Settings: lx.TargetSettings}}
+		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID,
+			Settings: lx.TargetSettings, Credentials: lx.TargetCredentials}}
 }
 
 // CardLink mints a link token for (campaign, source contact) inside tx and returns the card's
@@ -425,6 +434,22 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 	if in.NotFriend && lc.gone == "" {
 		return r.friendRequired(ctx, lc, idt)
 	}
+	target := store.ContactActivity{TeamID: lc.target.TeamID, ChannelID: lc.target.ID, ExternalUserID: idt.Sub, Name: idt.Name}
+	if lc.gone == "" && r.profiles != nil {
+		// The Messaging API has the profile the account sees, and answers only for a friend:
+		// LINE's word on friendship outranks what the page reported.
+		prof, err := r.profiles.LINEProfile(ctx, lc.target, idt.Sub)
+		switch {
+		case errors.Is(err, line.ErrNotFound):
+			return r.friendRequired(ctx, lc, idt)
+		case err != nil:
+			r.log.Warn("LINE profile not read; linking with the ID token's name", "channel", lc.target.ID, "error", err)
+		default:
+			now := r.now()
+			target.Name = cmp.Or(prof.DisplayName, idt.Name)
+			target.Friendship, target.FriendshipAt = models.FriendshipFriend, &now
+		}
+	}
 	var res LinkResult
 	err = r.st.WithTx(ctx, func(tx *store.Store) error {
 		if lc.gone != "" {
@@ -432,7 +457,7 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 			res, err = r.complete(ctx, tx, lc, 0, false, hashIDToken(in.IDToken), idt.Sub)
 			return err
 		}
-		targetID, created, err := upsertTarget(ctx, tx, lc.target, idt.Sub, idt.Name)
+		targetID, created, err := tx.UpsertContact(ctx, target)
 		if err != nil {
 			return err
 		}
@@ -462,10 +487,6 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 	})
 	basic := strings.TrimPrefix(lc.target.Settings.BasicID, "@")
 	return LinkResult{Status: StatusFriendRequired, AddFriendURL: "https://line.me/R/ti/p/%40" + url.PathEscape(basic)}, err
-}
-
-func upsertTarget(ctx context.Context, tx *store.Store, ch *models.Channel, externalID, name string) (int64, bool, error) {
-	return tx.UpsertContact(ctx, store.ContactActivity{TeamID: ch.TeamID, ChannelID: ch.ID, ExternalUserID: externalID, Name: name})
 }
 
 // complete links the token's source contact to targetID inside tx and queues the outcome.
