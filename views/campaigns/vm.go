@@ -3,8 +3,8 @@
 package campaigns
 
 import (
-	"slices"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
