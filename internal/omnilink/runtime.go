@@ -552,13 +552,10 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	}
 	a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.TargetCreated = models.AttemptLinked, "", "", &now, created
 	a.IDTokenHash = idHash
-	if err := tx.SaveLinkAttempt(ctx, a); err != nil {
+	if err := tx.SaveLinkedAttempt(ctx, a, now); err != nil {
 		if isIDTokenReplay(err) {
 			return LinkResult{}, ErrIDTokenReplayed
 		}
-		return LinkResult{}, err
-	}
-	if err := tx.UseLinkTokensOfPairSystem(ctx, camp.ID, lc.tok.SourceContactID, now); err != nil {
 		return LinkResult{}, err
 	}
 	r.outcomeSuccess(ctx, tx, lc, a, targetID)

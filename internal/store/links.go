@@ -83,11 +83,21 @@ func (s *Store) UseLinkTokenSystem(ctx context.Context, id int64, now time.Time)
 	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = coalesce(used_at, ?) WHERE id = ?`, now, id).Error
 }
 
-// UseLinkTokensOfPairSystem marks every token of a campaign and source contact used: after success
-// no other card of the pair links anyone else.
-func (s *Store) UseLinkTokensOfPairSystem(ctx context.Context, campaignID, sourceContactID int64, now time.Time) error {
-	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = ? WHERE campaign_id = ? AND source_contact_id = ? AND used_at IS NULL`,
-		now, campaignID, sourceContactID).Error
+// SaveLinkedAttempt writes what linking changed on a locked participation and marks every open
+// token of its pair used (after success no other card of the pair links anyone else), in one
+// statement.
+func (s *Store) SaveLinkedAttempt(ctx context.Context, a *models.LinkAttempt, now time.Time) error {
+	return s.q(ctx).Exec(`WITH used AS (UPDATE link_tokens SET used_at = @now
+			WHERE campaign_id = @campaign AND source_contact_id = @source AND used_at IS NULL)
+		UPDATE link_attempts SET first_clicked_at = @clicked, liff_verified_at = @verified, liff_user_id = @user,
+			id_token_hash = @hash, target_contact_id = @target, target_created = @created, status = @status, reason = @reason,
+			reason_detail = @detail, completed_at = @completed, updated_at = @updated
+		WHERE id = @id`,
+		sql.Named("now", now), sql.Named("campaign", a.CampaignID), sql.Named("source", a.SourceContactID),
+		sql.Named("clicked", a.FirstClickedAt), sql.Named("verified", a.LiffVerifiedAt), sql.Named("user", a.LiffUserID),
+		sql.Named("hash", a.IDTokenHash), sql.Named("target", a.TargetContactID), sql.Named("created", a.TargetCreated),
+		sql.Named("status", a.Status), sql.Named("reason", a.Reason), sql.Named("detail", a.ReasonDetail),
+		sql.Named("completed", a.CompletedAt), sql.Named("updated", a.UpdatedAt), sql.Named("id", a.ID)).Error
 }
 
 // CampaignAny loads a team's campaign including a deleted one (links must tell "does not exist").

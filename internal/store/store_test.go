@@ -3,9 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/testutil"
@@ -76,5 +80,68 @@ func TestLoginFailureCounts(t *testing.T) {
 	e, i, err := st.CountLoginFailures(ctx, "a@x", "1.1.1.1", now.Add(-15*time.Minute))
 	if err != nil || e != 3 || i != 4 {
 		t.Fatalf("byEmail=%d byIP=%d err=%v; want 3, 4", e, i, err)
+	}
+}
+
+// Concurrent first messages from one new customer make one contact with one customer, and no
+// customer is left over from the race.
+func TestUpsertContactRaceMakesOneCustomer(t *testing.T) {
+	ctx := context.Background()
+	url := testutil.DatabaseURL(t)
+	st, err := store.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	team := &models.Team{Name: "T", Locale: "en", PlanStatus: models.PlanActive}
+	if err := st.CreateTeam(ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	ch := &models.Channel{TeamID: team.ID, Platform: models.LINE, ExternalID: "Ubot", DisplayName: "LINE", Status: models.ChannelActive}
+	if err := st.CreateChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		ext := fmt.Sprintf("Uuser%d", round)
+		var wg sync.WaitGroup
+		ids := make([]int64, 8)
+		created := make([]bool, 8)
+		for i := range ids {
+			wg.Go(func() {
+				err := st.WithTx(ctx, func(tx *store.Store) error {
+					var err error
+					ids[i], created[i], err = tx.UpsertContact(ctx, store.ContactActivity{TeamID: team.ID, ChannelID: ch.ID, ExternalUserID: ext, Name: "客人"})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		made := 0
+		for i := range ids {
+			if ids[i] != ids[0] {
+				t.Fatalf("round %d: contacts %d and %d for one user", round, ids[0], ids[i])
+			}
+			if created[i] {
+				made++
+			}
+		}
+		if made != 1 {
+			t.Fatalf("round %d: %d calls say they created the contact", round, made)
+		}
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var customers int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM customers WHERE team_id = $1`, team.ID).Scan(&customers); err != nil {
+		t.Fatal(err)
+	}
+	if customers != 5 {
+		t.Fatalf("%d customers for 5 contacts", customers)
 	}
 }

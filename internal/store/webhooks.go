@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"time"
@@ -99,24 +100,42 @@ func (s *Store) UpsertContact(ctx context.Context, a ContactActivity) (id int64,
 		ID         int64
 		CustomerID *int64
 		Inserted   bool
+		Spare      *int64
 	}
-	err = s.q(ctx).Raw(`INSERT INTO contacts AS c (team_id, channel_id, external_user_id, name, last_inbound_at, line_friendship, line_friendship_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (channel_id, external_user_id) DO UPDATE SET
-			name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
-			last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
-			line_friendship = CASE WHEN EXCLUDED.line_friendship_at IS NOT NULL
-				AND (c.line_friendship_at IS NULL OR c.line_friendship_at <= EXCLUDED.line_friendship_at)
-				THEN EXCLUDED.line_friendship ELSE c.line_friendship END,
-			line_friendship_at = GREATEST(c.line_friendship_at, EXCLUDED.line_friendship_at),
-			updated_at = now()
-		RETURNING c.id, c.customer_id, (c.xmax = 0) AS inserted`,
-		a.TeamID, a.ChannelID, a.ExternalUserID, a.Name, a.InboundAt, friendship, a.FriendshipAt).Scan(&row).Error
+	// A new contact is written once, with its customer: a contact row updated afterwards would
+	// be written again into every index of contacts (the name's trigram index among them).
+	err = s.q(ctx).Raw(`WITH cu AS (
+			INSERT INTO customers (team_id, display_name) SELECT @team, @name
+			WHERE NOT EXISTS (SELECT 1 FROM contacts WHERE channel_id = @ch AND external_user_id = @ext)
+			RETURNING id),
+		up AS (
+			INSERT INTO contacts AS c (team_id, channel_id, external_user_id, name, last_inbound_at, line_friendship, line_friendship_at, customer_id)
+			VALUES (@team, @ch, @ext, @name, @inbound, @friendship, @friendship_at, (SELECT id FROM cu))
+			ON CONFLICT (channel_id, external_user_id) DO UPDATE SET
+				name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
+				last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
+				line_friendship = CASE WHEN EXCLUDED.line_friendship_at IS NOT NULL
+					AND (c.line_friendship_at IS NULL OR c.line_friendship_at <= EXCLUDED.line_friendship_at)
+					THEN EXCLUDED.line_friendship ELSE c.line_friendship END,
+				line_friendship_at = GREATEST(c.line_friendship_at, EXCLUDED.line_friendship_at),
+				updated_at = now()
+			RETURNING c.id, c.customer_id, (c.xmax = 0) AS inserted)
+		SELECT up.id, up.customer_id, up.inserted, (SELECT id FROM cu) AS spare FROM up`,
+		sql.Named("team", a.TeamID), sql.Named("ch", a.ChannelID), sql.Named("ext", a.ExternalUserID), sql.Named("name", a.Name),
+		sql.Named("inbound", a.InboundAt), sql.Named("friendship", friendship), sql.Named("friendship_at", a.FriendshipAt)).Scan(&row).Error
 	if err != nil {
 		return 0, false, err
 	}
+	if row.Spare != nil && !row.Inserted {
+		// Another transaction made the contact between our check and our insert: its customer
+		// stands, the one made here for nothing goes.
+		if err := s.q(ctx).Exec(`DELETE FROM customers WHERE id = ?`, *row.Spare).Error; err != nil {
+			return 0, false, err
+		}
+	}
 	if row.CustomerID == nil {
-		// The upsert holds the contact's row lock, so no other transaction can attach a customer meanwhile.
+		// A contact made before customers existed. The upsert holds its row lock, so no other
+		// transaction can attach a customer meanwhile.
 		err = s.q(ctx).Exec(`WITH cu AS (INSERT INTO customers (team_id, display_name) VALUES (?, ?) RETURNING id)
 			UPDATE contacts SET customer_id = (SELECT id FROM cu) WHERE id = ?`, a.TeamID, a.Name, row.ID).Error
 	}
