@@ -128,13 +128,13 @@ func merge(ctx context.Context, tx *store.Store, teamID int64, pair []models.Cus
 	}
 	contacts, pointed := []int64(f.Contacts), []int64(f.Pointed)
 	snap := models.JSONMap{"contacts": contacts, "merged_into_absorbed": pointed, "survivor_member_no": survivor.MemberNo,
-		"absorbed_member_no": absorbed.MemberNo, "absorbed_display_name": absorbed.DisplayName}
+		"absorbed_member_no": absorbed.MemberNo, "absorbed_display_name": absorbed.DisplayName, "survivor_display_name": survivor.DisplayName}
 	m := &models.Merge{TeamID: teamID, SurvivorID: survivor.ID, AbsorbedID: absorbed.ID, Snapshot: snap, Actor: actor}
 	var take *string
 	if survivor.MemberNo == nil {
 		take = absorbed.MemberNo
 	}
-	if err := tx.MergeCustomers(ctx, m, take, now); err != nil {
+	if err := tx.MergeCustomers(ctx, m, take, absorbed.DisplayName, now); err != nil {
 		return Result{}, err
 	}
 	if err := tx.AddAudit(ctx, &models.AuditEntry{TeamID: teamID, Action: "customer.merge", Target: "customer:" + strconv.FormatInt(survivor.ID, 10),
@@ -199,6 +199,14 @@ func Undo(ctx context.Context, tx *store.Store, teamID, mergeID int64, actor str
 			return ErrUndoMemberNo
 		}
 		return err
+	}
+	// A survivor that took the absorbed customer's name (having none) gives it back.
+	if was, ok := m.Snapshot["survivor_display_name"].(string); ok && was == "" {
+		if taken, _ := m.Snapshot["absorbed_display_name"].(string); taken != "" {
+			if err := tx.RestoreTeamCustomerName(ctx, teamID, m.SurvivorID, taken, "", now); err != nil {
+				return err
+			}
+		}
 	}
 	return tx.AddAudit(ctx, &models.AuditEntry{TeamID: teamID, Action: "customer.merge_undo", Target: "customer:" + strconv.FormatInt(m.SurvivorID, 10),
 		Detail: models.JSONMap{"merge_id": m.ID, "absorbed": m.AbsorbedID, "actor": actor}, CreatedAt: now})

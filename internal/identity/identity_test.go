@@ -210,3 +210,39 @@ func TestLinkGivesACustomerlessContactItsCustomer(t *testing.T) {
 		t.Fatalf("a contact that is not the team's: %v", err)
 	}
 }
+
+// An Instagram identity has no name: the customer it keeps after a link takes the LINE
+// identity's, and gives it back when the merge is undone.
+func TestNamelessSurvivorTakesTheAbsorbedName(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	ig, _, err := f.st.UpsertContact(ctx, store.ContactActivity{TeamID: f.team, ChannelID: f.ig.ID, ExternalUserID: "17842000000000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := f.contact(t, f.line, "王小明")
+	res, err := f.link(t, ig, ln)
+	if err != nil || res.Outcome != identity.Merged {
+		t.Fatalf("link = %+v, %v", res, err)
+	}
+	name := func(id int64) string {
+		var n string
+		if err := f.pool.QueryRow(ctx, `SELECT display_name FROM customers WHERE id = $1`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := name(res.CustomerID); got != "王小明" {
+		t.Fatalf("the surviving customer is named %q", got)
+	}
+	err = f.st.WithTx(ctx, func(tx *store.Store) error {
+		return identity.Undo(ctx, tx, f.team, res.MergeID, "user:1", time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := f.customers(t, ig, ln)
+	if name(after[ig]) != "" || name(after[ln]) != "王小明" {
+		t.Fatalf("after undo: %q and %q", name(after[ig]), name(after[ln]))
+	}
+}

@@ -88,16 +88,19 @@ func (s *Store) TeamMergeFacts(ctx context.Context, teamID, survivorID, absorbed
 }
 
 // MergeCustomers moves every contact of absorbed to survivor, points absorbed (and whatever
-// pointed at it) to survivor, takes the absorbed member number when the survivor has none,
-// and records the merge with its snapshot. The moves and the record are one statement.
-func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *string, now time.Time) error {
+// pointed at it) to survivor, takes the absorbed member number and name when the survivor has
+// none, and records the merge with its snapshot. The moves and the record are one statement.
+func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *string, absorbedName string, now time.Time) error {
 	q := s.q(ctx)
 	m.CreatedAt = now
+	// A survivor without a name takes the absorbed one's (an Instagram identity has none).
 	err := q.Raw(`WITH moved AS (UPDATE contacts SET customer_id = @s, updated_at = @now WHERE team_id = @t AND customer_id = @a),
-			pointed AS (UPDATE customers SET merged_into = @s, updated_at = @now WHERE team_id = @t AND (id = @a OR merged_into = @a))
+			pointed AS (UPDATE customers SET merged_into = @s, updated_at = @now WHERE team_id = @t AND (id = @a OR merged_into = @a)),
+			named AS (UPDATE customers SET display_name = @name, updated_at = @now
+				WHERE team_id = @t AND id = @s AND display_name = '' AND @name <> '')
 		INSERT INTO merges (team_id, survivor_id, absorbed_id, snapshot, actor, created_at) VALUES (@t, @s, @a, @snap, @actor, @now)
 		RETURNING id`, sql.Named("t", m.TeamID), sql.Named("s", m.SurvivorID), sql.Named("a", m.AbsorbedID), sql.Named("now", now),
-		sql.Named("snap", m.Snapshot), sql.Named("actor", m.Actor)).Scan(&m.ID).Error
+		sql.Named("snap", m.Snapshot), sql.Named("actor", m.Actor), sql.Named("name", absorbedName)).Scan(&m.ID).Error
 	if err != nil || memberNo == nil {
 		return err
 	}
@@ -105,6 +108,13 @@ func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *s
 	// customer has left them only once the statement above is done.
 	return q.Exec(`UPDATE customers SET member_no = ?, updated_at = ? WHERE team_id = ? AND id = ? AND member_no IS NULL`,
 		*memberNo, now, m.TeamID, m.SurvivorID).Error
+}
+
+// RestoreTeamCustomerName gives a customer its name back (undoing a merge) unless it has been
+// renamed since: only a customer still named taken becomes named name.
+func (s *Store) RestoreTeamCustomerName(ctx context.Context, teamID, id int64, taken, name string, now time.Time) error {
+	return s.q(ctx).Exec(`UPDATE customers SET display_name = ?, updated_at = ? WHERE team_id = ? AND id = ? AND display_name = ?`,
+		name, now, teamID, id, taken).Error
 }
 
 // TeamMergeForUpdate loads and locks one of a team's merges.

@@ -428,7 +428,8 @@ func activityEntry(p *layout.Page, r models.AuditRow) HistoryEntry {
 
 func actionKey(action string) string {
 	switch action {
-	case "campaign.create", "campaign.update", "campaign.enabled", "campaign.disabled", "campaign.duplicate", "campaign.delete":
+	case "campaign.create", "campaign.update", "campaign.enabled", "campaign.disabled", "campaign.duplicate", "campaign.delete",
+		"campaign.card_sent":
 		return action[len("campaign."):]
 	}
 	return "update"

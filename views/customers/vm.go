@@ -66,6 +66,7 @@ func NewList(rows []identity.ListRow, total int64, q string, page int, zone stri
 		for _, c := range r.Contacts {
 			row.Identities = append(row.Identities, newIdentity(c, zone, time.Now()))
 		}
+		row.Name = displayName(row.Name, row.Identities)
 		for _, t := range r.Tags {
 			row.Tags = append(row.Tags, Tag{ID: idStr(t.TagID), Name: t.Name})
 		}
@@ -101,6 +102,25 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// displayName is a customer's name, or else an identity's name or platform id: a customer whose
+// only identity is on Instagram (whose webhooks carry no name) still has something to click.
+func displayName(name string, ids []Identity) string {
+	if name != "" {
+		return name
+	}
+	for _, id := range ids {
+		if id.Name != "" {
+			return id.Name
+		}
+	}
+	for _, id := range ids {
+		if id.ExternalID != "" {
+			return id.ExternalID
+		}
+	}
+	return name
 }
 
 func newIdentity(c store.CustomerContact, zone string, now time.Time) Identity {
@@ -178,6 +198,7 @@ func NewProfile(p *identity.Profile, memberNo string, problems Problems, reply R
 		vm.Identities = append(vm.Identities, newIdentity(c, zone, now))
 		platform[c.ID] = string(c.Platform)
 	}
+	vm.Name = displayName(vm.Name, vm.Identities)
 	if vm.Reply.ContactID == "" && len(vm.Identities) > 0 {
 		vm.Reply.ContactID = vm.Identities[0].ID
 	}
