@@ -10,8 +10,9 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// The campaign list counts participants (a card clicked), successes and failures from the
-// campaign's attempts; another campaign's attempts do not count.
+// The campaign list counts participants (a card clicked), successes and failures as the
+// statistics page does (a participant not linked is a failure, "no reason" while open); another
+// campaign's attempts do not count.
 func TestCampaignListCountsParticipantsAndOutcomes(t *testing.T) {
 	e := newLinkEnv(t)
 	linked := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
@@ -39,8 +40,12 @@ func TestCampaignListCountsParticipantsAndOutcomes(t *testing.T) {
 		}
 		return m[1:]
 	}
-	if got := stats(e.camp.ID); got[0] != "2" || got[1] != "1" || got[2] != "0" {
-		t.Errorf("participants, successes, failures = %v, want 2 1 0", got)
+	if got := stats(e.camp.ID); got[0] != "2" || got[1] != "1" || got[2] != "1" {
+		t.Errorf("participants, successes, failures = %v, want 2 1 1", got)
+	}
+	figures := c.Get("/campaigns/" + strconv.FormatInt(e.camp.ID, 10) + "/stats")
+	if !regexp.MustCompile(`id="fig-failures">1<`).MatchString(figures.Body) {
+		t.Error("the statistics page counts the failures differently from the list")
 	}
 	if got := stats(other.ID); got[0] != "0" || got[1] != "0" {
 		t.Errorf("the other campaign counts %v", got)

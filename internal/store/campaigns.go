@@ -74,11 +74,13 @@ func (s *Store) TeamCampaigns(ctx context.Context, teamID int64, f models.Campai
 		Joins("JOIN channels sc ON sc.id = c.source_channel_id").
 		Joins("JOIN channels tc ON tc.id = c.target_channel_id").
 		Joins("LEFT JOIN users u ON u.id = c.created_by").
-		// A participant is an attempt whose card was clicked (the first click is participation).
-		Joins(`CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE a.first_clicked_at IS NOT NULL) AS participants,
-			count(*) FILTER (WHERE a.status = 'linked') AS successes,
-			count(*) FILTER (WHERE a.status = 'failed') AS failures
-			FROM link_attempts a WHERE a.campaign_id = c.id AND a.team_id = c.team_id) st`).
+		// A participant is an attempt whose card was clicked (the first click is participation);
+		// every participant not linked counts as a failure, as on the statistics page, whose
+		// hourly counters these are too.
+		Joins(`CROSS JOIN LATERAL (SELECT coalesce(sum(x.n), 0) AS participants,
+			coalesce(sum(x.n) FILTER (WHERE x.status = 'linked'), 0) AS successes,
+			coalesce(sum(x.n) FILTER (WHERE x.status <> 'linked'), 0) AS failures
+			FROM link_stats_clicks x WHERE x.campaign_id = c.id) st`).
 		Where("c.team_id = ? AND c.deleted_at IS NULL", teamID)
 	if qs := strings.TrimSpace(f.Query); qs != "" {
 		q = q.Where("c.name ILIKE ?", "%"+escapeLike(qs)+"%")
