@@ -148,8 +148,13 @@ func (t *Tags) JourneyRuns(ctx context.Context, teamID, journeyID int64) ([]stor
 	return runs, steps, counts, err
 }
 
-// startRun starts a contact's run of a journey unless one is running; its first step is due now.
+// startRun starts a contact's run of a journey unless one is running for the contact or another
+// identity of its customer (a tag put on a customer reaches every identity, and the customer
+// should hear the journey once); its first step is due now.
 func (t *Tags) startRun(ctx context.Context, tx *store.Store, j *models.Journey, contactID int64) error {
+	if running, err := tx.TeamCustomerRunsJourney(ctx, j.TeamID, j.ID, contactID); err != nil || running {
+		return err
+	}
 	now := t.now()
 	_, err := tx.StartJourneyRun(ctx, &models.JourneyRun{TeamID: j.TeamID, JourneyID: j.ID, ContactID: contactID,
 		Status: models.RunRunning, NextStepAt: &now, StartedAt: now, UpdatedAt: now})

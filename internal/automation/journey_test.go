@@ -165,6 +165,21 @@ func TestOneRunPerContactAndJourney(t *testing.T) {
 	}
 }
 
+// A tag put on a customer reaches each identity; the customer hears the journey once.
+func TestOneRunPerCustomerAndJourney(t *testing.T) {
+	e := newEnv(t)
+	trigger := e.tag("已綁定")
+	j := e.journey(trigger, models.StepInput{Kind: models.StepWait, Wait: "1", Unit: models.UnitDays})
+	ming := e.contact(e.lineCh, sandbox.LINEUserXiaoming)
+	other := e.contact(e.lineCh, sandbox.LINEUserYijun)
+	e.app.SQL().Exec(context.Background(), `UPDATE contacts SET customer_id = (SELECT customer_id FROM contacts WHERE id = $1) WHERE id = $2`, ming.ID, other.ID)
+	e.apply(ming, trigger)
+	e.apply(other, trigger)
+	if runs := e.runs(j.ID); len(runs) != 1 {
+		t.Fatalf("runs %+v, want one for the customer", runs)
+	}
+}
+
 func TestAJourneyStepAddingATagRecordsTheJourney(t *testing.T) {
 	e := newEnv(t)
 	trigger, vip := e.tag("已綁定"), e.tag("VIP")

@@ -64,6 +64,17 @@ func (s *Store) StartJourneyRun(ctx context.Context, r *models.JourneyRun) (star
 	return res.RowsAffected == 1, res.Error
 }
 
+// TeamCustomerRunsJourney reports whether any identity of the contact's customer has a run of
+// the journey in progress: a journey speaks to a customer, whichever identity a tag reached.
+func (s *Store) TeamCustomerRunsJourney(ctx context.Context, teamID, journeyID, contactID int64) (bool, error) {
+	var running bool
+	err := s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM journey_runs r JOIN contacts c ON c.id = r.contact_id
+		WHERE r.team_id = ? AND r.journey_id = ? AND r.status = 'running'
+		  AND c.customer_id = (SELECT customer_id FROM contacts WHERE team_id = ? AND id = ?))`,
+		teamID, journeyID, teamID, contactID).Scan(&running).Error
+	return running, err
+}
+
 // ClaimDueJourneyRuns locks up to limit running runs whose next step is due; runs another
 // transaction holds are skipped, so replicas never advance the same run.
 func (s *Store) ClaimDueJourneyRuns(ctx context.Context, now time.Time, limit int) ([]models.JourneyRun, error) {
