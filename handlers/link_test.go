@@ -436,6 +436,10 @@ func TestWhatsAppCodeLinksSender(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM link_tokens WHERE used_at IS NULL AND wa_code IS NOT NULL`); n != 0 {
 		t.Fatal("code not consumed")
 	}
+	// The message with the code made the WhatsApp contact: a new target contact.
+	if n := e.count(`SELECT count(*) FROM link_attempts WHERE status = 'linked' AND target_created`); n != 1 {
+		t.Fatal("the WhatsApp contact made by the code message is not counted as new")
+	}
 }
 
 func mustCustomer(t *testing.T, e *linkEnv, key string) string {

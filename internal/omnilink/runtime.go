@@ -686,7 +686,13 @@ func (r *Runtime) MatchWhatsApp(ctx context.Context, tx *store.Store, ch *models
 	if err != nil || lc.target.ID != ch.ID {
 		return nil
 	}
-	_, err = r.complete(ctx, tx, lc, contactID, false, nil, "")
+	// The sender is a new target contact when WhatsApp first heard of them after the card was
+	// sent: the message with the code is what made the contact.
+	sender, err := tx.TeamContact(ctx, ch.TeamID, contactID)
+	if err != nil {
+		return err
+	}
+	_, err = r.complete(ctx, tx, lc, contactID, !sender.FirstSeenAt.Before(tok.CreatedAt), nil, "")
 	if errors.Is(err, ErrLinkUsed) {
 		return nil
 	}
