@@ -65,7 +65,9 @@ func (s *Service) customer(ctx context.Context, tx *store.Store, teamID, id int6
 // LinkEvent records identity.linked for a campaign link inside tx, then customer.merged when
 // the link merged two customers.
 func (s *Service) LinkEvent(ctx context.Context, tx *store.Store, teamID, campaignID, sourceContactID, targetContactID, mergeID int64, at time.Time) error {
+	listening := false
 	err := s.emit(ctx, tx, teamID, EventLinked, at, func() (any, error) {
+		listening = true
 		pair, err := tx.TeamEventContacts(ctx, teamID, []int64{sourceContactID, targetContactID}, nil)
 		if err != nil {
 			return nil, err
@@ -91,7 +93,7 @@ func (s *Service) LinkEvent(ctx context.Context, tx *store.Store, teamID, campai
 		}
 		return data, nil
 	})
-	if err != nil || mergeID == 0 {
+	if err != nil || mergeID == 0 || !listening {
 		return err
 	}
 	return s.MergeEvent(ctx, tx, EventMerged, teamID, mergeID, at)
