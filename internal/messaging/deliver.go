@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -120,18 +119,9 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if j.send.Outcome.Final() {
 		return nil
 	}
-	// The channel and the contact are read at once: each read is a round trip, and the outbox
-	// runs many deliveries side by side on a busy database.
-	var chErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		j.ch, chErr = s.st.ChannelByIDSystem(ctx, j.send.ChannelID)
-	}()
-	j.contact, err = s.st.ContactSystem(ctx, j.send.ContactID)
-	wg.Wait()
-	if err = errors.Join(chErr, err); err != nil {
+	// The contact and its channel in one query: the outbox runs many deliveries side by side
+	// on a busy database.
+	if j.contact, j.ch, err = s.st.ContactWithChannelSystem(ctx, j.send.ContactID); err != nil {
 		return err
 	}
 	// What was true when the send was queued may have changed while it waited.

@@ -197,11 +197,7 @@ func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (R
 	if strings.TrimSpace(req.IdempotencyKey) == "" {
 		return Result{}, ErrNoKey
 	}
-	contact, err := tx.TeamContact(ctx, req.TeamID, req.ContactID)
-	if err != nil {
-		return Result{}, err
-	}
-	ch, err := tx.Channel(ctx, req.TeamID, contact.ChannelID)
+	contact, ch, err := tx.TeamContactWithChannel(ctx, req.TeamID, req.ContactID)
 	if err != nil {
 		return Result{}, err
 	}

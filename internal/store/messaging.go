@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
@@ -93,4 +95,44 @@ func (s *Store) TeamOutboundMessages(ctx context.Context, teamID, contactID int6
 	var out []models.Message
 	err := s.q(ctx).Where("team_id = ? AND contact_id = ? AND direction = 'out'", teamID, contactID).Order("sent_at, part, id").Find(&out).Error
 	return out, err
+}
+
+// contactChannelColumns are a contact's columns and its channel's, in the order scanContactChannel reads them.
+const contactChannelColumns = `ct.id, ct.team_id, ct.channel_id, ct.external_user_id, ct.name, ct.picture_url, ct.customer_id,
+	ct.last_inbound_at, ct.line_friendship, ct.first_seen_at, ct.updated_at,
+	ch.id, ch.team_id, ch.platform, ch.external_id, ch.display_name, ch.username, ch.picture_url, ch.authorized_by,
+	ch.credentials, ch.settings, ch.status, ch.status_cause, ch.status_message, ch.failing_since, ch.alerted_at,
+	ch.last_checked_at, ch.next_check_at, ch.token_expires_at, ch.created_at, ch.updated_at`
+
+// scanContactChannel reads a row of contactChannelColumns. Every send reads a contact with its
+// channel, so the row is scanned column by column rather than by gorm's reflection.
+func scanContactChannel(row *sql.Row) (*models.Contact, *models.Channel, error) {
+	var c models.Contact
+	var ch models.Channel
+	err := row.Scan(&c.ID, &c.TeamID, &c.ChannelID, &c.ExternalUserID, &c.Name, &c.PictureURL, &c.CustomerID,
+		&c.LastInboundAt, &c.LineFriendship, &c.FirstSeenAt, &c.UpdatedAt,
+		&ch.ID, &ch.TeamID, &ch.Platform, &ch.ExternalID, &ch.DisplayName, &ch.Username, &ch.PictureURL, &ch.AuthorizedBy,
+		&ch.Credentials, &ch.Settings, &ch.Status, &ch.StatusCause, &ch.StatusMessage, &ch.FailingSince, &ch.AlertedAt,
+		&ch.LastCheckedAt, &ch.NextCheckAt, &ch.TokenExpiresAt, &ch.CreatedAt, &ch.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &c, &ch, nil
+}
+
+// TeamContactWithChannel loads one of a team's contacts with its channel, in one query.
+func (s *Store) TeamContactWithChannel(ctx context.Context, teamID, contactID int64) (*models.Contact, *models.Channel, error) {
+	return scanContactChannel(s.q(ctx).Raw(`SELECT `+contactChannelColumns+`
+		FROM contacts ct JOIN channels ch ON ch.id = ct.channel_id AND ch.team_id = ct.team_id
+		WHERE ct.team_id = ? AND ct.id = ?`, teamID, contactID).Row())
+}
+
+// ContactWithChannelSystem loads a contact with its channel by the contact's id, for the outbox
+// worker, which holds a checked id.
+func (s *Store) ContactWithChannelSystem(ctx context.Context, contactID int64) (*models.Contact, *models.Channel, error) {
+	return scanContactChannel(s.q(ctx).Raw(`SELECT `+contactChannelColumns+`
+		FROM contacts ct JOIN channels ch ON ch.id = ct.channel_id WHERE ct.id = ?`, contactID).Row())
 }
