@@ -65,6 +65,13 @@ func TestCustomerListAndProfileShowBothIdentitiesTagsAndTimeline(t *testing.T) {
 			t.Errorf("profile lacks %q", want)
 		}
 	}
+	if strings.Contains(prof.Body, "campaign:") || !strings.Contains(prof.Body, "由 OmniLink 活動 #") {
+		t.Error("the timeline shows a merge's actor as a raw value")
+	}
+	// LINE has no 24-hour window: only the Instagram identity shows one.
+	if n := strings.Count(prof.Body, `class="badge badge-ok window-open"`) + strings.Count(prof.Body, `class="badge badge-warn window-closed"`); n != 1 {
+		t.Errorf("%d window badges for one Instagram and one LINE identity", n)
+	}
 
 	// Tags: add through the served form, on every identity; found by tag in the list; removed again.
 	r := prof.Form("#tag-add").Set("tag_id", itoa(tag.ID)).Submit()

@@ -30,6 +30,7 @@ type Identity struct {
 	Friendship  string // LINE only: friend, blocked, unknown
 	LastInbound string
 	WindowOpen  bool
+	Windowed    bool // the platform lets a business write only within 24 hours (not LINE)
 }
 
 // Tag is a tag on the customer.
@@ -125,7 +126,7 @@ func displayName(name string, ids []Identity) string {
 
 func newIdentity(c store.CustomerContact, zone string, now time.Time) Identity {
 	id := Identity{ID: idStr(c.ID), Platform: string(c.Platform), ChannelName: c.ChannelName, Name: c.Name, Picture: c.PictureURL,
-		ExternalID: c.ExternalUserID, WindowOpen: c.InWindow(now)}
+		ExternalID: c.ExternalUserID, WindowOpen: c.InWindow(now), Windowed: c.Platform != models.LINE}
 	if c.Platform == models.LINE {
 		id.Friendship = string(c.LineFriendship)
 		if id.Friendship == "" {
@@ -172,6 +173,7 @@ type Event struct {
 	Text     string
 	Detail   string // i18n key or plain text, see DetailKey
 	DetailIs string // "key" when Detail is an i18n key
+	DetailID string // the key's {{.ID}}, if it has one
 }
 
 // Merge is one merge the customer took part in.
@@ -224,9 +226,14 @@ func NewProfile(p *identity.Profile, memberNo string, problems Problems, reply R
 		case "tag":
 			ev.Detail, ev.DetailIs = "customers.tag_by_"+it.Detail, "key"
 		case "click":
-			ev.Detail = it.Detail
+			if it.Detail == "mobile" || it.Detail == "desktop" {
+				ev.Detail, ev.DetailIs = "stats.dim_"+it.Detail, "key"
+			}
 		case "merge", "undo":
-			ev.Detail = it.Detail
+			// The actor, "campaign:7" or "user:3", in words.
+			if kind, id, _ := strings.Cut(it.Detail, ":"); kind == "campaign" || kind == "user" {
+				ev.Detail, ev.DetailIs, ev.DetailID = "customers.merge_by_"+kind, "key", id
+			}
 		}
 		vm.Timeline = append(vm.Timeline, ev)
 	}
