@@ -376,6 +376,12 @@ func TestCampaignListActionsAndTeamScope(t *testing.T) {
 		!strings.Contains(h.Body, "<ins>bear.bakery</ins>") || !strings.Contains(h.Body, "<ins>來自 IG</ins>") {
 		t.Fatalf("history: %d", h.Status)
 	}
+	// Recorded values read as words: the status, the outcome messages, nothing before creation.
+	for _, raw := range []string{"<ins>enabled</ins>", "<ins>disabled</ins>", "<ins>none</ins>", "text: ", "<del>0</del>", "<del></del>"} {
+		if strings.Contains(h.Body, raw) {
+			t.Errorf("history shows the raw value %q", raw)
+		}
+	}
 	// Another team's marketer: 404 everywhere; an agent: 403 everywhere.
 	ca.User(ca.other.ID, models.RoleMarketer, "mkt@other.test")
 	o := ca.Client()

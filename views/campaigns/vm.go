@@ -349,8 +349,38 @@ func NewNames(channels []models.Channel, tags []models.Tag) Names {
 	return n
 }
 
-// value shows a recorded value of a field by name where it is an id or a list of ids.
-func (n Names) value(field, v string) string {
+// value shows a recorded value of a field in words: names for ids, the status and the outcome
+// actions translated, an empty or zero value (a field before the campaign existed) as nothing.
+func (n Names) value(p *layout.Page, field, v string) string {
+	switch field {
+	case "status":
+		if v == string(models.CampaignEnabled) || v == string(models.CampaignDisabled) {
+			return p.T("campaigns.status_" + v)
+		}
+	case "success_source", "success_target", "failure_source":
+		switch {
+		case v == string(models.ActionNone) || v == "":
+			return p.T("campaigns.history_no_message")
+		case strings.HasPrefix(v, "text: "):
+			return strings.TrimPrefix(v, "text: ")
+		case strings.HasPrefix(v, "module: "):
+			return p.T("campaigns.history_module", "ID", strings.TrimPrefix(v, "module: "))
+		}
+	case "image":
+		if v == "" {
+			return p.T("campaigns.history_no_image")
+		}
+		return p.T("campaigns.history_image", "ID", v)
+	case "token_ttl":
+		if v == "0" {
+			return ""
+		}
+	}
+	return n.name(field, v)
+}
+
+// name shows a recorded id, or list of ids, by name.
+func (n Names) name(field, v string) string {
 	lookup := func(m map[int64]string, s string) string {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if name, ok := m[id]; err == nil && ok {
@@ -391,8 +421,16 @@ func NewHistory(p *layout.Page, rows []models.AuditRow, names Names) []HistoryEn
 		sort.Strings(fields)
 		for _, k := range fields {
 			c := Change{Field: p.T("campaigns.field_" + k)}
+			switch k {
+			case "success_source", "success_target", "failure_source", "tags_source", "tags_target":
+				// The form's labels for these lean on their section's heading; alone they need its words.
+				c.Field = p.T("campaigns.activity_what_" + k)
+			}
 			if pair, ok := changes[k].([]any); ok && len(pair) == 2 {
-				c.Old, c.New = names.value(k, fmt.Sprint(pair[0])), names.value(k, fmt.Sprint(pair[1]))
+				c.Old, c.New = names.value(p, k, fmt.Sprint(pair[0])), names.value(p, k, fmt.Sprint(pair[1]))
+				if r.Action == "campaign.create" {
+					c.Old = "" // nothing came before
+				}
 			}
 			e.Changes = append(e.Changes, c)
 		}
