@@ -134,11 +134,9 @@ func merge(ctx context.Context, tx *store.Store, teamID int64, pair []models.Cus
 	if survivor.MemberNo == nil {
 		take = absorbed.MemberNo
 	}
-	if err := tx.MergeCustomers(ctx, m, take, absorbed.DisplayName, now); err != nil {
-		return Result{}, err
-	}
-	if err := tx.AddAudit(ctx, &models.AuditEntry{TeamID: teamID, Action: "customer.merge", Target: "customer:" + strconv.FormatInt(survivor.ID, 10),
-		Detail: models.JSONMap{"merge_id": m.ID, "absorbed": absorbed.ID, "actor": actor, "contacts": contacts}, CreatedAt: now}); err != nil {
+	audit := &models.AuditEntry{TeamID: teamID, Action: "customer.merge", Target: "customer:" + strconv.FormatInt(survivor.ID, 10),
+		Detail: models.JSONMap{"absorbed": absorbed.ID, "actor": actor, "contacts": contacts}, CreatedAt: now}
+	if err := tx.MergeCustomers(ctx, m, take, absorbed.DisplayName, audit, now); err != nil {
 		return Result{}, err
 	}
 	return Result{Outcome: Merged, CustomerID: survivor.ID, MergeID: m.ID}, nil

@@ -113,8 +113,9 @@ func TestLinkMergesThenIsIdempotentAndUndoes(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM merges WHERE team_id = $1`, f.team); n != 1 {
 		t.Fatalf("merges = %d, want 1", n)
 	}
-	if n := f.count(t, `SELECT count(*) FROM audit_log WHERE team_id = $1 AND action = 'customer.merge'`, f.team); n != 1 {
-		t.Fatalf("audit rows = %d", n)
+	if n := f.count(t, `SELECT count(*) FROM audit_log WHERE team_id = $1 AND action = 'customer.merge'
+		AND (detail->>'merge_id')::bigint = $2 AND detail->>'actor' = 'campaign:1'`, f.team, mergeID); n != 1 {
+		t.Fatalf("audit rows naming the merge = %d", n)
 	}
 	err = f.st.WithTx(context.Background(), func(tx *store.Store) error {
 		return identity.Undo(context.Background(), tx, f.team, mergeID, "user:1", time.Now())

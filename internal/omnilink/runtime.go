@@ -495,7 +495,7 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, targetID int64, created bool, idHash []byte, lineUser string) (LinkResult, error) {
 	// The participation's row lock also holds its source contact: deleting the contact would
 	// delete the participation (and its tokens) with it, so a missing row is a missing link.
-	a, err := tx.LinkAttemptForUpdate(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID)
+	a, replayed, err := tx.LinkAttemptForCompletion(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID, idHash)
 	if errors.Is(err, store.ErrNotFound) {
 		return LinkResult{}, ErrLinkNotExist
 	} else if err != nil {
@@ -508,15 +508,10 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		return LinkResult{}, ErrLinkUsed
 	}
 	// Before anything is linked: a replayed ID token must be refused with nothing written,
-	// not end as a failure recorded by the merge's rules.
-	if idHash != nil {
-		used, err := tx.IDTokenUsedSystem(ctx, idHash)
-		if err != nil {
-			return LinkResult{}, err
-		}
-		if used {
-			return LinkResult{}, ErrIDTokenReplayed
-		}
+	// not end as a failure recorded by the merge's rules. (The unique index on the hash stands
+	// behind this check when two submissions race.)
+	if replayed {
+		return LinkResult{}, ErrIDTokenReplayed
 	}
 	now := r.now()
 	if a.FirstClickedAt == nil {

@@ -90,17 +90,23 @@ func (s *Store) TeamMergeFacts(ctx context.Context, teamID, survivorID, absorbed
 // MergeCustomers moves every contact of absorbed to survivor, points absorbed (and whatever
 // pointed at it) to survivor, takes the absorbed member number and name when the survivor has
 // none, and records the merge with its snapshot. The moves and the record are one statement.
-func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *string, absorbedName string, now time.Time) error {
+func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *string, absorbedName string, audit *models.AuditEntry, now time.Time) error {
 	q := s.q(ctx)
 	m.CreatedAt = now
-	// A survivor without a name takes the absorbed one's (an Instagram identity has none).
+	// A survivor without a name takes the absorbed one's (an Instagram identity has none). The
+	// audit entry is written in the same statement, with the merge's id added to its detail.
 	err := q.Raw(`WITH moved AS (UPDATE contacts SET customer_id = @s, updated_at = @now WHERE team_id = @t AND customer_id = @a),
 			pointed AS (UPDATE customers SET merged_into = @s, updated_at = @now WHERE team_id = @t AND (id = @a OR merged_into = @a)),
 			named AS (UPDATE customers SET display_name = @name, updated_at = @now
-				WHERE team_id = @t AND id = @s AND display_name = '' AND @name <> '')
-		INSERT INTO merges (team_id, survivor_id, absorbed_id, snapshot, actor, created_at) VALUES (@t, @s, @a, @snap, @actor, @now)
-		RETURNING id`, sql.Named("t", m.TeamID), sql.Named("s", m.SurvivorID), sql.Named("a", m.AbsorbedID), sql.Named("now", now),
-		sql.Named("snap", m.Snapshot), sql.Named("actor", m.Actor), sql.Named("name", absorbedName)).Scan(&m.ID).Error
+				WHERE team_id = @t AND id = @s AND display_name = '' AND @name <> ''),
+			merge AS (INSERT INTO merges (team_id, survivor_id, absorbed_id, snapshot, actor, created_at)
+				VALUES (@t, @s, @a, @snap, @actor, @now) RETURNING id),
+			logged AS (INSERT INTO audit_log (team_id, actor_user_id, action, target, detail, created_at)
+				SELECT @t, @audit_user, @audit_action, @audit_target, CAST(@audit_detail AS jsonb) || jsonb_build_object('merge_id', merge.id), @now FROM merge)
+		SELECT id FROM merge`, sql.Named("t", m.TeamID), sql.Named("s", m.SurvivorID), sql.Named("a", m.AbsorbedID), sql.Named("now", now),
+		sql.Named("snap", m.Snapshot), sql.Named("actor", m.Actor), sql.Named("name", absorbedName),
+		sql.Named("audit_user", audit.ActorUserID), sql.Named("audit_action", audit.Action), sql.Named("audit_target", audit.Target),
+		sql.Named("audit_detail", audit.Detail)).Scan(&m.ID).Error
 	if err != nil || memberNo == nil {
 		return err
 	}

@@ -83,6 +83,26 @@ func (s *Store) UseLinkTokenSystem(ctx context.Context, id int64, now time.Time)
 	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = coalesce(used_at, ?) WHERE id = ?`, now, id).Error
 }
 
+// LinkAttemptForCompletion is LinkAttemptForUpdate that also tells, in the same query, whether
+// the LINE ID token (by hash; nil: none) already completed a participation.
+func (s *Store) LinkAttemptForCompletion(ctx context.Context, teamID, campaignID, sourceContactID int64, idHash []byte) (*models.LinkAttempt, bool, error) {
+	var out []struct {
+		models.LinkAttempt
+		Replayed bool
+	}
+	// With no hash the comparison is NULL, never true.
+	err := s.q(ctx).Raw(`SELECT a.*, EXISTS (SELECT 1 FROM link_attempts x WHERE x.id_token_hash = ?) AS replayed
+		FROM link_attempts a WHERE a.team_id = ? AND a.campaign_id = ? AND a.source_contact_id = ? FOR UPDATE OF a`,
+		idHash, teamID, campaignID, sourceContactID).Scan(&out).Error
+	if err != nil {
+		return nil, false, err
+	}
+	if len(out) == 0 {
+		return nil, false, ErrNotFound
+	}
+	return &out[0].LinkAttempt, out[0].Replayed, nil
+}
+
 // SaveLinkedAttempt writes what linking changed on a locked participation and marks every open
 // token of its pair used (after success no other card of the pair links anyone else), in one
 // statement.
@@ -116,13 +136,6 @@ func (s *Store) TeamContactsOnChannel(ctx context.Context, teamID, channelID int
 // ContactByExternalID finds a team's contact by channel and platform user id.
 func (s *Store) ContactByExternalID(ctx context.Context, teamID, channelID int64, externalID string) (*models.Contact, error) {
 	return first[models.Contact](s.q(ctx).Where("team_id = ? AND channel_id = ? AND external_user_id = ?", teamID, channelID, externalID))
-}
-
-// IDTokenUsedSystem reports whether a LINE ID token (by hash) already completed a participation.
-func (s *Store) IDTokenUsedSystem(ctx context.Context, hash []byte) (bool, error) {
-	var used bool
-	err := s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM link_attempts WHERE id_token_hash = ?)`, hash).Scan(&used).Error
-	return used, err
 }
 
 // LinkContext is a token with what a click needs of its campaign, channels and contact, read

@@ -315,6 +315,8 @@ func scopeArg(ctx context.Context, name string, typ reflect.Type) (reflect.Value
 		return reflect.ValueOf(&now), true
 	case reflect.TypeFor[[]int64]():
 		return reflect.ValueOf([]int64{scopeID}), true
+	case reflect.TypeFor[[]byte]():
+		return reflect.ValueOf([]byte(nil)), true
 	case reflect.TypeFor[[]models.Role]():
 		return reflect.ValueOf(models.Roles), true
 	}
