@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/apperr"
@@ -78,17 +79,18 @@ type RuntimeDeps struct {
 
 // Runtime runs OmniLink for customers: card links, clicks, linking and the outcomes.
 type Runtime struct {
-	st       *store.Store
-	send     Sender
-	modules  ModuleSender
-	tags     TagApplier
-	verify   IDTokenVerifier
-	profiles LINEProfiles
-	notify   Notifier
-	events   LinkEvents
-	log      *slog.Logger
-	now      func() time.Time
-	cfg      RuntimeConfig
+	st        *store.Store
+	send      Sender
+	modules   ModuleSender
+	tags      TagApplier
+	verify    IDTokenVerifier
+	profiles  LINEProfiles
+	campaigns campaignCache
+	notify    Notifier
+	events    LinkEvents
+	log       *slog.Logger
+	now       func() time.Time
+	cfg       RuntimeConfig
 }
 
 // NewRuntime builds the runtime.
@@ -139,6 +141,10 @@ type linkCtx struct {
 	// gone is why a link clicked earlier can no longer complete (source or target contact not
 	// found): the participation fails with it instead of the link not existing.
 	gone models.FailureReason
+	// campFull says camp is the whole row (resolve); otherwise campVersion, the row's version
+	// when the token was read, lets complete take the campaign from the cache.
+	campFull    bool
+	campVersion int64
 }
 
 // resolve loads what a token points at; each way the link cannot work is ErrLinkNotExist.
@@ -149,7 +155,7 @@ func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.Link
 	if err != nil || camp.DeletedAt != nil || (camp.Status != models.CampaignEnabled && !afterClick) {
 		return nil, ErrLinkNotExist
 	}
-	lc := &linkCtx{tok: tok, camp: camp}
+	lc := &linkCtx{tok: tok, camp: camp, campFull: true}
 	src, err := st.Channel(ctx, tok.TeamID, camp.SourceChannelID)
 	if err != nil {
 		return nil, ErrLinkNotExist
@@ -215,9 +221,63 @@ func linkExists(lx *store.LinkContext) bool {
 // the columns the query read (complete loads the campaign again under the participation's lock).
 func linkCtxOf(lx *store.LinkContext) *linkCtx {
 	tok := &lx.Token
-	return &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
+	return &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage}, campVersion: lx.CampaignRowVersion,
 		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID,
 			Settings: lx.TargetSettings, Credentials: lx.TargetCredentials}}
+}
+
+// campaignCacheTTL bounds how long a cached campaign serves, whatever its row version says.
+const campaignCacheTTL = time.Minute
+
+// campaignCache keeps campaigns as their rows were at a version, for the links that complete
+// them: every link needs the campaign's outcomes, and it rarely changes.
+type campaignCache struct {
+	mu sync.Mutex
+	m  map[int64]cachedCampaign
+}
+
+type cachedCampaign struct {
+	version int64
+	at      time.Time
+	camp    models.Campaign
+}
+
+func (c *campaignCache) get(id, version int64, now time.Time) (*models.Campaign, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	if !ok || e.version != version || now.Sub(e.at) > campaignCacheTTL {
+		return nil, false
+	}
+	camp := e.camp
+	return &camp, true
+}
+
+func (c *campaignCache) put(camp *models.Campaign, version int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[int64]cachedCampaign{}
+	}
+	c.m[camp.ID] = cachedCampaign{version: version, at: now, camp: *camp}
+}
+
+// completionCampaign is the token's campaign as its row was when the token was read: from the
+// cache when that version is there, else read (and kept).
+func (r *Runtime) completionCampaign(ctx context.Context, tx *store.Store, lc *linkCtx) (*models.Campaign, error) {
+	if lc.campFull {
+		return lc.camp, nil
+	}
+	now := r.now()
+	if camp, ok := r.campaigns.get(lc.tok.CampaignID, lc.campVersion, now); ok && lc.campVersion != 0 {
+		return camp, nil
+	}
+	camp, version, err := tx.CampaignWithRowVersion(ctx, lc.tok.TeamID, lc.tok.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	r.campaigns.put(camp, version, now)
+	return camp, nil
 }
 
 // CardLink mints a link token for (campaign, source contact) inside tx and returns the card's
@@ -524,7 +584,7 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	if lineUser != "" {
 		a.LiffVerifiedAt, a.LiffUserID = &now, lineUser
 	}
-	camp, err := tx.Campaign(ctx, lc.tok.TeamID, lc.tok.CampaignID)
+	camp, err := r.completionCampaign(ctx, tx, lc)
 	if err != nil {
 		return LinkResult{}, ErrLinkNotExist
 	}

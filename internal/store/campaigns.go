@@ -26,6 +26,24 @@ func (s *Store) Campaign(ctx context.Context, teamID, id int64) (*models.Campaig
 	return first[models.Campaign](s.q(ctx).Where("team_id = ? AND id = ? AND deleted_at IS NULL", teamID, id))
 }
 
+// CampaignWithRowVersion is Campaign with the row's version in Postgres (its xmin), which
+// changes with every write to the row, however it is made: a cache key for the campaign.
+func (s *Store) CampaignWithRowVersion(ctx context.Context, teamID, id int64) (*models.Campaign, int64, error) {
+	var out []struct {
+		models.Campaign
+		RowVersion int64
+	}
+	err := s.q(ctx).Raw(`SELECT *, xmin::text::bigint AS row_version FROM campaigns WHERE team_id = ? AND id = ? AND deleted_at IS NULL`,
+		teamID, id).Scan(&out).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(out) == 0 {
+		return nil, 0, ErrNotFound
+	}
+	return &out[0].Campaign, out[0].RowVersion, nil
+}
+
 // UpdateCampaign writes a team's campaign if it is still at version expect, and bumps the
 // version; ErrStale when someone saved in between, ErrNotFound when it is gone.
 func (s *Store) UpdateCampaign(ctx context.Context, c *models.Campaign, expect int) error {

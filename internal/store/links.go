@@ -155,6 +155,8 @@ type LinkContext struct {
 	TargetSettings   models.ChannelSettings
 	// TargetCredentials is the target channel's sealed credentials (see models.Channel).
 	TargetCredentials string
+	// CampaignRowVersion is the campaign row's version (see CampaignWithRowVersion).
+	CampaignRowVersion int64
 }
 
 // LinkContextByHashSystem finds a token by its hash with its context, system-wide: the hash is
@@ -166,7 +168,7 @@ func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*Link
 			t.expires_at, t.used_at, c.status, c.deleted_at IS NOT NULL, c.wa_message,
 			c.source_channel_id, s.status, ct.channel_id,
 			c.target_channel_id, g.status, coalesce(g.platform, ''), coalesce(g.external_id, ''), coalesce(g.settings, '{}'),
-			coalesce(g.credentials, '')
+			coalesce(g.credentials, ''), c.xmin::text::bigint
 		FROM link_tokens t
 		JOIN campaigns c ON c.id = t.campaign_id AND c.team_id = t.team_id
 		LEFT JOIN channels s ON s.id = c.source_channel_id AND s.team_id = t.team_id
@@ -177,7 +179,8 @@ func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*Link
 	t := &lx.Token
 	err := row.Scan(&t.ID, &t.TeamID, &t.CampaignID, &t.SourceContactID, &t.TokenHash, &t.WACode, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt,
 		&lx.CampaignStatus, &lx.CampaignDeleted, &lx.WAMessage, &lx.SourceChannelID, &lx.SourceStatus, &lx.ContactChannelID,
-		&lx.TargetChannelID, &lx.TargetStatus, &lx.TargetPlatform, &lx.TargetExternalID, &lx.TargetSettings, &lx.TargetCredentials)
+		&lx.TargetChannelID, &lx.TargetStatus, &lx.TargetPlatform, &lx.TargetExternalID, &lx.TargetSettings, &lx.TargetCredentials,
+		&lx.CampaignRowVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
