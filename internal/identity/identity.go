@@ -66,46 +66,38 @@ func Link(ctx context.Context, tx *store.Store, teamID, a, b int64, actor string
 	if a == b {
 		return Result{}, fmt.Errorf("identity: cannot link a contact to itself")
 	}
-	// One read finds both customers; only a contact without one (made before customers
-	// existed) gets its own first.
-	owners, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
-	if err != nil {
-		return Result{}, err
-	}
-	for _, id := range []int64{a, b} {
-		if c, ok := owners[id]; ok && c == 0 {
-			if owners[id], err = tx.EnsureTeamContactCustomer(ctx, teamID, id); err != nil {
-				return Result{}, err
-			}
+	// Lock the contacts' customers (in id order), then read the contacts' customers again under
+	// the lock: a merge we waited for may have moved a contact, and then we go round again.
+	for range 5 {
+		locked, err := tx.LockTeamContactsCustomers(ctx, teamID, []int64{a, b})
+		if err != nil {
+			return Result{}, err
 		}
-	}
-	// The customers read before the lock may be absorbed by a merge we waited for; read again
-	// under the lock until the contacts' customers are the locked ones.
-	for i := range 5 {
-		if i > 0 {
-			if owners, err = tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b}); err != nil {
-				return Result{}, err
-			}
+		owners, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
+		if err != nil {
+			return Result{}, err
 		}
 		ca, okA := owners[a]
 		cb, okB := owners[b]
-		if !okA || !okB || ca == 0 || cb == 0 {
+		if !okA || !okB {
 			return Result{}, ErrContactNotFound
+		}
+		if ca == 0 || cb == 0 {
+			// A contact made before customers existed gets its own first.
+			for id, c := range map[int64]int64{a: ca, b: cb} {
+				if c == 0 {
+					if _, err := tx.EnsureTeamContactCustomer(ctx, teamID, id); err != nil {
+						return Result{}, err
+					}
+				}
+			}
+			continue
 		}
 		if ca == cb {
 			return Result{Outcome: AlreadyLinked, CustomerID: ca}, nil
 		}
-		ids := []int64{ca, cb}
-		slices.Sort(ids)
-		locked, err := tx.LockTeamCustomers(ctx, teamID, ids)
-		if err != nil {
-			return Result{}, err
-		}
-		again, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
-		if err != nil {
-			return Result{}, err
-		}
-		if again[a] != ca || again[b] != cb || len(locked) != 2 {
+		if len(locked) != 2 || !slices.ContainsFunc(locked, func(c models.Customer) bool { return c.ID == ca }) ||
+			!slices.ContainsFunc(locked, func(c models.Customer) bool { return c.ID == cb }) {
 			continue
 		}
 		return merge(ctx, tx, teamID, locked, actor, now)

@@ -52,6 +52,16 @@ func (s *Store) LockTeamCustomers(ctx context.Context, teamID int64, ids []int64
 	return out, err
 }
 
+// LockTeamContactsCustomers locks, in id order, the customers the given contacts of a team
+// belong to as the statement starts, and returns them. Callers read the contacts' customers
+// again under the lock: one may have moved meanwhile.
+func (s *Store) LockTeamContactsCustomers(ctx context.Context, teamID int64, contactIDs []int64) ([]models.Customer, error) {
+	var out []models.Customer
+	err := s.q(ctx).Raw(`SELECT * FROM customers WHERE team_id = ? AND id IN
+		(SELECT customer_id FROM contacts WHERE team_id = ? AND id IN ?) ORDER BY id FOR UPDATE`, teamID, teamID, contactIDs).Scan(&out).Error
+	return out, err
+}
+
 // ChannelClash finds a channel on which both customers hold a different contact, returning
 // the absorbed side's contact id (0 when there is none).
 func (s *Store) ChannelClash(ctx context.Context, teamID, a, b int64) (heldBy int64, err error) {
