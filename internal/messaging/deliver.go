@@ -112,17 +112,14 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	if err := json.Unmarshal([]byte(it.Payload), &j.payload); err != nil {
 		return outbox.Permanent(fmt.Errorf("decode send: %w", err))
 	}
+	// The send, its contact and the channel in one query: the outbox runs many deliveries side
+	// by side on a busy database.
 	var err error
-	if j.send, err = s.st.MessageSendSystem(ctx, j.payload.SendID); err != nil {
+	if j.send, j.contact, j.ch, err = s.st.MessageSendWithContactSystem(ctx, j.payload.SendID); err != nil {
 		return err
 	}
 	if j.send.Outcome.Final() {
 		return nil
-	}
-	// The contact and its channel in one query: the outbox runs many deliveries side by side
-	// on a busy database.
-	if j.contact, j.ch, err = s.st.ContactWithChannelSystem(ctx, j.send.ContactID); err != nil {
-		return err
 	}
 	// What was true when the send was queued may have changed while it waited.
 	now := s.now()

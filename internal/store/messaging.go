@@ -104,16 +104,17 @@ const contactChannelColumns = `ct.id, ct.team_id, ct.channel_id, ct.external_use
 	ch.credentials, ch.settings, ch.status, ch.status_cause, ch.status_message, ch.failing_since, ch.alerted_at,
 	ch.last_checked_at, ch.next_check_at, ch.token_expires_at, ch.created_at, ch.updated_at`
 
-// scanContactChannel reads a row of contactChannelColumns. Every send reads a contact with its
-// channel, so the row is scanned column by column rather than by gorm's reflection.
-func scanContactChannel(row *sql.Row) (*models.Contact, *models.Channel, error) {
+// scanContactChannel reads a row of contactChannelColumns, after the destinations in first.
+// Every send reads a contact with its channel, so the row is scanned column by column rather
+// than by gorm's reflection.
+func scanContactChannel(row *sql.Row, first ...any) (*models.Contact, *models.Channel, error) {
 	var c models.Contact
 	var ch models.Channel
-	err := row.Scan(&c.ID, &c.TeamID, &c.ChannelID, &c.ExternalUserID, &c.Name, &c.PictureURL, &c.CustomerID,
+	err := row.Scan(append(first, &c.ID, &c.TeamID, &c.ChannelID, &c.ExternalUserID, &c.Name, &c.PictureURL, &c.CustomerID,
 		&c.LastInboundAt, &c.LineFriendship, &c.FirstSeenAt, &c.UpdatedAt,
 		&ch.ID, &ch.TeamID, &ch.Platform, &ch.ExternalID, &ch.DisplayName, &ch.Username, &ch.PictureURL, &ch.AuthorizedBy,
 		&ch.Credentials, &ch.Settings, &ch.Status, &ch.StatusCause, &ch.StatusMessage, &ch.FailingSince, &ch.AlertedAt,
-		&ch.LastCheckedAt, &ch.NextCheckAt, &ch.TokenExpiresAt, &ch.CreatedAt, &ch.UpdatedAt)
+		&ch.LastCheckedAt, &ch.NextCheckAt, &ch.TokenExpiresAt, &ch.CreatedAt, &ch.UpdatedAt)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
@@ -130,9 +131,18 @@ func (s *Store) TeamContactWithChannel(ctx context.Context, teamID, contactID in
 		WHERE ct.team_id = ? AND ct.id = ?`, teamID, contactID).Row())
 }
 
-// ContactWithChannelSystem loads a contact with its channel by the contact's id, for the outbox
-// worker, which holds a checked id.
-func (s *Store) ContactWithChannelSystem(ctx context.Context, contactID int64) (*models.Contact, *models.Channel, error) {
-	return scanContactChannel(s.q(ctx).Raw(`SELECT `+contactChannelColumns+`
-		FROM contacts ct JOIN channels ch ON ch.id = ct.channel_id WHERE ct.id = ?`, contactID).Row())
+// MessageSendWithContactSystem loads a send request by id with its contact and the contact's
+// channel, in one query, for the outbox worker.
+func (s *Store) MessageSendWithContactSystem(ctx context.Context, id int64) (*models.MessageSend, *models.Contact, *models.Channel, error) {
+	var m models.MessageSend
+	c, ch, err := scanContactChannel(s.q(ctx).Raw(`SELECT m.id, m.team_id, m.channel_id, m.contact_id, m.idempotency_key, m.cause,
+			m.automated, m.outcome, m.detail, m.parts, m.created_at, m.finished_at, `+contactChannelColumns+`
+		FROM message_sends m JOIN contacts ct ON ct.id = m.contact_id JOIN channels ch ON ch.id = ct.channel_id
+		WHERE m.id = ?`, id).Row(),
+		&m.ID, &m.TeamID, &m.ChannelID, &m.ContactID, &m.IdempotencyKey, &m.Cause, &m.Automated, &m.Outcome, &m.Detail,
+		&m.Parts, &m.CreatedAt, &m.FinishedAt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &m, c, ch, nil
 }
