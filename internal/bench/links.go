@@ -158,7 +158,7 @@ func startLinkApp(ctx context.Context, dbURL string) (*server, []string, error) 
 		st.Close()
 		return nil, nil, err
 	}
-	tokens, err := seedLinkBench(ctx, a)
+	tokens, err := seedLinkBench(ctx, a, benchTokens)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -181,7 +181,9 @@ func startLinkApp(ctx context.Context, dbURL string) (*server, []string, error) 
 	return &server{url: url, pool: pool, close: func() { stop(); _ = hs.Close(); pool.Close(); _ = st.Close() }}, tokens, nil
 }
 
-func seedLinkBench(ctx context.Context, a *app.App) ([]string, error) {
+// seedLinkBench makes an enabled Instagram → LINE campaign and sends its card to n new
+// Instagram contacts, returning the cards' tokens.
+func seedLinkBench(ctx context.Context, a *app.App, n int) ([]string, error) {
 	team := &models.Team{Name: "bench links", Locale: "zh-TW", PlanStatus: models.PlanActive}
 	if err := a.Store.CreateTeam(ctx, team); err != nil {
 		return nil, err
@@ -204,9 +206,9 @@ func seedLinkBench(ctx context.Context, a *app.App) ([]string, error) {
 	if err := a.Store.CreateCampaign(ctx, camp); err != nil {
 		return nil, err
 	}
-	tokens := make([]string, 0, benchTokens)
+	tokens := make([]string, 0, n)
 	err = a.Store.WithTx(ctx, func(tx *store.Store) error {
-		for i := range benchTokens {
+		for i := range n {
 			id, _, err := tx.UpsertContact(ctx, store.ContactActivity{TeamID: team.ID, ChannelID: ig.ID, ExternalUserID: fmt.Sprintf("igsid-%d", i)})
 			if err != nil {
 				return err
