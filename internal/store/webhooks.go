@@ -87,6 +87,17 @@ type ContactActivity struct {
 	FriendshipAt   *time.Time // set with Friendship; older than the stored change means ignored
 }
 
+// contactUpsertConflict is what an upsert of contacts (aliased c) does to a contact that exists:
+// a name only replaces it when given; the window and the LINE friendship only move forward.
+const contactUpsertConflict = `ON CONFLICT (channel_id, external_user_id) DO UPDATE SET
+	name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
+	last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
+	line_friendship = CASE WHEN EXCLUDED.line_friendship_at IS NOT NULL
+		AND (c.line_friendship_at IS NULL OR c.line_friendship_at <= EXCLUDED.line_friendship_at)
+		THEN EXCLUDED.line_friendship ELSE c.line_friendship END,
+	line_friendship_at = GREATEST(c.line_friendship_at, EXCLUDED.line_friendship_at),
+	updated_at = now()`
+
 // UpsertContact creates or updates the contact for a channel's external user and returns its
 // id. A new contact also gets a customer of its own, so identity linking has something to merge.
 // The window and the LINE friendship only move forward in platform time, so redeliveries and
@@ -111,14 +122,7 @@ func (s *Store) UpsertContact(ctx context.Context, a ContactActivity) (id int64,
 		up AS (
 			INSERT INTO contacts AS c (team_id, channel_id, external_user_id, name, last_inbound_at, line_friendship, line_friendship_at, customer_id)
 			VALUES (@team, @ch, @ext, @name, @inbound, @friendship, @friendship_at, (SELECT id FROM cu))
-			ON CONFLICT (channel_id, external_user_id) DO UPDATE SET
-				name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
-				last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
-				line_friendship = CASE WHEN EXCLUDED.line_friendship_at IS NOT NULL
-					AND (c.line_friendship_at IS NULL OR c.line_friendship_at <= EXCLUDED.line_friendship_at)
-					THEN EXCLUDED.line_friendship ELSE c.line_friendship END,
-				line_friendship_at = GREATEST(c.line_friendship_at, EXCLUDED.line_friendship_at),
-				updated_at = now()
+			`+contactUpsertConflict+`
 			RETURNING c.id, c.customer_id, (c.xmax = 0) AS inserted)
 		SELECT up.id, up.customer_id, up.inserted, (SELECT id FROM cu) AS spare FROM up`,
 		sql.Named("team", a.TeamID), sql.Named("ch", a.ChannelID), sql.Named("ext", a.ExternalUserID), sql.Named("name", a.Name),
@@ -261,14 +265,7 @@ func (s *Store) UpsertContacts(ctx context.Context, acts []ContactActivity) (map
 		FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(team_id bigint, channel_id bigint, external_user_id text, name text,
 			last_inbound_at timestamptz, line_friendship text, line_friendship_at timestamptz)
 		ORDER BY channel_id, external_user_id
-		ON CONFLICT (channel_id, external_user_id) DO UPDATE SET
-			name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE c.name END,
-			last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
-			line_friendship = CASE WHEN EXCLUDED.line_friendship_at IS NOT NULL
-				AND (c.line_friendship_at IS NULL OR c.line_friendship_at <= EXCLUDED.line_friendship_at)
-				THEN EXCLUDED.line_friendship ELSE c.line_friendship END,
-			line_friendship_at = GREATEST(c.line_friendship_at, EXCLUDED.line_friendship_at),
-			updated_at = now()
+		`+contactUpsertConflict+`
 		RETURNING c.id, c.channel_id, c.external_user_id, c.customer_id`, string(raw)).Scan(&out).Error
 	if err != nil {
 		return nil, err
