@@ -104,7 +104,6 @@ type job struct {
 	payload sendPayload
 	creds   models.Credentials
 	done    map[int]string
-	last    *models.Message // the last part, accepted, written with the outcome
 }
 
 // deliver is the outbox handler of KindSend.
@@ -152,15 +151,7 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 		err = s.sendMeta(ctx, j)
 	}
 	if err != nil {
-		if j.last != nil {
-			if _, rerr := s.st.AddOutboundMessage(ctx, j.last); rerr != nil {
-				return rerr
-			}
-		}
 		return s.failed(ctx, j, err)
-	}
-	if j.last != nil {
-		return s.st.FinishMessageSendWithPartSystem(ctx, j.last, models.SendSent, s.now())
 	}
 	return s.finish(ctx, j, models.SendSent, "", nil)
 }
@@ -213,18 +204,13 @@ func truncate(s string) string {
 	return s
 }
 
-// record keeps one accepted platform message at once, so a retry skips what went out; the
-// last part waits to be written with the send's outcome, in one statement.
+// record keeps one accepted platform message.
 func (s *Service) record(ctx context.Context, j *job, part int, platformID string) error {
 	p := j.payload.Parts[part]
 	m := &models.Message{TeamID: j.send.TeamID, ChannelID: j.ch.ID, ContactID: j.contact.ID, Direction: models.DirectionOut,
 		PlatformMessageID: platformID, Kind: string(p.Kind), Body: p.Summary, SentAt: s.now(), SendID: &j.send.ID, Part: &part}
 	if j.payload.Template != nil {
 		m.Kind, m.Body = "template", "[template "+j.payload.Template.Name+"]"
-	}
-	if part == len(j.payload.Parts)-1 {
-		j.last = m
-		return nil
 	}
 	_, err := s.st.AddOutboundMessage(ctx, m)
 	return err

@@ -60,15 +60,6 @@ func (s *Store) FinishMessageSendSystem(ctx context.Context, id int64, outcome m
 		WHERE id = ? AND outcome = 'queued'`, outcome, detail, at, id).Error
 }
 
-// FinishMessageSendWithPartSystem records a send's last accepted platform message and its final
-// outcome in one statement; a send already finished keeps its first outcome.
-func (s *Store) FinishMessageSendWithPartSystem(ctx context.Context, m *models.Message, outcome models.SendOutcome, at time.Time) error {
-	return s.q(ctx).Exec(`WITH part AS (INSERT INTO messages (team_id, channel_id, contact_id, direction, platform_message_id, kind, body, sent_at, send_id, part)
-			VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING)
-		UPDATE message_sends SET outcome = ?, detail = '', finished_at = ? WHERE id = ? AND outcome = 'queued'`,
-		m.TeamID, m.ChannelID, m.ContactID, m.PlatformMessageID, m.Kind, m.Body, m.SentAt, m.SendID, m.Part, outcome, at, *m.SendID).Error
-}
-
 // NoteMessageSendSystem keeps the latest transient trouble of a queued send for people to read.
 func (s *Store) NoteMessageSendSystem(ctx context.Context, id int64, detail string) error {
 	return s.q(ctx).Exec(`UPDATE message_sends SET detail = ? WHERE id = ? AND outcome = 'queued'`, detail, id).Error
