@@ -141,9 +141,8 @@ type linkCtx struct {
 	// gone is why a link clicked earlier can no longer complete (source or target contact not
 	// found): the participation fails with it instead of the link not existing.
 	gone models.FailureReason
-	// campFull says camp is the whole row (resolve); otherwise campVersion, the row's version
-	// when the token was read, lets complete take the campaign from the cache.
-	campFull    bool
+	// campVersion is the campaign row's version read under the participation's lock; complete
+	// takes the campaign at that version from the cache.
 	campVersion int64
 }
 
@@ -155,7 +154,7 @@ func (r *Runtime) resolve(ctx context.Context, st *store.Store, tok *models.Link
 	if err != nil || camp.DeletedAt != nil || (camp.Status != models.CampaignEnabled && !afterClick) {
 		return nil, ErrLinkNotExist
 	}
-	lc := &linkCtx{tok: tok, camp: camp, campFull: true}
+	lc := &linkCtx{tok: tok, camp: camp}
 	src, err := st.Channel(ctx, tok.TeamID, camp.SourceChannelID)
 	if err != nil {
 		return nil, ErrLinkNotExist
@@ -221,7 +220,7 @@ func linkExists(lx *store.LinkContext) bool {
 // the columns the query read (complete loads the campaign again under the participation's lock).
 func linkCtxOf(lx *store.LinkContext) *linkCtx {
 	tok := &lx.Token
-	return &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage}, campVersion: lx.CampaignRowVersion,
+	return &linkCtx{tok: tok, camp: &models.Campaign{ID: tok.CampaignID, TeamID: tok.TeamID, WAMessage: lx.WAMessage},
 		target: &models.Channel{ID: lx.TargetChannelID, TeamID: tok.TeamID, Platform: lx.TargetPlatform, ExternalID: lx.TargetExternalID,
 			Settings: lx.TargetSettings, Credentials: lx.TargetCredentials}}
 }
@@ -262,12 +261,9 @@ func (c *campaignCache) put(camp *models.Campaign, version int64, now time.Time)
 	c.m[camp.ID] = cachedCampaign{version: version, at: now, camp: *camp}
 }
 
-// completionCampaign is the token's campaign as its row was when the token was read: from the
-// cache when that version is there, else read (and kept).
+// completionCampaign is the token's campaign as its row is under the participation's lock: from
+// the cache when that version is there, else read (and kept).
 func (r *Runtime) completionCampaign(ctx context.Context, tx *store.Store, lc *linkCtx) (*models.Campaign, error) {
-	if lc.campFull {
-		return lc.camp, nil
-	}
 	now := r.now()
 	if camp, ok := r.campaigns.get(lc.tok.CampaignID, lc.campVersion, now); ok && lc.campVersion != 0 {
 		return camp, nil
@@ -555,7 +551,7 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, targetID int64, created bool, idHash []byte, lineUser string) (LinkResult, error) {
 	// The participation's row lock also holds its source contact: deleting the contact would
 	// delete the participation (and its tokens) with it, so a missing row is a missing link.
-	a, replayed, err := tx.LinkAttemptForCompletion(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID, idHash)
+	a, err := tx.LinkAttemptForUpdate(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID)
 	if errors.Is(err, store.ErrNotFound) {
 		return LinkResult{}, ErrLinkNotExist
 	} else if err != nil {
@@ -567,12 +563,18 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		}
 		return LinkResult{}, ErrLinkUsed
 	}
-	// Before anything is linked: a replayed ID token must be refused with nothing written,
-	// not end as a failure recorded by the merge's rules. (The unique index on the hash stands
-	// behind this check when two submissions race.)
-	if replayed {
+	// After the lock, in a statement of its own so that a submission that waited sees what
+	// committed meanwhile: a replayed ID token is refused with nothing written (not ended as a
+	// failure by the merge's rules; the unique index on the hash stands behind this), and the
+	// campaign is taken as its row is now.
+	used, campVersion, err := tx.LinkCompletionChecksSystem(ctx, lc.tok.CampaignID, idHash)
+	if err != nil {
+		return LinkResult{}, err
+	}
+	if used {
 		return LinkResult{}, ErrIDTokenReplayed
 	}
+	lc.campVersion = campVersion
 	now := r.now()
 	if a.FirstClickedAt == nil {
 		a.FirstClickedAt = &now

@@ -83,24 +83,17 @@ func (s *Store) UseLinkTokenSystem(ctx context.Context, id int64, now time.Time)
 	return s.q(ctx).Exec(`UPDATE link_tokens SET used_at = coalesce(used_at, ?) WHERE id = ?`, now, id).Error
 }
 
-// LinkAttemptForCompletion is LinkAttemptForUpdate that also tells, in the same query, whether
-// the LINE ID token (by hash; nil: none) already completed a participation.
-func (s *Store) LinkAttemptForCompletion(ctx context.Context, teamID, campaignID, sourceContactID int64, idHash []byte) (*models.LinkAttempt, bool, error) {
-	var out []struct {
-		models.LinkAttempt
-		Replayed bool
+// LinkCompletionChecksSystem reads, in one query, whether a LINE ID token (by hash; nil: none) already
+// completed a participation, and the campaign row's version (see CampaignWithRowVersion; 0 when
+// the campaign is gone). Run after the participation's lock, it sees what committed meanwhile.
+func (s *Store) LinkCompletionChecksSystem(ctx context.Context, campaignID int64, idHash []byte) (used bool, campaignVersion int64, err error) {
+	var row struct {
+		Used    bool
+		Version int64
 	}
-	// With no hash the comparison is NULL, never true.
-	err := s.q(ctx).Raw(`SELECT a.*, EXISTS (SELECT 1 FROM link_attempts x WHERE x.id_token_hash = ?) AS replayed
-		FROM link_attempts a WHERE a.team_id = ? AND a.campaign_id = ? AND a.source_contact_id = ? FOR UPDATE OF a`,
-		idHash, teamID, campaignID, sourceContactID).Scan(&out).Error
-	if err != nil {
-		return nil, false, err
-	}
-	if len(out) == 0 {
-		return nil, false, ErrNotFound
-	}
-	return &out[0].LinkAttempt, out[0].Replayed, nil
+	err = s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM link_attempts WHERE id_token_hash = ?) AS used,
+		coalesce((SELECT xmin::text::bigint FROM campaigns WHERE id = ?), 0) AS version`, idHash, campaignID).Scan(&row).Error
+	return row.Used, row.Version, err
 }
 
 // SaveLinkedAttempt writes what linking changed on a locked participation and marks every open
@@ -155,8 +148,6 @@ type LinkContext struct {
 	TargetSettings   models.ChannelSettings
 	// TargetCredentials is the target channel's sealed credentials (see models.Channel).
 	TargetCredentials string
-	// CampaignRowVersion is the campaign row's version (see CampaignWithRowVersion).
-	CampaignRowVersion int64
 }
 
 // LinkContextByHashSystem finds a token by its hash with its context, system-wide: the hash is
@@ -168,7 +159,7 @@ func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*Link
 			t.expires_at, t.used_at, c.status, c.deleted_at IS NOT NULL, c.wa_message,
 			c.source_channel_id, s.status, ct.channel_id,
 			c.target_channel_id, g.status, coalesce(g.platform, ''), coalesce(g.external_id, ''), coalesce(g.settings, '{}'),
-			coalesce(g.credentials, ''), c.xmin::text::bigint
+			coalesce(g.credentials, '')
 		FROM link_tokens t
 		JOIN campaigns c ON c.id = t.campaign_id AND c.team_id = t.team_id
 		LEFT JOIN channels s ON s.id = c.source_channel_id AND s.team_id = t.team_id
@@ -179,8 +170,7 @@ func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*Link
 	t := &lx.Token
 	err := row.Scan(&t.ID, &t.TeamID, &t.CampaignID, &t.SourceContactID, &t.TokenHash, &t.WACode, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt,
 		&lx.CampaignStatus, &lx.CampaignDeleted, &lx.WAMessage, &lx.SourceChannelID, &lx.SourceStatus, &lx.ContactChannelID,
-		&lx.TargetChannelID, &lx.TargetStatus, &lx.TargetPlatform, &lx.TargetExternalID, &lx.TargetSettings, &lx.TargetCredentials,
-		&lx.CampaignRowVersion)
+		&lx.TargetChannelID, &lx.TargetStatus, &lx.TargetPlatform, &lx.TargetExternalID, &lx.TargetSettings, &lx.TargetCredentials)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
