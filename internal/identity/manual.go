@@ -92,14 +92,14 @@ func (s *Customers) Preview(ctx context.Context, teamID, a, b int64) (*MergePrev
 	case sv.MemberNo != nil && ab.MemberNo != nil && *sv.MemberNo != *ab.MemberNo:
 		p.Refusal = ErrMergeMemberNo
 	default:
-		held, err := s.st.ChannelClash(ctx, teamID, sv.ID, ab.ID)
+		f, err := s.st.TeamMergeFacts(ctx, teamID, sv.ID, ab.ID)
 		if err != nil {
 			return nil, err
 		}
-		if held != 0 {
+		if f.HeldBy != 0 {
 			p.Refusal = ErrMergeChannel
 			for i := range p.Contacts {
-				if p.Contacts[i].ID == held {
+				if p.Contacts[i].ID == f.HeldBy {
 					p.HeldBy = &p.Contacts[i]
 				}
 			}

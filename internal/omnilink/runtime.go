@@ -200,20 +200,11 @@ func goneAfterClick(lx *store.LinkContext) (models.FailureReason, bool) {
 }
 
 // linkExists applies the six "does not exist" cases to a token's one-query context at the
-// click; resolve applies the same rules where the full rows are loaded.
+// click, where a disabled campaign or a channel gone also means no link; resolve applies the
+// same rules where the full rows are loaded.
 func linkExists(lx *store.LinkContext) bool {
-	live := func(st *models.ChannelStatus) bool { return st != nil && *st != models.ChannelDisconnected }
-	switch {
-	case lx.CampaignDeleted || lx.CampaignStatus != models.CampaignEnabled:
-		return false
-	case !live(lx.SourceStatus) || lx.ContactChannelID == nil || *lx.ContactChannelID != lx.SourceChannelID:
-		return false
-	case !live(lx.TargetStatus) || !lx.TargetPlatform.CanBeTarget():
-		return false
-	case lx.TargetPlatform == models.LINE && lx.TargetSettings.LiffID == "":
-		return false
-	}
-	return true
+	gone, ok := goneAfterClick(lx)
+	return ok && gone == "" && lx.CampaignStatus == models.CampaignEnabled
 }
 
 // linkCtxOf is a one-query context as a linkCtx: the campaign and target channel carry only
@@ -265,8 +256,10 @@ func (c *campaignCache) put(camp *models.Campaign, version int64, now time.Time)
 // the cache when that version is there, else read (and kept).
 func (r *Runtime) completionCampaign(ctx context.Context, tx *store.Store, lc *linkCtx) (*models.Campaign, error) {
 	now := r.now()
-	if camp, ok := r.campaigns.get(lc.tok.CampaignID, lc.campVersion, now); ok && lc.campVersion != 0 {
-		return camp, nil
+	if lc.campVersion != 0 {
+		if camp, ok := r.campaigns.get(lc.tok.CampaignID, lc.campVersion, now); ok {
+			return camp, nil
+		}
 	}
 	camp, version, err := tx.CampaignWithRowVersion(ctx, lc.tok.TeamID, lc.tok.CampaignID)
 	if err != nil {

@@ -62,14 +62,6 @@ func (s *Store) LockTeamContactsCustomers(ctx context.Context, teamID int64, con
 	return out, err
 }
 
-// ChannelClash finds a channel on which both customers hold a different contact, returning
-// the absorbed side's contact id (0 when there is none).
-func (s *Store) ChannelClash(ctx context.Context, teamID, a, b int64) (heldBy int64, err error) {
-	err = s.q(ctx).Raw(`SELECT x.id FROM contacts x JOIN contacts y ON y.channel_id = x.channel_id AND y.id <> x.id
-		WHERE x.team_id = ? AND x.customer_id = ? AND y.customer_id = ? ORDER BY x.id LIMIT 1`, teamID, a, b).Scan(&heldBy).Error
-	return heldBy, err
-}
-
 // CustomerContactIDs lists the team's contacts under a customer.
 func (s *Store) CustomerContactIDs(ctx context.Context, teamID, customerID int64) ([]int64, error) {
 	var ids []int64
@@ -79,13 +71,15 @@ func (s *Store) CustomerContactIDs(ctx context.Context, teamID, customerID int64
 
 // MergeFacts is what a merge must know of its two customers before it writes.
 type MergeFacts struct {
-	HeldBy   int64         // see ChannelClash; 0 when no channel clashes
+	// HeldBy is the absorbed side's contact on a channel where both customers hold a different
+	// contact (one identity per channel); 0 when no channel clashes.
+	HeldBy   int64
 	Contacts models.IDList // the absorbed customer's contacts
 	Pointed  models.IDList // the customers that point at the absorbed one
 }
 
-// TeamMergeFacts reads ChannelClash, the absorbed customer's contacts and the customers merged
-// into it in one query.
+// TeamMergeFacts reads the channel clash, the absorbed customer's contacts and the customers
+// merged into it in one query.
 func (s *Store) TeamMergeFacts(ctx context.Context, teamID, survivorID, absorbedID int64) (MergeFacts, error) {
 	var f MergeFacts
 	err := s.q(ctx).Raw(`SELECT

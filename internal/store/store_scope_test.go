@@ -116,10 +116,10 @@ INSERT INTO users (id, team_id, email, name, password_hash, role, invite_pending
 // scopeOverride gives the few parameters for which the generic value would find nothing even
 // for team A itself, so that the call would prove nothing.
 var scopeOverride = map[string]map[string]any{
-	"ChannelClash":        {"b": int64(424243)},        // customers 424242 and 424243 both hold a LINE contact
-	"TeamMetaAuthorizers": {"p": models.Facebook},      // authorizations are Meta's
-	"AddContactTags":      {"tagIDs": []int64{424243}}, // a tag the contact does not have yet
-	"DeletePendingUser":   {"id": int64(424243)},       // the member still invited
+	"TeamMergeFacts":      {"absorbedID": int64(424243)}, // customers 424242 and 424243 both hold a LINE contact
+	"TeamMetaAuthorizers": {"p": models.Facebook},        // authorizations are Meta's
+	"AddContactTags":      {"tagIDs": []int64{424243}},   // a tag the contact does not have yet
+	"DeletePendingUser":   {"id": int64(424243)},         // the member still invited
 }
 
 // scopeBlind lists the methods whose call, even as team A, does not show team A's data, so the
