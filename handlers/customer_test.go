@@ -51,6 +51,15 @@ func TestCustomerListAndProfileShowBothIdentitiesTagsAndTimeline(t *testing.T) {
 	if !strings.Contains(list.Body, `href="/customers"`) {
 		t.Error("no navigation to customers")
 	}
+	// A customer known only on Instagram (whose webhooks carry no name) is listed by its id,
+	// not as an empty link.
+	igsid, _ := e.app.Sandbox.CustomerID("alice", sandbox.PlatformInstagram, e.ig.ExternalID)
+	if _, _, err := e.app.Store.UpsertContact(context.Background(), store.ContactActivity{TeamID: e.team.ID, ChannelID: e.ig.ID, ExternalUserID: igsid}); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Get("/customers?q=" + igsid); !strings.Contains(r.Body, `">`+igsid+`</a></td>`) {
+		t.Errorf("the nameless customer's row does not show %s", igsid)
+	}
 	// Search by a channel id finds him, by an unknown one nobody.
 	if r := c.Get("/customers?q=" + sandbox.LINEUserXiaoming); !strings.Contains(r.Body, `id="customer-`+itoa(cu)+`"`) {
 		t.Error("search by LINE id")
