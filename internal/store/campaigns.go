@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/omnilink/omnilink/internal/apperr"
 	"github.com/omnilink/omnilink/models"
@@ -66,7 +65,7 @@ func (s *Store) UpdateCampaign(ctx context.Context, c *models.Campaign, expect i
 
 // CampaignForUpdate loads one of a team's live campaigns and locks it until the transaction ends.
 func (s *Store) CampaignForUpdate(ctx context.Context, teamID, id int64) (*models.Campaign, error) {
-	return first[models.Campaign](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("team_id = ? AND id = ? AND deleted_at IS NULL", teamID, id))
+	return first[models.Campaign](s.q(ctx).Clauses(noKeyUpdate).Where("team_id = ? AND id = ? AND deleted_at IS NULL", teamID, id))
 }
 
 // SetCampaignStatus enables or disables one of a team's campaigns and bumps its version.

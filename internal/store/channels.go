@@ -31,7 +31,7 @@ func (s *Store) Channel(ctx context.Context, teamID, id int64) (*models.Channel,
 
 // ChannelForUpdate loads one of a team's channels and locks it until the transaction ends.
 func (s *Store) ChannelForUpdate(ctx context.Context, teamID, id int64) (*models.Channel, error) {
-	return first[models.Channel](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("team_id = ? AND id = ?", teamID, id))
+	return first[models.Channel](s.q(ctx).Clauses(noKeyUpdate).Where("team_id = ? AND id = ?", teamID, id))
 }
 
 // ChannelByIDSystem loads a channel by id alone: for LINE webhooks, whose URL names the channel and

@@ -17,7 +17,7 @@ import (
 // LockChannelForSweep loads a channel by id and locks its row until the transaction ends; the health
 // monitor's state changes serialise on it, whichever replica or code path makes them.
 func (s *Store) LockChannelForSweep(ctx context.Context, id int64) (*models.Channel, error) {
-	return first[models.Channel](s.q(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id))
+	return first[models.Channel](s.q(ctx).Clauses(noKeyUpdate).Where("id = ?", id))
 }
 
 // DueChannelsForSweep lists up to limit live channels with id > afterID whose next check is due at now
@@ -119,7 +119,7 @@ func (s *Store) MarkAlertDeliveredForSweep(ctx context.Context, key string, at t
 	// Channel rows first, in id order, as every health state change takes them.
 	var locked []int64
 	if err := s.q(ctx).Raw(`SELECT id FROM channels WHERE id IN (SELECT channel_id FROM health_episodes WHERE alert_key = ?)
-		ORDER BY id FOR UPDATE`, key).Scan(&locked).Error; err != nil {
+		ORDER BY id FOR NO KEY UPDATE`, key).Scan(&locked).Error; err != nil {
 		return err
 	}
 	return s.q(ctx).Exec(`WITH eps AS (

@@ -33,7 +33,7 @@ func (s *Store) TeamContactCustomerIDs(ctx context.Context, teamID int64, contac
 // (contacts made before customers existed) and returns the customer id.
 func (s *Store) EnsureTeamContactCustomer(ctx context.Context, teamID, contactID int64) (int64, error) {
 	var id int64
-	err := s.q(ctx).Raw(`WITH c AS (SELECT id, name FROM contacts WHERE team_id = ? AND id = ? AND customer_id IS NULL FOR UPDATE),
+	err := s.q(ctx).Raw(`WITH c AS (SELECT id, name FROM contacts WHERE team_id = ? AND id = ? AND customer_id IS NULL FOR NO KEY UPDATE),
 		cu AS (INSERT INTO customers (team_id, display_name) SELECT ?, name FROM c RETURNING id)
 		UPDATE contacts SET customer_id = (SELECT id FROM cu) WHERE id = (SELECT id FROM c) RETURNING customer_id`,
 		teamID, contactID, teamID).Scan(&id).Error
@@ -48,7 +48,7 @@ func (s *Store) EnsureTeamContactCustomer(ctx context.Context, teamID, contactID
 // every merge takes, so two merges never wait on each other in a circle) and returns them.
 func (s *Store) LockTeamCustomers(ctx context.Context, teamID int64, ids []int64) ([]models.Customer, error) {
 	var out []models.Customer
-	err := s.q(ctx).Raw(`SELECT * FROM customers WHERE team_id = ? AND id IN ? ORDER BY id FOR UPDATE`, teamID, ids).Scan(&out).Error
+	err := s.q(ctx).Raw(`SELECT * FROM customers WHERE team_id = ? AND id IN ? ORDER BY id FOR NO KEY UPDATE`, teamID, ids).Scan(&out).Error
 	return out, err
 }
 
@@ -58,7 +58,7 @@ func (s *Store) LockTeamCustomers(ctx context.Context, teamID int64, ids []int64
 func (s *Store) LockTeamContactsCustomers(ctx context.Context, teamID int64, contactIDs []int64) ([]models.Customer, error) {
 	var out []models.Customer
 	err := s.q(ctx).Raw(`SELECT * FROM customers WHERE team_id = ? AND id IN
-		(SELECT customer_id FROM contacts WHERE team_id = ? AND id IN ?) ORDER BY id FOR UPDATE`, teamID, teamID, contactIDs).Scan(&out).Error
+		(SELECT customer_id FROM contacts WHERE team_id = ? AND id IN ?) ORDER BY id FOR NO KEY UPDATE`, teamID, teamID, contactIDs).Scan(&out).Error
 	return out, err
 }
 

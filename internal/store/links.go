@@ -32,7 +32,7 @@ func (s *Store) OpenLinkTokenByCodeSystem(ctx context.Context, code string) (*mo
 // contact: every completion of the pair takes this lock first, so it completes once.
 func (s *Store) LinkAttemptForUpdate(ctx context.Context, teamID, campaignID, sourceContactID int64) (*models.LinkAttempt, error) {
 	var out []models.LinkAttempt
-	err := s.q(ctx).Raw(`SELECT * FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ? FOR UPDATE`,
+	err := s.q(ctx).Raw(`SELECT * FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ? FOR NO KEY UPDATE`,
 		teamID, campaignID, sourceContactID).Scan(&out).Error
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"github.com/omnilink/omnilink/internal/apperr"
@@ -119,6 +120,11 @@ func isUniqueViolation(err error, constraint string) bool {
 	}
 	return false
 }
+
+// noKeyUpdate locks rows as FOR NO KEY UPDATE rather than FOR UPDATE: every row the store locks
+// keeps its key, and the weaker lock does not wait for (nor stall) the inserts elsewhere whose
+// foreign keys share-lock the same parent row, such as a busy channel's contacts and sends.
+var noKeyUpdate = clause.Locking{Strength: "NO KEY UPDATE"}
 
 // first loads one row or returns ErrNotFound.
 func first[T any](db *gorm.DB) (*T, error) {
