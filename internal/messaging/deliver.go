@@ -104,6 +104,8 @@ type job struct {
 	payload sendPayload
 	creds   models.Credentials
 	done    map[int]string
+	// accepted are the messages of a LINE request the platform took, recorded with the outcome.
+	accepted []models.Message
 }
 
 // deliver is the outbox handler of KindSend.
@@ -152,6 +154,9 @@ func (s *Service) deliver(ctx context.Context, it models.OutboxItem) error {
 	}
 	if err != nil {
 		return s.failed(ctx, j, err)
+	}
+	if len(j.accepted) > 0 {
+		return s.st.SentMessageSendSystem(ctx, j.send.ID, s.now(), j.accepted)
 	}
 	return s.finish(ctx, j, models.SendSent, "", nil)
 }
@@ -204,16 +209,29 @@ func truncate(s string) string {
 	return s
 }
 
-// record keeps one accepted platform message.
-func (s *Service) record(ctx context.Context, j *job, part int, platformID string) error {
+// message is the record of one accepted part.
+func (s *Service) message(j *job, part int, platformID string) *models.Message {
 	p := j.payload.Parts[part]
 	m := &models.Message{TeamID: j.send.TeamID, ChannelID: j.ch.ID, ContactID: j.contact.ID, Direction: models.DirectionOut,
 		PlatformMessageID: platformID, Kind: string(p.Kind), Body: p.Summary, SentAt: s.now(), SendID: &j.send.ID, Part: &part}
 	if j.payload.Template != nil {
 		m.Kind, m.Body = "template", "[template "+j.payload.Template.Name+"]"
 	}
-	_, err := s.st.AddOutboundMessage(ctx, m)
+	return m
+}
+
+// record keeps one accepted platform message at once: a Graph send goes part by part, and a
+// retry must not repeat a part that went out.
+func (s *Service) record(ctx context.Context, j *job, part int, platformID string) error {
+	_, err := s.st.AddOutboundMessage(ctx, s.message(j, part, platformID))
 	return err
+}
+
+// accept keeps a LINE request's accepted message, to be recorded with the send's outcome in one
+// write. One request carries every part; should that write fail, the retried push carries the
+// same retry key and LINE answers it as already accepted.
+func (s *Service) accept(j *job, part int, platformID string) {
+	j.accepted = append(j.accepted, *s.message(j, part, platformID))
 }
 
 func (s *Service) call(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -248,9 +266,7 @@ func (s *Service) sendLINE(ctx context.Context, j *job) error {
 				if id == "" {
 					id = fmt.Sprintf("reply:%d:%d", j.send.ID, i)
 				}
-				if err := s.record(ctx, j, i, id); err != nil {
-					return err
-				}
+				s.accept(j, i, id)
 			}
 			return nil
 		}
@@ -281,9 +297,7 @@ func (s *Service) sendLINE(ctx context.Context, j *job) error {
 			}
 			id = fmt.Sprintf("accepted:%s:%d", ref, i)
 		}
-		if err := s.record(ctx, j, i, id); err != nil {
-			return err
-		}
+		s.accept(j, i, id)
 	}
 	return nil
 }

@@ -225,24 +225,23 @@ func (s *Service) Send(ctx context.Context, tx *store.Store, req SendRequest) (R
 	if rec.Outcome.Final() {
 		rec.FinishedAt = &now
 	}
+	// The outbox item is written with the send, by one statement; its payload gets the send's id
+	// there. One lane per contact: a customer gets the messages in the order they were sent.
+	item, err := outbox.Item(now, outbox.Entry{Kind: KindSend, Key: outboxKey(req.TeamID, req.IdempotencyKey),
+		TeamID: req.TeamID, Payload: payload, Lane: "contact:" + strconv.FormatInt(contact.ID, 10)})
+	if err != nil {
+		return Result{}, err
+	}
 	// A key used before yields that send as it was, whatever is decided now.
-	created, err := tx.CreateMessageSend(ctx, rec)
+	created, err := tx.CreateMessageSend(ctx, rec, item)
 	if err != nil {
 		return Result{}, err
 	}
 	if !created {
 		return Result{SendID: rec.ID, Outcome: rec.Outcome, Duplicate: true}, nil
 	}
-	if rec.Outcome == models.SendQueued {
-		payload.SendID = rec.ID
-		// One lane per contact: a customer gets the messages in the order they were sent.
-		if _, err := outbox.Enqueue(ctx, tx, now, outbox.Entry{Kind: KindSend, Key: outboxKey(req.TeamID, req.IdempotencyKey),
-			TeamID: req.TeamID, Payload: payload, Lane: "contact:" + strconv.FormatInt(contact.ID, 10)}); err != nil {
-			return Result{}, err
-		}
-		if s.notify != nil {
-			s.notify.Notify()
-		}
+	if rec.Outcome == models.SendQueued && s.notify != nil {
+		s.notify.Notify()
 	}
 	return Result{SendID: rec.ID, Outcome: rec.Outcome, Refusal: refusal}, nil
 }

@@ -673,11 +673,10 @@ func (r *Runtime) action(ctx context.Context, tx *store.Store, camp *models.Camp
 			r.activity(ctx, tx, camp, which, "skipped", "sending not available")
 			return
 		}
-		err = r.savepoint(ctx, tx, func(tx *store.Store) error {
-			res, err = r.send.Send(ctx, tx, messaging.SendRequest{TeamID: camp.TeamID, ContactID: contactID,
-				Content: models.TextContent(act.Text), IdempotencyKey: key, Cause: cause, Automated: true})
-			return err
-		})
+		// No savepoint: a text send refuses (a missing contact, content over a limit) before it
+		// writes, and its one write cannot fail on data, so the link never waits on one.
+		res, err = r.send.Send(ctx, tx, messaging.SendRequest{TeamID: camp.TeamID, ContactID: contactID,
+			Content: models.TextContent(act.Text), IdempotencyKey: key, Cause: cause, Automated: true})
 	case models.ActionModule:
 		if r.modules == nil || act.ModuleID == nil {
 			r.activity(ctx, tx, camp, which, "skipped", "modules not available")

@@ -135,12 +135,22 @@ type Entry struct {
 // Enqueue writes e through st, which should be the transaction that makes the change the work
 // reports; created is false when an item with the same key already exists.
 func Enqueue(ctx context.Context, st *store.Store, now time.Time, e Entry) (created bool, err error) {
+	it, err := Item(now, e)
+	if err != nil {
+		return false, err
+	}
+	return st.EnqueueOutbox(ctx, it)
+}
+
+// Item is the row Enqueue writes for e, for a store method that writes it together with the
+// change it reports.
+func Item(now time.Time, e Entry) (*models.OutboxItem, error) {
 	if e.Kind == "" || e.Key == "" {
-		return false, errors.New("outbox: kind and key are required")
+		return nil, errors.New("outbox: kind and key are required")
 	}
 	raw, err := json.Marshal(e.Payload)
 	if err != nil {
-		return false, fmt.Errorf("outbox: encode %s payload: %w", e.Kind, err)
+		return nil, fmt.Errorf("outbox: encode %s payload: %w", e.Kind, err)
 	}
 	it := &models.OutboxItem{Kind: e.Kind, Payload: string(raw), IdempotencyKey: e.Key, Lane: e.Lane, MaxAttempts: 25, NextAttemptAt: now, CreatedAt: now}
 	if !e.NotBefore.IsZero() {
@@ -149,7 +159,7 @@ func Enqueue(ctx context.Context, st *store.Store, now time.Time, e Entry) (crea
 	if e.TeamID != 0 {
 		it.TeamID = &e.TeamID
 	}
-	return st.EnqueueOutbox(ctx, it)
+	return it, nil
 }
 
 // Notify wakes Run early, after this process queued work.

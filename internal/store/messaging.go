@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
@@ -19,16 +20,31 @@ func (s *Store) ContactSystem(ctx context.Context, id int64) (*models.Contact, e
 	return first[models.Contact](s.q(ctx).Where("id = ?", id))
 }
 
-// CreateMessageSend records a send request unless the team already has one with the same
-// idempotency key; created says which, and m is filled from the stored row either way.
-func (s *Store) CreateMessageSend(ctx context.Context, m *models.MessageSend) (created bool, err error) {
+// CreateMessageSend records a send request. A queued one has its outbox item written by the
+// same statement, with the send's id added to the item's payload under "send_id". created is
+// false when the key was used before: m is then that send as it was, and nothing is written.
+func (s *Store) CreateMessageSend(ctx context.Context, m *models.MessageSend, queue *models.OutboxItem) (created bool, err error) {
 	var row models.MessageSend
-	err = s.q(ctx).Raw(`INSERT INTO message_sends AS m (team_id, channel_id, contact_id, idempotency_key, cause, automated, outcome, detail, parts, created_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	q := s.q(ctx)
+	send := `INSERT INTO message_sends AS m (team_id, channel_id, contact_id, idempotency_key, cause, automated, outcome, detail, parts, created_at, finished_at)
+		VALUES (@team, @channel, @contact, @key, @cause, @automated, @outcome, @detail, @parts, @created, @finished)
 		ON CONFLICT (team_id, idempotency_key) DO NOTHING
-		RETURNING *`, m.TeamID, m.ChannelID, m.ContactID, m.IdempotencyKey, m.Cause, m.Automated, m.Outcome, m.Detail, m.Parts, m.CreatedAt, m.FinishedAt).
-		Scan(&row).Error
-	if err != nil {
+		RETURNING *`
+	args := []any{sql.Named("team", m.TeamID), sql.Named("channel", m.ChannelID), sql.Named("contact", m.ContactID),
+		sql.Named("key", m.IdempotencyKey), sql.Named("cause", m.Cause), sql.Named("automated", m.Automated),
+		sql.Named("outcome", m.Outcome), sql.Named("detail", m.Detail), sql.Named("parts", m.Parts),
+		sql.Named("created", m.CreatedAt), sql.Named("finished", m.FinishedAt)}
+	if queue != nil && m.Outcome == models.SendQueued {
+		send = `WITH s AS (` + send + `),
+			o AS (INSERT INTO outbox (kind, team_id, payload, idempotency_key, lane, attempts, max_attempts, next_attempt_at, created_at)
+				SELECT @kind, @oteam, CAST(@payload AS jsonb) || jsonb_build_object('send_id', s.id), @okey, @lane, 0, @max, @next, @created FROM s
+				ON CONFLICT (idempotency_key) DO NOTHING)
+			SELECT * FROM s`
+		args = append(args, sql.Named("kind", queue.Kind), sql.Named("oteam", queue.TeamID), sql.Named("payload", queue.Payload),
+			sql.Named("okey", queue.IdempotencyKey), sql.Named("lane", queue.Lane), sql.Named("max", queue.MaxAttempts),
+			sql.Named("next", queue.NextAttemptAt))
+	}
+	if err = q.Raw(send, args...).Scan(&row).Error; err != nil {
 		return false, err
 	}
 	if row.ID != 0 {
@@ -58,6 +74,28 @@ func (s *Store) MessageSendSystem(ctx context.Context, id int64) (*models.Messag
 func (s *Store) FinishMessageSendSystem(ctx context.Context, id int64, outcome models.SendOutcome, detail string, at time.Time) error {
 	return s.q(ctx).Exec(`UPDATE message_sends SET outcome = ?, detail = ?, finished_at = ?
 		WHERE id = ? AND outcome = 'queued'`, outcome, detail, at, id).Error
+}
+
+// SentMessageSendSystem records the platform messages of a send the platform accepted in one
+// request and marks the send sent, in one statement: both are written or neither is.
+func (s *Store) SentMessageSendSystem(ctx context.Context, id int64, at time.Time, msgs []models.Message) error {
+	if len(msgs) == 0 {
+		return s.FinishMessageSendSystem(ctx, id, models.SendSent, "", at)
+	}
+	var b strings.Builder
+	args := make([]any, 0, 9*len(msgs)+3)
+	b.WriteString(`WITH m AS (INSERT INTO messages (team_id, channel_id, contact_id, direction, platform_message_id, kind, body, sent_at, send_id, part) VALUES `)
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, 'out', ?, ?, ?, ?, ?, ?)")
+		args = append(args, m.TeamID, m.ChannelID, m.ContactID, m.PlatformMessageID, m.Kind, m.Body, m.SentAt, m.SendID, m.Part)
+	}
+	b.WriteString(` ON CONFLICT DO NOTHING)
+		UPDATE message_sends SET outcome = ?, detail = '', finished_at = ? WHERE id = ? AND outcome = 'queued'`)
+	args = append(args, models.SendSent, at, id)
+	return s.q(ctx).Exec(b.String(), args...).Error
 }
 
 // NoteMessageSendSystem keeps the latest transient trouble of a queued send for people to read.
