@@ -73,7 +73,13 @@ func Link(ctx context.Context, tx *store.Store, teamID, a, b int64, actor string
 		if err != nil {
 			return Result{}, err
 		}
-		owners, err := tx.TeamContactCustomerIDs(ctx, teamID, []int64{a, b})
+		// The merge's facts are read with the contacts' customers, for the pair the lock found:
+		// they count only if the contacts still belong to exactly that pair.
+		var survivor, absorbed models.Customer
+		if len(locked) == 2 {
+			survivor, absorbed = survivorOf(locked[0], locked[1])
+		}
+		owners, facts, err := tx.TeamLinkFacts(ctx, teamID, []int64{a, b}, survivor.ID, absorbed.ID)
 		if err != nil {
 			return Result{}, err
 		}
@@ -100,20 +106,14 @@ func Link(ctx context.Context, tx *store.Store, teamID, a, b int64, actor string
 			!slices.ContainsFunc(locked, func(c models.Customer) bool { return c.ID == cb }) {
 			continue
 		}
-		return merge(ctx, tx, teamID, locked, actor, now)
+		return merge(ctx, tx, teamID, survivor, absorbed, facts, actor, now)
 	}
 	return Result{}, errors.New("identity: customers kept changing while linking")
 }
 
-func merge(ctx context.Context, tx *store.Store, teamID int64, pair []models.Customer, actor string, now time.Time) (Result, error) {
-	x, y := pair[0], pair[1]
-	if x.MemberNo != nil && y.MemberNo != nil && *x.MemberNo != *y.MemberNo {
+func merge(ctx context.Context, tx *store.Store, teamID int64, survivor, absorbed models.Customer, f store.MergeFacts, actor string, now time.Time) (Result, error) {
+	if survivor.MemberNo != nil && absorbed.MemberNo != nil && *survivor.MemberNo != *absorbed.MemberNo {
 		return Result{}, &ConflictError{Kind: ConflictMemberNo}
-	}
-	survivor, absorbed := survivorOf(x, y)
-	f, err := tx.TeamMergeFacts(ctx, teamID, survivor.ID, absorbed.ID)
-	if err != nil {
-		return Result{}, err
 	}
 	if f.HeldBy != 0 {
 		return Result{}, &ConflictError{Kind: ConflictChannel, HeldBy: f.HeldBy}

@@ -77,7 +77,7 @@ func (f *fx) link(t *testing.T, a, b int64) (identity.Result, error) {
 
 func (f *fx) customers(t *testing.T, ids ...int64) map[int64]int64 {
 	t.Helper()
-	m, err := f.st.TeamContactCustomerIDs(context.Background(), f.team, ids)
+	m, _, err := f.st.TeamLinkFacts(context.Background(), f.team, ids, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

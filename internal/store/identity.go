@@ -3,31 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/omnilink/omnilink/models"
 )
-
-// TeamContactCustomerIDs maps the given contacts of a team to their customers (team-scoped);
-// contacts of other teams are absent.
-func (s *Store) TeamContactCustomerIDs(ctx context.Context, teamID int64, contactIDs []int64) (map[int64]int64, error) {
-	var rows []struct {
-		ID         int64
-		CustomerID *int64
-	}
-	if err := s.q(ctx).Raw(`SELECT id, customer_id FROM contacts WHERE team_id = ? AND id IN ?`, teamID, contactIDs).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := map[int64]int64{}
-	for _, r := range rows {
-		if r.CustomerID != nil {
-			out[r.ID] = *r.CustomerID
-		} else {
-			out[r.ID] = 0
-		}
-	}
-	return out, nil
-}
 
 // EnsureTeamContactCustomer gives a team's contact a customer of its own when it has none
 // (contacts made before customers existed) and returns the customer id.
@@ -78,17 +58,45 @@ type MergeFacts struct {
 	Pointed  models.IDList // the customers that point at the absorbed one
 }
 
+// mergeFactColumns select a MergeFacts for survivor @s and absorbed @a of team @t.
+const mergeFactColumns = `coalesce((SELECT x.id FROM contacts x JOIN contacts y ON y.channel_id = x.channel_id AND y.id <> x.id
+		WHERE x.team_id = @t AND x.customer_id = @s AND y.customer_id = @a ORDER BY x.id LIMIT 1), 0) AS held_by,
+	(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND customer_id = @a) AS contacts,
+	(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM customers WHERE team_id = @t AND merged_into = @a) AS pointed`
+
 // TeamMergeFacts reads the channel clash, the absorbed customer's contacts and the customers
 // merged into it in one query.
 func (s *Store) TeamMergeFacts(ctx context.Context, teamID, survivorID, absorbedID int64) (MergeFacts, error) {
 	var f MergeFacts
-	err := s.q(ctx).Raw(`SELECT
-			coalesce((SELECT x.id FROM contacts x JOIN contacts y ON y.channel_id = x.channel_id AND y.id <> x.id
-				WHERE x.team_id = @t AND x.customer_id = @s AND y.customer_id = @a ORDER BY x.id LIMIT 1), 0) AS held_by,
-			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND customer_id = @a) AS contacts,
-			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM customers WHERE team_id = @t AND merged_into = @a) AS pointed`,
+	err := s.q(ctx).Raw(`SELECT `+mergeFactColumns,
 		sql.Named("t", teamID), sql.Named("s", survivorID), sql.Named("a", absorbedID)).Scan(&f).Error
 	return f, err
+}
+
+// TeamLinkFacts reads in one query the customers the given contacts of a team belong to now
+// (0 for none; contacts of other teams are absent) and the merge facts of survivor and
+// absorbed, which mean something only when those are the contacts' customers.
+func (s *Store) TeamLinkFacts(ctx context.Context, teamID int64, contactIDs []int64, survivorID, absorbedID int64) (map[int64]int64, MergeFacts, error) {
+	var row struct {
+		MergeFacts
+		OwnerContacts  models.IDList
+		OwnerCustomers models.IDList
+	}
+	err := s.q(ctx).Raw(`SELECT `+mergeFactColumns+`,
+			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND id IN @c) AS owner_contacts,
+			(SELECT coalesce(jsonb_agg(coalesce(customer_id, 0) ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND id IN @c) AS owner_customers`,
+		sql.Named("t", teamID), sql.Named("s", survivorID), sql.Named("a", absorbedID), sql.Named("c", contactIDs)).Scan(&row).Error
+	if err != nil {
+		return nil, MergeFacts{}, err
+	}
+	if len(row.OwnerContacts) != len(row.OwnerCustomers) {
+		return nil, MergeFacts{}, fmt.Errorf("link facts: %d contacts, %d customers", len(row.OwnerContacts), len(row.OwnerCustomers))
+	}
+	owners := make(map[int64]int64, len(row.OwnerContacts))
+	for i, id := range row.OwnerContacts {
+		owners[id] = row.OwnerCustomers[i]
+	}
+	return owners, row.MergeFacts, nil
 }
 
 // MergeCustomers moves every contact of absorbed to survivor, points absorbed (and whatever
