@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -85,6 +86,7 @@ type App struct {
 
 	stop    context.CancelFunc // ends what Run started
 	workers sync.WaitGroup
+	work    *store.Store // the outbox's own connection pool
 }
 
 // Build constructs the whole server on an open store.
@@ -124,7 +126,14 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		sbx.close()
 		return nil, err
 	}
-	deliveries := outbox.New(st, outbox.Options{Now: opt.Now, Log: log, Concurrency: cfg.OutboxConcurrency})
+	// The outbox and the sends it delivers use a pool of their own: under a burst of requests
+	// they still get connections, and a backlog of deliveries leaves the requests theirs.
+	work, err := store.OpenPool(cfg.DatabaseURL, cfg.OutboxDBConns)
+	if err != nil {
+		sbx.close()
+		return nil, err
+	}
+	deliveries := outbox.New(work, outbox.Options{Now: opt.Now, Log: log, Concurrency: cfg.OutboxConcurrency})
 	deliveries.Handle(outbox.KindEmail, outbox.EmailHandler(mailer))
 	deliveries.Handle(accounts.KindResetRequest, acc.ResetRequestHandler())
 	acc.SetMail(accounts.Mail{Compose: accounts.NewComposer(bundle, emailviews.AccountEmail), BaseURL: cfg.BaseURL, Notify: deliveries.Notify})
@@ -134,7 +143,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 		Compose: health.NewComposer(bundle, emailviews.HealthAlert)}, health.Options{Interval: cfg.HealthCheckInterval})
 	chans.SetEvents(monitor)
 	deliveries.OnSettled(monitor.AlertSettled)
-	sender := messaging.New(messaging.Deps{Store: st, Credentials: chans, Line: lineClient, Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now,
+	sender := messaging.New(messaging.Deps{Store: work, Credentials: chans, Line: lineClient, Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now,
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})
 	sender.Register(deliveries)
@@ -194,21 +203,23 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
 		Campaigns: campaigns, Links: links, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
-		Tags: tags, Journeys: journeys, TeamHooks: hooksOut, Sandbox: sbx.world, Mailbox: sbx.mailbox}, nil
+		Tags: tags, Journeys: journeys, TeamHooks: hooksOut, Sandbox: sbx.world, Mailbox: sbx.mailbox, work: work}, nil
 }
 
 // Close stops the background work Run started and waits for it to finish, then stops what
-// Build started besides the HTTP server (the sandbox's SMTP catcher). The store is the caller's
-// to close, and only after Close returns: no worker is then left to use it.
+// Build started besides the HTTP server (the outbox's connection pool, the sandbox's SMTP
+// catcher). The store is the caller's to close, and only after Close returns: no worker is
+// then left to use it.
 func (a *App) Close() error {
 	if a.stop != nil {
 		a.stop()
 	}
 	a.workers.Wait()
+	err := a.work.Close()
 	if a.Mailbox != nil {
-		return a.Mailbox.Close()
+		err = errors.Join(err, a.Mailbox.Close())
 	}
-	return nil
+	return err
 }
 
 // Run starts background work that lives until ctx ends or Close is called.

@@ -51,6 +51,9 @@ type Config struct {
 	HealthCheckInterval time.Duration `env:"HEALTH_CHECK_INTERVAL" envDefault:"1h"`
 	// OutboxConcurrency is how many outbox items (sends, emails) one process delivers at once.
 	OutboxConcurrency int `env:"OUTBOX_CONCURRENCY" envDefault:"64"`
+	// OutboxDBConns is the size of the database pool the outbox delivers with, apart from the
+	// 20 connections requests use, so neither starves the other under load.
+	OutboxDBConns int `env:"OUTBOX_DB_CONNS" envDefault:"8"`
 	// WebhookRetention is how long processed webhook deliveries (and their deduplication keys
 	// and unrouted events) are kept before they are pruned.
 	WebhookRetention time.Duration `env:"WEBHOOK_RETENTION" envDefault:"720h"`
@@ -62,6 +65,12 @@ const DefaultWebhookRetention = 30 * 24 * time.Hour
 // MaxOutboxConcurrency bounds OUTBOX_CONCURRENCY: each delivery in flight may hold an HTTP
 // connection to a platform and briefly a database connection.
 const MaxOutboxConcurrency = 1000
+
+// DefaultOutboxDBConns is OUTBOX_DB_CONNS's default and MaxOutboxDBConns its bound.
+const (
+	DefaultOutboxDBConns = 8
+	MaxOutboxDBConns     = 100
+)
 
 // MinWebhookRetention keeps deduplication keys longer than any platform redelivers an event.
 const MinWebhookRetention = 48 * time.Hour
@@ -89,6 +98,9 @@ func (c Config) Sandbox() bool { return c.Providers == ProvidersSandbox }
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
 func (c *Config) applyDefaults() {
+	if c.OutboxDBConns == 0 {
+		c.OutboxDBConns = DefaultOutboxDBConns
+	}
 	if c.WebhookRetention == 0 {
 		c.WebhookRetention = DefaultWebhookRetention
 	}
@@ -202,6 +214,9 @@ func (c Config) Validate() error {
 	}
 	if c.OutboxConcurrency < 1 || c.OutboxConcurrency > MaxOutboxConcurrency {
 		add("OUTBOX_CONCURRENCY must be between 1 and %d, got %d", MaxOutboxConcurrency, c.OutboxConcurrency)
+	}
+	if c.OutboxDBConns < 1 || c.OutboxDBConns > MaxOutboxDBConns {
+		add("OUTBOX_DB_CONNS must be between 1 and %d, got %d", MaxOutboxDBConns, c.OutboxDBConns)
 	}
 	if c.WebhookRetention < MinWebhookRetention {
 		add("WEBHOOK_RETENTION must be at least %s (platforms redeliver events for up to a day or two), got %s", MinWebhookRetention, c.WebhookRetention)

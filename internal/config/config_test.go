@@ -107,3 +107,24 @@ func TestOutboxConcurrency(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboxDBConns(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1/db")
+	t.Setenv("OMNILINK_SECRET_KEY", goodKey)
+	if c, err := Load(); err != nil || c.OutboxDBConns != 8 {
+		t.Fatalf("default outbox pool = %d (%v), want 8", c.OutboxDBConns, err)
+	}
+	if c, err := Finish(Config{DatabaseURL: "postgres://x@127.0.0.1/db", SecretKey: goodKey, OutboxConcurrency: 1, MetaGraphVersion: "v25.0", MailFrom: "a <a@b.c>", HealthCheckInterval: time.Hour, LogLevel: "info"}); err != nil || c.OutboxDBConns != DefaultOutboxDBConns {
+		t.Fatalf("a config built in code got an outbox pool of %d (%v)", c.OutboxDBConns, err)
+	}
+	t.Setenv("OUTBOX_DB_CONNS", "4")
+	if c, err := Load(); err != nil || c.OutboxDBConns != 4 {
+		t.Fatalf("outbox pool = %d (%v), want 4", c.OutboxDBConns, err)
+	}
+	for _, bad := range []string{"-1", "101"} {
+		t.Setenv("OUTBOX_DB_CONNS", bad)
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), "OUTBOX_DB_CONNS must be between 1 and 100") {
+			t.Fatalf("OUTBOX_DB_CONNS=%s was accepted: %v", bad, err)
+		}
+	}
+}

@@ -37,8 +37,11 @@ type Store struct {
 	db *gorm.DB
 }
 
-// Open connects to Postgres with GORM over pgx.
-func Open(url string) (*Store, error) {
+// Open connects to Postgres with GORM over pgx, with a pool of 20 connections.
+func Open(url string) (*Store, error) { return OpenPool(url, 20) }
+
+// OpenPool connects to Postgres with GORM over pgx, with a pool of conns connections.
+func OpenPool(url string, conns int) (*Store, error) {
 	db, err := gorm.Open(postgres.Open(url), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
@@ -53,8 +56,8 @@ func Open(url string) (*Store, error) {
 	}
 	// As many idle connections as open ones: with fewer, a burst of webhooks closes connections
 	// after each request and opens new ones (a Postgres process each) for the next.
-	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(20)
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return &Store{db: db}, nil
 }
