@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -36,10 +35,23 @@ func (s *Store) LockTeamCustomers(ctx context.Context, teamID int64, ids []int64
 // belong to as the statement starts, and returns them. Callers read the contacts' customers
 // again under the lock: one may have moved meanwhile.
 func (s *Store) LockTeamContactsCustomers(ctx context.Context, teamID int64, contactIDs []int64) ([]models.Customer, error) {
+	rows, err := s.conn().QueryContext(ctx, `SELECT id, team_id, member_no, display_name, merged_into, created_at, updated_at
+		FROM customers WHERE team_id = $1 AND id IN
+		(SELECT customer_id FROM contacts WHERE team_id = $1 AND id IN (`+placeholders(2, len(contactIDs))+`)) ORDER BY id FOR NO KEY UPDATE`,
+		append([]any{teamID}, anyOf(contactIDs)...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var out []models.Customer
-	err := s.q(ctx).Raw(`SELECT * FROM customers WHERE team_id = ? AND id IN
-		(SELECT customer_id FROM contacts WHERE team_id = ? AND id IN ?) ORDER BY id FOR NO KEY UPDATE`, teamID, teamID, contactIDs).Scan(&out).Error
-	return out, err
+	for rows.Next() {
+		var c models.Customer
+		if err := rows.Scan(&c.ID, &c.TeamID, &c.MemberNo, &c.DisplayName, &c.MergedInto, &c.CreatedAt, &c.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // CustomerContactIDs lists the team's contacts under a customer.
@@ -58,18 +70,17 @@ type MergeFacts struct {
 	Pointed  models.IDList // the customers that point at the absorbed one
 }
 
-// mergeFactColumns select a MergeFacts for survivor @s and absorbed @a of team @t.
+// mergeFactColumns select a MergeFacts for survivor $2 and absorbed $3 of team $1.
 const mergeFactColumns = `coalesce((SELECT x.id FROM contacts x JOIN contacts y ON y.channel_id = x.channel_id AND y.id <> x.id
-		WHERE x.team_id = @t AND x.customer_id = @s AND y.customer_id = @a ORDER BY x.id LIMIT 1), 0) AS held_by,
-	(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND customer_id = @a) AS contacts,
-	(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM customers WHERE team_id = @t AND merged_into = @a) AS pointed`
+		WHERE x.team_id = $1 AND x.customer_id = $2 AND y.customer_id = $3 ORDER BY x.id LIMIT 1), 0),
+	(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = $1 AND customer_id = $3),
+	(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM customers WHERE team_id = $1 AND merged_into = $3)`
 
 // TeamMergeFacts reads the channel clash, the absorbed customer's contacts and the customers
 // merged into it in one query.
 func (s *Store) TeamMergeFacts(ctx context.Context, teamID, survivorID, absorbedID int64) (MergeFacts, error) {
 	var f MergeFacts
-	err := s.q(ctx).Raw(`SELECT `+mergeFactColumns,
-		sql.Named("t", teamID), sql.Named("s", survivorID), sql.Named("a", absorbedID)).Scan(&f).Error
+	err := s.conn().QueryRowContext(ctx, `SELECT `+mergeFactColumns, teamID, survivorID, absorbedID).Scan(&f.HeldBy, &f.Contacts, &f.Pointed)
 	return f, err
 }
 
@@ -82,10 +93,11 @@ func (s *Store) TeamLinkFacts(ctx context.Context, teamID int64, contactIDs []in
 		OwnerContacts  models.IDList
 		OwnerCustomers models.IDList
 	}
-	err := s.q(ctx).Raw(`SELECT `+mergeFactColumns+`,
-			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND id IN @c) AS owner_contacts,
-			(SELECT coalesce(jsonb_agg(coalesce(customer_id, 0) ORDER BY id), '[]') FROM contacts WHERE team_id = @t AND id IN @c) AS owner_customers`,
-		sql.Named("t", teamID), sql.Named("s", survivorID), sql.Named("a", absorbedID), sql.Named("c", contactIDs)).Scan(&row).Error
+	in := placeholders(4, len(contactIDs))
+	err := s.conn().QueryRowContext(ctx, `SELECT `+mergeFactColumns+`,
+			(SELECT coalesce(jsonb_agg(id ORDER BY id), '[]') FROM contacts WHERE team_id = $1 AND id IN (`+in+`)),
+			(SELECT coalesce(jsonb_agg(coalesce(customer_id, 0) ORDER BY id), '[]') FROM contacts WHERE team_id = $1 AND id IN (`+in+`))`,
+		append([]any{teamID, survivorID, absorbedID}, anyOf(contactIDs)...)...).Scan(&row.HeldBy, &row.Contacts, &row.Pointed, &row.OwnerContacts, &row.OwnerCustomers)
 	if err != nil {
 		return nil, MergeFacts{}, err
 	}
@@ -107,18 +119,16 @@ func (s *Store) MergeCustomers(ctx context.Context, m *models.Merge, memberNo *s
 	m.CreatedAt = now
 	// A survivor without a name takes the absorbed one's (an Instagram identity has none). The
 	// audit entry is written in the same statement, with the merge's id added to its detail.
-	err := q.Raw(`WITH moved AS (UPDATE contacts SET customer_id = @s, updated_at = @now WHERE team_id = @t AND customer_id = @a),
-			pointed AS (UPDATE customers SET merged_into = @s, updated_at = @now WHERE team_id = @t AND (id = @a OR merged_into = @a)),
-			named AS (UPDATE customers SET display_name = @name, updated_at = @now
-				WHERE team_id = @t AND id = @s AND display_name = '' AND @name <> ''),
+	err := s.conn().QueryRowContext(ctx, `WITH moved AS (UPDATE contacts SET customer_id = $2, updated_at = $4 WHERE team_id = $1 AND customer_id = $3),
+			pointed AS (UPDATE customers SET merged_into = $2, updated_at = $4 WHERE team_id = $1 AND (id = $3 OR merged_into = $3)),
+			named AS (UPDATE customers SET display_name = $7, updated_at = $4
+				WHERE team_id = $1 AND id = $2 AND display_name = '' AND $7 <> ''),
 			merge AS (INSERT INTO merges (team_id, survivor_id, absorbed_id, snapshot, actor, created_at)
-				VALUES (@t, @s, @a, @snap, @actor, @now) RETURNING id),
+				VALUES ($1, $2, $3, $5, $6, $4) RETURNING id),
 			logged AS (INSERT INTO audit_log (team_id, actor_user_id, action, target, detail, created_at)
-				SELECT @t, @audit_user, @audit_action, @audit_target, CAST(@audit_detail AS jsonb) || jsonb_build_object('merge_id', merge.id), @now FROM merge)
-		SELECT id FROM merge`, sql.Named("t", m.TeamID), sql.Named("s", m.SurvivorID), sql.Named("a", m.AbsorbedID), sql.Named("now", now),
-		sql.Named("snap", m.Snapshot), sql.Named("actor", m.Actor), sql.Named("name", absorbedName),
-		sql.Named("audit_user", audit.ActorUserID), sql.Named("audit_action", audit.Action), sql.Named("audit_target", audit.Target),
-		sql.Named("audit_detail", audit.Detail)).Scan(&m.ID).Error
+				SELECT $1, $8, $9, $10, CAST($11 AS jsonb) || jsonb_build_object('merge_id', merge.id), $4 FROM merge)
+		SELECT id FROM merge`, m.TeamID, m.SurvivorID, m.AbsorbedID, now, m.Snapshot, m.Actor, absorbedName,
+		audit.ActorUserID, audit.Action, audit.Target, audit.Detail).Scan(&m.ID)
 	if err != nil || memberNo == nil {
 		return err
 	}

@@ -31,16 +31,21 @@ func (s *Store) OpenLinkTokenByCodeSystem(ctx context.Context, code string) (*mo
 // LinkAttemptForUpdate loads and locks the team's participation of one campaign and source
 // contact: every completion of the pair takes this lock first, so it completes once.
 func (s *Store) LinkAttemptForUpdate(ctx context.Context, teamID, campaignID, sourceContactID int64) (*models.LinkAttempt, error) {
-	var out []models.LinkAttempt
-	err := s.q(ctx).Raw(`SELECT * FROM link_attempts WHERE team_id = ? AND campaign_id = ? AND source_contact_id = ? FOR NO KEY UPDATE`,
-		teamID, campaignID, sourceContactID).Scan(&out).Error
+	var a models.LinkAttempt
+	err := s.conn().QueryRowContext(ctx, `SELECT id, team_id, campaign_id, source_contact_id, last_token_id, card_sent_at,
+			first_clicked_at, opened_at, device, os, in_app, friend_required_at, liff_verified_at, liff_user_id, id_token_hash,
+			target_contact_id, target_created, status, reason, reason_detail, completed_at, created_at, updated_at
+		FROM link_attempts WHERE team_id = $1 AND campaign_id = $2 AND source_contact_id = $3 FOR NO KEY UPDATE`,
+		teamID, campaignID, sourceContactID).Scan(&a.ID, &a.TeamID, &a.CampaignID, &a.SourceContactID, &a.LastTokenID, &a.CardSentAt,
+		&a.FirstClickedAt, &a.OpenedAt, &a.Device, &a.OS, &a.InApp, &a.FriendRequiredAt, &a.LiffVerifiedAt, &a.LiffUserID, &a.IDTokenHash,
+		&a.TargetContactID, &a.TargetCreated, &a.Status, &a.Reason, &a.ReasonDetail, &a.CompletedAt, &a.CreatedAt, &a.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(out) == 0 {
-		return nil, ErrNotFound
-	}
-	return &out[0], nil
+	return &a, nil
 }
 
 // TeamLinkAttempt loads the team's participation of one campaign and source contact.
@@ -87,30 +92,24 @@ func (s *Store) UseLinkTokenSystem(ctx context.Context, id int64, now time.Time)
 // completed a participation, and the campaign row's version (see CampaignWithRowVersion; 0 when
 // the campaign is gone). Run after the participation's lock, it sees what committed meanwhile.
 func (s *Store) LinkCompletionChecksSystem(ctx context.Context, campaignID int64, idHash []byte) (used bool, campaignVersion int64, err error) {
-	var row struct {
-		Used    bool
-		Version int64
-	}
-	err = s.q(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM link_attempts WHERE id_token_hash = ?) AS used,
-		coalesce((SELECT xmin::text::bigint FROM campaigns WHERE id = ?), 0) AS version`, idHash, campaignID).Scan(&row).Error
-	return row.Used, row.Version, err
+	err = s.conn().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM link_attempts WHERE id_token_hash = $1),
+		coalesce((SELECT xmin::text::bigint FROM campaigns WHERE id = $2), 0)`, idHash, campaignID).Scan(&used, &campaignVersion)
+	return used, campaignVersion, err
 }
 
 // SaveLinkedAttempt writes what linking changed on a locked participation and marks every open
 // token of its pair used (after success no other card of the pair links anyone else), in one
 // statement.
 func (s *Store) SaveLinkedAttempt(ctx context.Context, a *models.LinkAttempt, now time.Time) error {
-	return s.q(ctx).Exec(`WITH used AS (UPDATE link_tokens SET used_at = @now
-			WHERE campaign_id = @campaign AND source_contact_id = @source AND used_at IS NULL)
-		UPDATE link_attempts SET first_clicked_at = @clicked, liff_verified_at = @verified, liff_user_id = @user,
-			id_token_hash = @hash, target_contact_id = @target, target_created = @created, status = @status, reason = @reason,
-			reason_detail = @detail, completed_at = @completed, updated_at = @updated
-		WHERE id = @id`,
-		sql.Named("now", now), sql.Named("campaign", a.CampaignID), sql.Named("source", a.SourceContactID),
-		sql.Named("clicked", a.FirstClickedAt), sql.Named("verified", a.LiffVerifiedAt), sql.Named("user", a.LiffUserID),
-		sql.Named("hash", a.IDTokenHash), sql.Named("target", a.TargetContactID), sql.Named("created", a.TargetCreated),
-		sql.Named("status", a.Status), sql.Named("reason", a.Reason), sql.Named("detail", a.ReasonDetail),
-		sql.Named("completed", a.CompletedAt), sql.Named("updated", a.UpdatedAt), sql.Named("id", a.ID)).Error
+	_, err := s.conn().ExecContext(ctx, `WITH used AS (UPDATE link_tokens SET used_at = $1
+			WHERE campaign_id = $2 AND source_contact_id = $3 AND used_at IS NULL)
+		UPDATE link_attempts SET first_clicked_at = $4, liff_verified_at = $5, liff_user_id = $6,
+			id_token_hash = $7, target_contact_id = $8, target_created = $9, status = $10, reason = $11,
+			reason_detail = $12, completed_at = $13, updated_at = $14
+		WHERE id = $15`,
+		now, a.CampaignID, a.SourceContactID, a.FirstClickedAt, a.LiffVerifiedAt, a.LiffUserID, a.IDTokenHash, a.TargetContactID,
+		a.TargetCreated, a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.UpdatedAt, a.ID)
+	return err
 }
 
 // CampaignAny loads a team's campaign including a deleted one (links must tell "does not exist").
@@ -155,7 +154,7 @@ type LinkContext struct {
 func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*LinkContext, error) {
 	// Scanned column by column: this is every click's query, and gorm's reflective scan cost
 	// more than the query itself.
-	row := s.q(ctx).Raw(`SELECT t.id, t.team_id, t.campaign_id, t.source_contact_id, t.token_hash, t.wa_code, t.created_at,
+	row := s.conn().QueryRowContext(ctx, `SELECT t.id, t.team_id, t.campaign_id, t.source_contact_id, t.token_hash, t.wa_code, t.created_at,
 			t.expires_at, t.used_at, c.status, c.deleted_at IS NOT NULL, c.wa_message,
 			c.source_channel_id, s.status, ct.channel_id,
 			c.target_channel_id, g.status, coalesce(g.platform, ''), coalesce(g.external_id, ''), coalesce(g.settings, '{}'),
@@ -165,7 +164,7 @@ func (s *Store) LinkContextByHashSystem(ctx context.Context, hash []byte) (*Link
 		LEFT JOIN channels s ON s.id = c.source_channel_id AND s.team_id = t.team_id
 		LEFT JOIN contacts ct ON ct.id = t.source_contact_id AND ct.team_id = t.team_id
 		LEFT JOIN channels g ON g.id = c.target_channel_id AND g.team_id = t.team_id
-		WHERE t.token_hash = ?`, hash).Row()
+		WHERE t.token_hash = $1`, hash)
 	var lx LinkContext
 	t := &lx.Token
 	err := row.Scan(&t.ID, &t.TeamID, &t.CampaignID, &t.SourceContactID, &t.TokenHash, &t.WACode, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -24,39 +25,47 @@ func (s *Store) ContactSystem(ctx context.Context, id int64) (*models.Contact, e
 // same statement, with the send's id added to the item's payload under "send_id". created is
 // false when the key was used before: m is then that send as it was, and nothing is written.
 func (s *Store) CreateMessageSend(ctx context.Context, m *models.MessageSend, queue *models.OutboxItem) (created bool, err error) {
-	var row models.MessageSend
-	q := s.q(ctx)
 	send := `INSERT INTO message_sends AS m (team_id, channel_id, contact_id, idempotency_key, cause, automated, outcome, detail, parts, created_at, finished_at)
-		VALUES (@team, @channel, @contact, @key, @cause, @automated, @outcome, @detail, @parts, @created, @finished)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (team_id, idempotency_key) DO NOTHING
-		RETURNING *`
-	args := []any{sql.Named("team", m.TeamID), sql.Named("channel", m.ChannelID), sql.Named("contact", m.ContactID),
-		sql.Named("key", m.IdempotencyKey), sql.Named("cause", m.Cause), sql.Named("automated", m.Automated),
-		sql.Named("outcome", m.Outcome), sql.Named("detail", m.Detail), sql.Named("parts", m.Parts),
-		sql.Named("created", m.CreatedAt), sql.Named("finished", m.FinishedAt)}
+		RETURNING ` + messageSendColumns
+	args := []any{m.TeamID, m.ChannelID, m.ContactID, m.IdempotencyKey, m.Cause, m.Automated, m.Outcome, m.Detail, m.Parts, m.CreatedAt, m.FinishedAt}
 	if queue != nil && m.Outcome == models.SendQueued {
-		send = `WITH s AS (` + send + `),
+		send = `WITH m AS (` + send + `),
 			o AS (INSERT INTO outbox (kind, team_id, payload, idempotency_key, lane, attempts, max_attempts, next_attempt_at, created_at)
-				SELECT @kind, @oteam, CAST(@payload AS jsonb) || jsonb_build_object('send_id', s.id), @okey, @lane, 0, @max, @next, @created FROM s
+				SELECT $12, $13, CAST($14 AS jsonb) || jsonb_build_object('send_id', m.id), $15, $16, 0, $17, $18, $10 FROM m
 				ON CONFLICT (idempotency_key) DO NOTHING)
-			SELECT * FROM s`
-		args = append(args, sql.Named("kind", queue.Kind), sql.Named("oteam", queue.TeamID), sql.Named("payload", queue.Payload),
-			sql.Named("okey", queue.IdempotencyKey), sql.Named("lane", queue.Lane), sql.Named("max", queue.MaxAttempts),
-			sql.Named("next", queue.NextAttemptAt))
+			SELECT ` + messageSendColumns + ` FROM m`
+		args = append(args, queue.Kind, queue.TeamID, queue.Payload, queue.IdempotencyKey, queue.Lane, queue.MaxAttempts, queue.NextAttemptAt)
 	}
-	if err = q.Raw(send, args...).Scan(&row).Error; err != nil {
-		return false, err
+	var row models.MessageSend
+	err = scanMessageSend(s.conn().QueryRowContext(ctx, send, args...), &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		prev, err := s.TeamMessageSendByKey(ctx, m.TeamID, m.IdempotencyKey)
+		if err != nil {
+			return false, err
+		}
+		*m = *prev
+		return false, nil
 	}
-	if row.ID != 0 {
-		*m = row
-		return true, nil
-	}
-	prev, err := s.TeamMessageSendByKey(ctx, m.TeamID, m.IdempotencyKey)
 	if err != nil {
 		return false, err
 	}
-	*m = *prev
-	return false, nil
+	*m = row
+	return true, nil
+}
+
+// messageSendColumns are a send's columns, in the order scanMessageSend reads them.
+const messageSendColumns = `m.id, m.team_id, m.channel_id, m.contact_id, m.idempotency_key, m.cause, m.automated, m.outcome,
+	m.detail, m.parts, m.created_at, m.finished_at`
+
+func messageSendDest(m *models.MessageSend) []any {
+	return []any{&m.ID, &m.TeamID, &m.ChannelID, &m.ContactID, &m.IdempotencyKey, &m.Cause, &m.Automated, &m.Outcome,
+		&m.Detail, &m.Parts, &m.CreatedAt, &m.FinishedAt}
+}
+
+func scanMessageSend(row *sql.Row, m *models.MessageSend) error {
+	return row.Scan(messageSendDest(m)...)
 }
 
 // TeamMessageSendByKey loads a team's send request by its idempotency key.
@@ -83,19 +92,20 @@ func (s *Store) SentMessageSendSystem(ctx context.Context, id int64, at time.Tim
 		return s.FinishMessageSendSystem(ctx, id, models.SendSent, "", at)
 	}
 	var b strings.Builder
-	args := make([]any, 0, 9*len(msgs)+3)
+	args := []any{id, models.SendSent, at}
 	b.WriteString(`WITH m AS (INSERT INTO messages (team_id, channel_id, contact_id, direction, platform_message_id, kind, body, sent_at, send_id, part) VALUES `)
 	for i, m := range msgs {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, 'out', ?, ?, ?, ?, ?, ?)")
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, 'out', $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
 		args = append(args, m.TeamID, m.ChannelID, m.ContactID, m.PlatformMessageID, m.Kind, m.Body, m.SentAt, m.SendID, m.Part)
 	}
 	b.WriteString(` ON CONFLICT DO NOTHING)
-		UPDATE message_sends SET outcome = ?, detail = '', finished_at = ? WHERE id = ? AND outcome = 'queued'`)
-	args = append(args, models.SendSent, at, id)
-	return s.q(ctx).Exec(b.String(), args...).Error
+		UPDATE message_sends SET outcome = $2, detail = '', finished_at = $3 WHERE id = $1 AND outcome = 'queued'`)
+	_, err := s.conn().ExecContext(ctx, b.String(), args...)
+	return err
 }
 
 // NoteMessageSendSystem keeps the latest transient trouble of a queued send for people to read.
@@ -164,21 +174,18 @@ func scanContactChannel(row *sql.Row, first ...any) (*models.Contact, *models.Ch
 
 // TeamContactWithChannel loads one of a team's contacts with its channel, in one query.
 func (s *Store) TeamContactWithChannel(ctx context.Context, teamID, contactID int64) (*models.Contact, *models.Channel, error) {
-	return scanContactChannel(s.q(ctx).Raw(`SELECT `+contactChannelColumns+`
+	return scanContactChannel(s.conn().QueryRowContext(ctx, `SELECT `+contactChannelColumns+`
 		FROM contacts ct JOIN channels ch ON ch.id = ct.channel_id AND ch.team_id = ct.team_id
-		WHERE ct.team_id = ? AND ct.id = ?`, teamID, contactID).Row())
+		WHERE ct.team_id = $1 AND ct.id = $2`, teamID, contactID))
 }
 
 // MessageSendWithContactSystem loads a send request by id with its contact and the contact's
 // channel, in one query, for the outbox worker.
 func (s *Store) MessageSendWithContactSystem(ctx context.Context, id int64) (*models.MessageSend, *models.Contact, *models.Channel, error) {
 	var m models.MessageSend
-	c, ch, err := scanContactChannel(s.q(ctx).Raw(`SELECT m.id, m.team_id, m.channel_id, m.contact_id, m.idempotency_key, m.cause,
-			m.automated, m.outcome, m.detail, m.parts, m.created_at, m.finished_at, `+contactChannelColumns+`
+	c, ch, err := scanContactChannel(s.conn().QueryRowContext(ctx, `SELECT `+messageSendColumns+`, `+contactChannelColumns+`
 		FROM message_sends m JOIN contacts ct ON ct.id = m.contact_id JOIN channels ch ON ch.id = ct.channel_id
-		WHERE m.id = ?`, id).Row(),
-		&m.ID, &m.TeamID, &m.ChannelID, &m.ContactID, &m.IdempotencyKey, &m.Cause, &m.Automated, &m.Outcome, &m.Detail,
-		&m.Parts, &m.CreatedAt, &m.FinishedAt)
+		WHERE m.id = $1`, id), messageSendDest(&m)...)
 	if err != nil {
 		return nil, nil, nil, err
 	}

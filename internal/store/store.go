@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -88,6 +90,33 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 }
 
 func (s *Store) q(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// conn is the pool or the transaction this Store runs on. The statements every link runs use
+// it directly, with $n placeholders and column-by-column scans: gorm's statement building and
+// reflective scan cost more than those statements themselves.
+func (s *Store) conn() gorm.ConnPool { return s.db.Statement.ConnPool }
+
+// placeholders lists n numbered parameters from $first, for an IN list: a list of parameters
+// keeps the statement's generic plan, where an array parameter had it planned at every call.
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+	}
+	return b.String()
+}
+
+// anyOf is ids as query arguments.
+func anyOf(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
 
 // Migrate applies every pending migration.
 func Migrate(ctx context.Context, url string) error {

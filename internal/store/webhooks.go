@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"slices"
 	"time"
@@ -115,18 +114,18 @@ func (s *Store) UpsertContact(ctx context.Context, a ContactActivity) (id int64,
 	}
 	// A new contact is written once, with its customer: a contact row updated afterwards would
 	// be written again into every index of contacts (the name's trigram index among them).
-	err = s.q(ctx).Raw(`WITH cu AS (
-			INSERT INTO customers (team_id, display_name) SELECT @team, @name
-			WHERE NOT EXISTS (SELECT 1 FROM contacts WHERE channel_id = @ch AND external_user_id = @ext)
+	err = s.conn().QueryRowContext(ctx, `WITH cu AS (
+			INSERT INTO customers (team_id, display_name) SELECT $1, $4
+			WHERE NOT EXISTS (SELECT 1 FROM contacts WHERE channel_id = $2 AND external_user_id = $3)
 			RETURNING id),
 		up AS (
 			INSERT INTO contacts AS c (team_id, channel_id, external_user_id, name, last_inbound_at, line_friendship, line_friendship_at, customer_id)
-			VALUES (@team, @ch, @ext, @name, @inbound, @friendship, @friendship_at, (SELECT id FROM cu))
+			VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT id FROM cu))
 			`+contactUpsertConflict+`
 			RETURNING c.id, c.customer_id, (c.xmax = 0) AS inserted)
 		SELECT up.id, up.customer_id, up.inserted, (SELECT id FROM cu) AS spare FROM up`,
-		sql.Named("team", a.TeamID), sql.Named("ch", a.ChannelID), sql.Named("ext", a.ExternalUserID), sql.Named("name", a.Name),
-		sql.Named("inbound", a.InboundAt), sql.Named("friendship", friendship), sql.Named("friendship_at", a.FriendshipAt)).Scan(&row).Error
+		a.TeamID, a.ChannelID, a.ExternalUserID, a.Name, a.InboundAt, friendship, a.FriendshipAt).
+		Scan(&row.ID, &row.CustomerID, &row.Inserted, &row.Spare)
 	if err != nil {
 		return 0, false, err
 	}
