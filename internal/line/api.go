@@ -130,7 +130,10 @@ func (c *Client) Push(ctx context.Context, channelToken, to string, messages []a
 		if !retryKeyPattern.MatchString(retryKey) {
 			return SendResult{}, errors.New("line: retry key must be a UUID")
 		}
-		r.header = http.Header{"X-Line-Retry-Key": {retryKey}}
+		// With the retry key the push is safe to repeat, and the nil Idempotency-Key (never
+		// sent) tells Go's transport so: a keep-alive connection LINE closed as the push went
+		// out is then retried at once instead of failing the delivery into a backoff.
+		r.header = http.Header{"X-Line-Retry-Key": {retryKey}, "Idempotency-Key": nil}
 	}
 	resp, err := c.send(ctx, r)
 	if err != nil {

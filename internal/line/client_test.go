@@ -562,3 +562,41 @@ func TestRichMenuListAndUserMenu(t *testing.T) {
 		t.Fatal("any 404 is not a missing menu")
 	}
 }
+
+// A push with a retry key on a keep-alive connection the server drops without answering is
+// sent again on a new connection, with the same key, instead of failing.
+func TestPushRetriesADroppedKeepAliveConnection(t *testing.T) {
+	f := newFake(t)
+	var mu sync.Mutex
+	pushes := 0
+	f.routes["POST /v2/bot/message/push"] = func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		pushes++
+		n := pushes
+		mu.Unlock()
+		if n == 2 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conn.Close()
+			return
+		}
+		io.WriteString(w, `{"sentMessages":[{"id":"1","quoteToken":"q"}]}`)
+	}
+	c := f.client()
+	key := "123e4567-e89b-12d3-a456-426614174000"
+	// The first push leaves a keep-alive connection for the second to reuse.
+	if _, err := c.Push(context.Background(), testToken, "U1", []any{NewText("a")}, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Push(context.Background(), testToken, "U1", []any{NewText("b")}, key); err != nil {
+		t.Fatalf("a push dropped on a reused connection failed: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.reqs) != 3 || f.reqs[2].Header.Get("X-Line-Retry-Key") != key || f.reqs[2].Header.Get("Idempotency-Key") != "" {
+		t.Fatalf("the server saw %d pushes; the resent one carried %v", len(f.reqs), f.reqs[len(f.reqs)-1].Header)
+	}
+}
