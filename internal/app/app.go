@@ -142,7 +142,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient},
 		Compose: health.NewComposer(bundle, emailviews.HealthAlert)}, health.Options{Interval: cfg.HealthCheckInterval})
 	chans.SetEvents(monitor)
-	deliveries.OnSettled(monitor.AlertSettled)
+	deliveries.OnSettled(outbox.KindEmail, monitor.AlertSettled)
 	sender := messaging.New(messaging.Deps{Store: work, Credentials: chans, Line: lineClient, Health: monitor, Outbox: deliveries, Log: log, Now: opt.Now,
 		MetaConfig: meta.Config{AppID: cfg.MetaAppID, AppSecret: cfg.MetaAppSecret, GraphURL: cfg.MetaGraphURL,
 			GraphVersion: cfg.MetaGraphVersion, HTTPClient: httpClient}}, messaging.Options{})

@@ -128,7 +128,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.outbox = outbox.New(e.app.Store, outbox.Options{Now: e.clock.Now, NoJitter: true})
 	e.outbox.Handle(outbox.KindEmail, outbox.EmailHandler(mailer))
 	e.mon = e.monitor(e.app.Store, opts...)
-	e.outbox.OnSettled(e.mon.AlertSettled) // as the app wires them
+	e.outbox.OnSettled(outbox.KindEmail, e.mon.AlertSettled) // as the app wires them
 	e.team = e.app.Team("小熊烘焙坊 Bear Bakery")
 	e.admin = e.app.User(e.team.ID, models.RoleAdmin, "owner@bear.test")
 	return e

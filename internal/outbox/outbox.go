@@ -49,7 +49,7 @@ type Outbox struct {
 	opt      Options
 	mu       sync.Mutex
 	handlers map[string]Handler
-	settled  []Settled
+	settled  map[string][]Settled // by kind
 	wake     chan struct{}
 }
 
@@ -58,11 +58,12 @@ type Outbox struct {
 // own state true to the delivery, such as "alerted" meaning the email was delivered.
 type Settled func(ctx context.Context, tx *store.Store, it models.OutboxItem, failure string) error
 
-// OnSettled adds f to what is told when an item is delivered or given up.
-func (o *Outbox) OnSettled(f Settled) {
+// OnSettled adds f to what is told when an item of kind is delivered or given up. Items of a
+// kind nobody listens to are recorded without a transaction around them.
+func (o *Outbox) OnSettled(kind string, f Settled) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.settled = append(o.settled, f)
+	o.settled[kind] = append(o.settled[kind], f)
 }
 
 // New builds an Outbox on st.
@@ -91,7 +92,7 @@ func New(st *store.Store, opt Options) *Outbox {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = DefaultConcurrency
 	}
-	return &Outbox{st: st, opt: opt, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	return &Outbox{st: st, opt: opt, handlers: map[string]Handler{}, settled: map[string][]Settled{}, wake: make(chan struct{}, 1)}
 }
 
 // Handle registers the handler for a kind; only registered kinds are claimed.
@@ -371,35 +372,46 @@ func (d *drain) settleLoop(ctx context.Context) {
 }
 
 // settle records the end of items (delivered when failure is empty) and tells the OnSettled
-// listeners, in one transaction.
+// listeners of their kinds, in one transaction when there are any.
 func (o *Outbox) settle(ctx context.Context, items []models.OutboxItem, now time.Time, failure string) error {
 	o.mu.Lock()
-	listeners := slices.Clone(o.settled)
+	listeners := make([][]Settled, len(items))
+	heard := false
+	for i, it := range items {
+		listeners[i] = o.settled[it.Kind]
+		heard = heard || len(listeners[i]) > 0
+	}
 	o.mu.Unlock()
-	return o.st.WithTx(ctx, func(tx *store.Store) error {
-		var err error
+	record := func(st *store.Store) error {
 		if failure == "" {
 			ids := make([]int64, len(items))
 			for i, it := range items {
 				ids[i] = it.ID
 			}
-			err = tx.CompleteOutboxItems(ctx, ids, now)
-		} else {
-			for _, it := range items {
-				if err = tx.FailOutbox(ctx, it.ID, now, failure); err != nil {
-					break
-				}
-			}
+			return st.CompleteOutboxItems(ctx, ids, now)
 		}
 		for _, it := range items {
-			for _, f := range listeners {
-				if err != nil {
-					return err
-				}
-				err = f(ctx, tx, it, failure)
+			if err := st.FailOutbox(ctx, it.ID, now, failure); err != nil {
+				return err
 			}
 		}
-		return err
+		return nil
+	}
+	if !heard {
+		return record(o.st)
+	}
+	return o.st.WithTx(ctx, func(tx *store.Store) error {
+		if err := record(tx); err != nil {
+			return err
+		}
+		for i, it := range items {
+			for _, f := range listeners[i] {
+				if err := f(ctx, tx, it, failure); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }
 
