@@ -18,6 +18,7 @@ import (
 type SandboxLinks interface {
 	LIFFApp(liffID string) (sbui.LIFFAppVM, error)
 	LIFFSession(liffID, userID string) (sbui.LIFFSession, error)
+	LIFFChat(ctx context.Context, teamID int64, liffID, userID string) (sbui.LIFFChatVM, error)
 	WADraft(ctx context.Context, teamID int64, digits, text string) (sbui.WADraftVM, error)
 }
 
@@ -83,6 +84,27 @@ func (h *Handler) sandboxLIFFSession(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, sess)
+}
+
+// sandboxLIFFClosed plays LINE after liff.closeWindow(): the LIFF window is gone and the user
+// is back in the chat, which the simulator shows.
+func (h *Handler) sandboxLIFFClosed(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	user := ""
+	if ck, err := c.Cookie(sandboxLIFFCookie); err == nil {
+		v, _ := url.QueryUnescape(ck.Value)
+		if liffID, u, _ := strings.Cut(v, "|"); liffID == c.Param("liffID") {
+			user = u
+		}
+	}
+	vm, err := s.LIFFChat(c.Request().Context(), req(c).User.TeamID, c.Param("liffID"), user)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, liffview.LineClosed(h.barePage(c, "liff.sandbox_title"), vm))
 }
 
 // sandboxWA plays wa.me/{digits}?text=…: the draft, sent as a chosen WhatsApp user.

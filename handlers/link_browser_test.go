@@ -86,15 +86,26 @@ func TestBrowserOmniLinkInstagramToLINE(t *testing.T) {
 	}
 	testutil.Screenshot(t, ctx, "omnilink-4-liff-linked")
 
-	lineSim := e.app.URL + "/sandbox/simulator?" + url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserXiaoming}}.Encode()
-	if err := chromedp.Do(ctx, chromedp.Navigate(lineSim), waitText(`#conversation`, "整合成功，歡迎！")); err != nil {
-		t.Fatalf("the LINE success push is not in the simulator: %v", err)
+	// The page closes its LIFF window a moment later, and LINE is back in the chat.
+	wctx, cancel = context.WithTimeout(ctx, 20*time.Second)
+	err = chromedp.Do(wctx, chromedp.WaitVisible(`#line-closed-back`))
+	cancel()
+	if err != nil {
+		t.Fatalf("the LIFF window did not close: %v", err)
 	}
-	testutil.Screenshot(t, ctx, "omnilink-5-line-success")
+	testutil.Screenshot(t, ctx, "omnilink-5-liff-closed")
+	if err := chromedp.Do(ctx, chromedp.Click(`#line-closed-back`), waitText(`#conversation`, "整合成功，歡迎！")); err != nil {
+		t.Fatalf("the LINE success push is not in the chat LINE returned to: %v", err)
+	}
+	lineSim := e.app.URL + "/sandbox/simulator?" + url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserXiaoming}}.Encode()
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != lineSim {
+		t.Errorf("closing the LIFF window returned to %s, want the LINE chat %s", loc, lineSim)
+	}
+	testutil.Screenshot(t, ctx, "omnilink-6-line-success")
 	if err := chromedp.Do(ctx, chromedp.Navigate(sim), waitText(`#conversation`, "已完成整合")); err != nil {
 		t.Fatalf("the Instagram success message is not in the simulator: %v", err)
 	}
-	testutil.Screenshot(t, ctx, "omnilink-6-instagram-success")
+	testutil.Screenshot(t, ctx, "omnilink-7-instagram-success")
 }
 
 // waitText reloads until sel contains want (the outbox sends within a moment).

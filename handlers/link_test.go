@@ -687,3 +687,35 @@ func TestLinkFailsWhenAChannelIsGoneAfterTheClick(t *testing.T) {
 		}
 	}
 }
+
+// After liff.closeWindow() the sandbox's LINE app is back in the chat: the page leads to the
+// LINE user's conversation with the account in the simulator, in the console's language. A
+// browser that never opened the LIFF app has no chat to go back to.
+func TestSandboxLIFFClosedLeadsBackToTheChat(t *testing.T) {
+	e := newLinkEnv(t)
+	u := e.app.User(e.team.ID, models.RoleAdmin, "closer@bear.test")
+	c := e.app.Client()
+	c.Login(u.Email, testutil.Password)
+	closed := "/sandbox/liff/" + sandbox.LIFFID + "/closed"
+	page := c.Get(closed)
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, "LIFF 視窗已關閉") || strings.Contains(page.Body, "line-closed-back") {
+		t.Fatalf("closed without a LIFF session (%d):\n%s", page.Status, page.Body)
+	}
+	if r := c.Get("/sandbox/liff/" + sandbox.LIFFID + "/open?user=" + sandbox.LINEUserXiaoming); r.Status != http.StatusSeeOther {
+		t.Fatalf("opening the LIFF app: %d", r.Status)
+	}
+	page = c.Get(closed)
+	want := "/sandbox/simulator?account=" + itoa(e.line.ID) + "&amp;customer=" + sandbox.LINEUserXiaoming
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, want) || !strings.Contains(page.Body, "回到與") {
+		t.Fatalf("closed page does not lead back to the chat %s:\n%s", want, page.Body)
+	}
+	if _, err := e.app.SQL().Exec(context.Background(), `UPDATE users SET locale = 'en' WHERE id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if page = c.Get(closed); !strings.Contains(page.Body, "The LIFF window closed") || !strings.Contains(page.Body, "Back to the chat with") {
+		t.Fatalf("closed page in English:\n%s", page.Body)
+	}
+	if page = c.Get("/sandbox/liff/unknown/closed"); page.Status != http.StatusNotFound {
+		t.Errorf("an unknown LIFF app's closed page answered %d", page.Status)
+	}
+}

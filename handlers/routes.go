@@ -187,6 +187,7 @@ func (h *Handler) routes(e *echo.Echo) {
 		e.GET("/sandbox/liff/:liffID", h.sandboxLIFF)
 		e.GET("/sandbox/liff/:liffID/open", h.sandboxLIFFOpen)
 		e.GET("/sandbox/liff/:liffID/session", h.sandboxLIFFSession)
+		sandbox.GET("/liff/:liffID/closed", h.sandboxLIFFClosed)
 		sandbox.GET("/wa/:digits", h.sandboxWA)
 		sandbox.POST("/wa/:digits", h.sandboxWASend)
 	}

@@ -30,6 +30,11 @@
     getVersion: function () { return "2.31.0-sandbox"; },
     getIDToken: function () { return need().idToken; },
     getFriendship: function () { return Promise.resolve({ friendFlag: need().friendFlag }); },
-    closeWindow: function () { document.body.setAttribute("data-liff-closed", "true"); }
+    // LINE closes the LIFF window and the user is back in the chat; the sandbox's LINE app
+    // shows the way back to it in the simulator.
+    closeWindow: function () {
+      document.body.setAttribute("data-liff-closed", "true");
+      window.location.assign("/sandbox/liff/" + encodeURIComponent(need().liffId) + "/closed");
+    }
   };
 })();

@@ -83,6 +83,33 @@ func (s *Service) LIFFSession(liffID, userID string) (LIFFSession, error) {
 	return LIFFSession{}, apperr.ErrNotFound
 }
 
+// LIFFChatVM is the LINE app stand-in after a LIFF page closed: the chat it returns to.
+type LIFFChatVM struct {
+	AccountName string
+	ChannelID   int64 // the team's channel for the account; 0 when not connected
+	UserID      string
+}
+
+// LIFFChat finds the chat a LIFF window returns to when it closes: the LINE user's chat with the
+// LIFF app's official account, on the team's channel for it.
+func (s *Service) LIFFChat(ctx context.Context, teamID int64, liffID, userID string) (LIFFChatVM, error) {
+	a, ok := s.lineAccountByLIFF(liffID)
+	if !ok {
+		return LIFFChatVM{}, apperr.ErrNotFound
+	}
+	vm := LIFFChatVM{AccountName: a.DisplayName, UserID: userID}
+	chans, err := s.chans.TeamChannels(ctx, teamID)
+	if err != nil {
+		return vm, err
+	}
+	for _, ch := range chans {
+		if ch.Platform == models.LINE && ch.ExternalID == a.BotUserID && ch.Status != models.ChannelDisconnected {
+			vm.ChannelID = ch.ID
+		}
+	}
+	return vm, nil
+}
+
 // WACustomer is a simulated WhatsApp user who can send the prefilled draft.
 type WACustomer struct {
 	WaID string
