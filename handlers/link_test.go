@@ -374,6 +374,29 @@ func TestLIFFLinkReadsTheTargetProfile(t *testing.T) {
 	}
 }
 
+// A LINE channel whose token stopped working is found out by the LIFF page's profile read, as a
+// send would find it: the channel breaks at once (its alert goes out), the link still completes
+// with the ID token's name, and the success push is recorded as skipped, not attempted.
+func TestLIFFProfileReadReportsABrokenChannel(t *testing.T) {
+	e := newLinkEnv(t)
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	if err := e.app.Sandbox.BreakToken(sandbox.Target{Kind: sandbox.TargetLINE, ID: sandbox.LINEChannelID}, sandbox.CauseTokenRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}); a.Status != "linked" {
+		t.Fatalf("link: %+v", a)
+	}
+	if n := e.count(`SELECT count(*) FROM channels WHERE id = ` + itoa(e.line.ID) + ` AND status = 'active'`); n != 0 {
+		t.Fatal("the LINE channel whose token was revoked is still active")
+	}
+	if n := e.count(`SELECT count(*) FROM health_episodes WHERE channel_id = ` + itoa(e.line.ID) + ` AND closed_at IS NULL`); n != 1 {
+		t.Fatalf("open health episodes on the LINE channel: %d", n)
+	}
+	if n := e.count(`SELECT count(*) FROM message_sends WHERE channel_id = ` + itoa(e.line.ID) + ` AND outcome = 'skipped_broken_channel'`); n != 1 {
+		t.Fatal("the success push was not recorded as skipped on the broken channel")
+	}
+}
+
 func TestLinkFailureReasonsAreRecorded(t *testing.T) {
 	e := newLinkEnv(t)
 	src := e.customer(e.ig, "xiaoming")

@@ -161,7 +161,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	// The team's outbound webhook hears of links, merges and undos in their own transactions.
 	hooksOut := teamhook.New(st, box, deliveries, teamhook.Options{AllowPrivate: cfg.Providers == config.ProvidersSandbox, Now: opt.Now})
 	hooksOut.Register(deliveries)
-	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Profiles: chans, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags,
+	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Profiles: chans, Health: monitor, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags,
 		Events: hooksOut},
 		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
 	modules := automation.NewModules(st, sender, links, cfg.BaseURL, opt.Now)

@@ -41,6 +41,12 @@ type IDTokenVerifier interface {
 	VerifyIDToken(ctx context.Context, idToken, loginChannelID string) (line.IDToken, error)
 }
 
+// HealthReporter hears of a failed platform call on a channel, as sends report theirs: an
+// answer that says the credentials no longer work breaks the channel at once.
+type HealthReporter interface {
+	ReportFailure(ctx context.Context, ch *models.Channel, err error) (bool, error)
+}
+
 // LINEProfiles reads a LINE user's profile through a target channel's Messaging API. An error
 // matching line.ErrNotFound means the user is not a friend of the account (or blocked it).
 type LINEProfiles interface {
@@ -70,7 +76,8 @@ type RuntimeDeps struct {
 	Modules  ModuleSender
 	Tags     TagApplier
 	Verifier IDTokenVerifier
-	Profiles LINEProfiles // nil: target contacts take the ID token's name
+	Profiles LINEProfiles   // nil: target contacts take the ID token's name
+	Health   HealthReporter // nil: failed profile reads are only logged
 	Notify   Notifier
 	Events   LinkEvents // nil: nobody listens
 	Log      *slog.Logger
@@ -85,6 +92,7 @@ type Runtime struct {
 	tags      TagApplier
 	verify    IDTokenVerifier
 	profiles  LINEProfiles
+	health    HealthReporter
 	campaigns campaignCache
 	notify    Notifier
 	events    LinkEvents
@@ -108,7 +116,7 @@ func NewRuntime(d RuntimeDeps, cfg RuntimeConfig) *Runtime {
 		cfg.WAURL = "https://wa.me"
 	}
 	cfg.LiffURL, cfg.WAURL, cfg.BaseURL = strings.TrimRight(cfg.LiffURL, "/"), strings.TrimRight(cfg.WAURL, "/"), strings.TrimRight(cfg.BaseURL, "/")
-	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, profiles: d.Profiles, notify: d.Notify,
+	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, profiles: d.Profiles, health: d.Health, notify: d.Notify,
 		events: d.Events, log: d.Log, now: d.Now, cfg: cfg}
 }
 
@@ -493,6 +501,11 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 			return r.friendRequired(ctx, lc, idt)
 		case err != nil:
 			r.log.Warn("LINE profile not read; linking with the ID token's name", "channel", lc.target.ID, "error", err)
+			if r.health != nil {
+				if _, herr := r.health.ReportFailure(ctx, lc.target, err); herr != nil {
+					r.log.Error("reporting a LINE profile failure to the health monitor failed", "channel", lc.target.ID, "error", herr)
+				}
+			}
 		default:
 			now := r.now()
 			target.Name = cmp.Or(prof.DisplayName, idt.Name)
