@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/omnilink/omnilink/internal/apperr"
+	"github.com/omnilink/omnilink/models"
 	"github.com/omnilink/omnilink/views/campaigns"
 )
 
@@ -66,7 +67,12 @@ func (h *Handler) campaignSend(c echo.Context) error {
 		}
 		return h.renderSend(c, contact, r.Loc.T(ae.Key, mapArgs(ae.Args)...), http.StatusUnprocessableEntity)
 	}
-	h.flash(c, "success", r.Loc.T("campaigns.send_done", "Outcome", r.Loc.T("messaging.outcome."+string(res.Outcome))))
+	// Only a queued (or sent) card is on its way; any other outcome says why it is not.
+	if res.Outcome == models.SendQueued || res.Outcome == models.SendSent {
+		h.flash(c, "success", r.Loc.T("campaigns.send_done"))
+	} else {
+		h.flash(c, "error", r.Loc.T("messaging.outcome."+string(res.Outcome)))
+	}
 	return redirect(c, "/campaigns/"+strconv.FormatInt(id, 10)+"/send")
 }
 

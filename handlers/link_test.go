@@ -742,3 +742,31 @@ func TestSandboxLIFFClosedLeadsBackToTheChat(t *testing.T) {
 		t.Errorf("an unknown LIFF app's closed page answered %d", page.Status)
 	}
 }
+
+// Sending the card from the campaign page says what became of it: on its way, or not sent and
+// why (here the Instagram contact last wrote 8 days ago: past the window and the human agent
+// tag's 7 days), never "sent: not sent".
+func TestSendCardSaysWhetherItWentOut(t *testing.T) {
+	e := newLinkEnv(t)
+	src := e.customer(e.ig, "xiaoming")
+	u := e.app.User(e.team.ID, models.RoleMarketer, "m@bear.test")
+	c := e.app.Client()
+	c.Login(u.Email, testutil.Password)
+	page := "/campaigns/" + itoa(e.camp.ID) + "/send"
+	if r := c.Submit(page, page, url.Values{"contact": {itoa(src)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("send: %d", r.Status)
+	}
+	if r := c.Get(page); !strings.Contains(r.Body, "卡片已排入傳送") || strings.Contains(r.Body, "未傳送") {
+		t.Fatalf("a queued card's notice:\n%s", r.Body)
+	}
+	if _, err := e.app.SQL().Exec(context.Background(), `UPDATE contacts SET last_inbound_at = now() - interval '8 days' WHERE id = $1`, src); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Submit(page, page, url.Values{"contact": {itoa(src)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("send outside the window: %d", r.Status)
+	}
+	r := c.Get(page)
+	if strings.Contains(r.Body, "卡片已排入傳送") || !strings.Contains(r.Body, "24 小時") {
+		t.Fatalf("a card outside the window is not said to be unsent:\n%s", r.Body)
+	}
+}
