@@ -136,6 +136,12 @@ func (h *Handler) sandboxSimulator(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Switching accounts keeps the old customer in the query; the address shows whom the page
+	// shows instead.
+	if vm.Account != nil && vm.Customer != nil && c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Push-Url", "/sandbox/simulator?"+url.Values{
+			"account": {strconv.FormatInt(vm.Account.ChannelID, 10)}, "customer": {vm.Customer.ID}}.Encode())
+	}
 	return render(c, http.StatusOK, sbview.Simulator(h.page(c, "sandbox.simulator_title"), vm))
 }
 

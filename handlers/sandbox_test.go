@@ -404,8 +404,21 @@ func TestSandboxSimulatorDeliversToOurWebhooks(t *testing.T) {
 		}
 	}
 
-	// LINE: block, a blocked user cannot write, unblock.
+	// Switching the account keeps the last customer in the query; the page shows the new
+	// account's first customer and says so in the address htmx pushes.
 	lineCh := sbChannel(t, a, team.ID, models.LINE)
+	igCh := sbChannel(t, a, team.ID, models.Instagram)
+	igCustomer, _ := a.Sandbox.CustomerID("xiaoming", sandbox.PlatformInstagram, igCh.ExternalID)
+	switchReq, _ := http.NewRequest(http.MethodGet, a.URL+"/sandbox/simulator?"+url.Values{"account": {itoa(lineCh.ID)}, "customer": {igCustomer}}.Encode(), nil)
+	switchReq.Header.Set("HX-Request", "true")
+	switched := c.Do(switchReq)
+	pushed, _ := url.Parse(switched.Header.Get("HX-Push-Url"))
+	if switched.Status != http.StatusOK || pushed == nil || pushed.Query().Get("account") != itoa(lineCh.ID) ||
+		pushed.Query().Get("customer") == "" || pushed.Query().Get("customer") == igCustomer {
+		t.Errorf("switching to the LINE account pushed %q", switched.Header.Get("HX-Push-Url"))
+	}
+
+	// LINE: block, a blocked user cannot write, unblock.
 	if r := send(lineCh, sandbox.LINEUserXiaoming, "unfollow", ""); r.Header.Get("X-Sandbox-Webhook-Status") != "200" {
 		t.Errorf("unfollow: %d %q", r.Status, r.Header.Get("X-Sandbox-Webhook-Status"))
 	}
