@@ -395,6 +395,9 @@ func TestSandboxSimulatorDeliversToOurWebhooks(t *testing.T) {
 		if !strings.Contains(after.Body, "flash-success") || !strings.Contains(after.Body, text) {
 			t.Errorf("%s: the page does not confirm the delivery or show the message", p)
 		}
+		if !strings.Contains(after.Body, "顧客 · 文字 ·") || strings.Contains(after.Body, "· text ·") {
+			t.Errorf("%s: the message's type is not named in the console's language", p)
+		}
 		conv := c.Get("/sandbox/simulator/conversation?" + url.Values{"account": {itoa(ch.ID)}, "customer": {customer}}.Encode())
 		if conv.Status != http.StatusOK || !strings.Contains(conv.Body, text) || !strings.Contains(conv.Body, `hx-trigger="every 2s"`) {
 			t.Errorf("%s: conversation fragment %d", p, conv.Status)
