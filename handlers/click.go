@@ -56,6 +56,9 @@ func (h *Handler) linkClick(c echo.Context) error {
 	}
 	vm := clickview.VM{Kind: string(ck.Kind), Target: clickview.Target(string(ck.Target)), NextURL: ck.NextURL, LinkURL: ck.LinkURL,
 		IntentURL: ck.IntentURL, IsWA: ck.Target == models.WhatsApp}
+	if ck.Kind == omnilink.ClickDesktop && h.cfg.Sandbox() {
+		vm.SandboxNext = ck.NextURL
+	}
 	if ck.Kind == omnilink.ClickDesktop || ck.Kind == omnilink.ClickFBAndroid {
 		if png, err := qrcode.Encode(ck.LinkURL, qrcode.Medium, 256); err == nil {
 			vm.QRDataURI = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)

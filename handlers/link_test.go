@@ -168,6 +168,10 @@ func TestLinkClickDevicesAndNotExist(t *testing.T) {
 		if c.kind == "fb_android" && (!strings.Contains(body, "intent://") || !strings.Contains(body, "data:image/png;base64,")) {
 			t.Fatal("Facebook on Android: no intent hand-off or no QR fallback")
 		}
+		// In the sandbox a desktop browser can play the phone instead of scanning the code.
+		if sandboxNext := `id="sandbox-continue" href="` + e.app.URL + "/sandbox/liff/" + sandbox.LIFFID + "?t=" + tok + `"`; (c.kind == "desktop") != strings.Contains(body, sandboxNext) {
+			t.Errorf("%s: the sandbox's way on from the desktop page is wrong", c.kind)
+		}
 	}
 
 	// The "does not exist" cases answer the same page and record nothing.

@@ -14,6 +14,9 @@ type VM struct {
 	IntentURL string
 	QRDataURI string // a PNG data URI of LinkURL
 	IsWA      bool
+	// SandboxNext, in sandbox mode only, lets a desktop browser play the phone: the sandbox's
+	// LINE app and WhatsApp stand in for the apps the QR code would open.
+	SandboxNext string
 }
 
 // Target names a target platform for the customer.
