@@ -83,7 +83,42 @@ func (h *Handler) sandboxLIFFSession(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, sess)
+	// The CSRF token lets the SDK stand-in post requestFriendship's follow like a console form.
+	return c.JSON(http.StatusOK, struct {
+		sbui.LIFFSession
+		CSRF string `json:"csrf"`
+	}{sess, req(c).CSRF})
+}
+
+// sandboxLIFFFollow plays liff.requestFriendship(): the LINE user the LIFF app was opened as
+// adds (or unblocks) the account, as the simulator's follow does, webhook included.
+func (h *Handler) sandboxLIFFFollow(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	ck, err := c.Cookie(sandboxLIFFCookie)
+	if err != nil {
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "not opened from the sandbox LINE app"})
+	}
+	v, _ := url.QueryUnescape(ck.Value)
+	liffID, user, _ := strings.Cut(v, "|")
+	if liffID != c.Param("liffID") || user == "" {
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "opened for another LIFF app"})
+	}
+	chat, err := s.LIFFChat(c.Request().Context(), req(c).User.TeamID, liffID, user)
+	if err != nil {
+		return err
+	}
+	if chat.ChannelID == 0 {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "this team has not connected the LINE account"})
+	}
+	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, sbui.Action{ChannelID: chat.ChannelID, Customer: user, Kind: sbui.ActFollow})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(webhookStatusHeader, strconv.Itoa(d.Status))
+	return c.JSON(http.StatusOK, map[string]string{"status": "friend"})
 }
 
 // sandboxLIFFClosed plays LINE after liff.closeWindow(): the LIFF window is gone and the user

@@ -85,8 +85,9 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		t.Fatal("a blocked user was linked")
 	}
 
-	// WhatsApp: the prefilled draft with the code, sent as the WhatsApp customer, links.
-	u, _ := url.Parse(waLoc)
+	// The sandbox plays LINE's add-friend sub-window for a team member signed in to the
+	// console: the user unblocks the account (LINE's follow webhook arrives), and linking
+	// waits for the next tap on the card.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(e.app.URL+"/login"),
 		chromedp.WaitVisible(`input[name=email]`),
@@ -94,6 +95,37 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		chromedp.SendKeys(`input[name=password]`, testutil.Password),
 		chromedp.Submit(`input[name=password]`),
 		chromedp.WaitVisible(`main#main h1`),
+		chromedp.Navigate(e.app.URL+"/sandbox/liff/"+sandbox.LIFFID+"?t="+tok),
+		chromedp.WaitVisible(`#line-app`),
+		chromedp.Click(`input[value="`+sandbox.LINEUserZhihao+`"]`),
+		chromedp.Click(`#line-app-open`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel = context.WithTimeout(ctx, 20*time.Second)
+	err = chromedp.Do(wctx, chromedp.WaitVisible(`section[data-state="friend_required"] [data-add-friend]`),
+		chromedp.Click(`[data-add-friend]`), chromedp.WaitVisible(`section[data-state="friend_added"]`))
+	cancel()
+	if err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.getAttribute('data-liff-state') + ' ' + document.body.innerText`))
+		t.Fatalf("adding the friend from the LIFF page: %v (%s)", err, state)
+	}
+	testutil.Screenshot(t, ctx, "omnilink-page-liff-friend-added")
+	deadline := time.Now().Add(10 * time.Second)
+	for e.count(`SELECT count(*) FROM contacts WHERE channel_id = `+itoa(e.line.ID)+` AND external_user_id = '`+sandbox.LINEUserZhihao+`' AND line_friendship = 'friend'`) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the follow webhook never made the LINE user a friend")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
+		t.Fatal("adding the friend linked at once")
+	}
+
+	// WhatsApp: the prefilled draft with the code, sent as the WhatsApp customer, links.
+	u, _ := url.Parse(waLoc)
+	err = chromedp.Do(ctx,
 		chromedp.Navigate(e.app.URL+u.RequestURI()),
 		chromedp.WaitVisible(`#wa-send`),
 	)
@@ -108,7 +140,7 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(`#wa-send`), chromedp.WaitVisible(`#conversation`)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for e.count(`SELECT count(*) FROM link_attempts WHERE status = 'linked' AND campaign_id = $1`, waCamp.ID) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the WhatsApp draft did not link")

@@ -188,6 +188,7 @@ func (h *Handler) routes(e *echo.Echo) {
 		e.GET("/sandbox/liff/:liffID/open", h.sandboxLIFFOpen)
 		e.GET("/sandbox/liff/:liffID/session", h.sandboxLIFFSession)
 		sandbox.GET("/liff/:liffID/closed", h.sandboxLIFFClosed)
+		sandbox.POST("/liff/:liffID/follow", h.sandboxLIFFFollow)
 		sandbox.GET("/wa/:digits", h.sandboxWA)
 		sandbox.POST("/wa/:digits", h.sandboxWASend)
 	}

@@ -54,7 +54,13 @@
           var a = root.querySelector("[data-add-friend]");
           a.href = res.addFriendUrl || "#";
           if (typeof liff.requestFriendship === "function") {
-            a.addEventListener("click", function (ev) { ev.preventDefault(); liff.requestFriendship(); });
+            // LINE's add-friend sub-window; linking still waits for the next tap on the card.
+            a.addEventListener("click", function (ev) {
+              ev.preventDefault();
+              liff.requestFriendship().then(function () { show("friend_added"); }, function (err) {
+                show("error", (err && err.message) || String(err));
+              });
+            });
           }
           show("friend_required");
         } else if (res.status === "linked") {

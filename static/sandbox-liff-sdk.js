@@ -30,6 +30,17 @@
     getVersion: function () { return "2.31.0-sandbox"; },
     getIDToken: function () { return need().idToken; },
     getFriendship: function () { return Promise.resolve({ friendFlag: need().friendFlag }); },
+    // LINE's add-friend (or unblock) sub-window: the sandbox's LINE user follows the account,
+    // and LINE sends the follow webhook.
+    requestFriendship: function () {
+      var s = need();
+      return fetch("/sandbox/liff/" + encodeURIComponent(s.liffId) + "/follow", {
+        method: "POST", credentials: "same-origin", redirect: "manual", headers: { "X-CSRF-Token": s.csrf }
+      }).then(function (r) {
+        if (!r.ok) { throw new Error("the sandbox LINE app could not add the friend (" + r.status + ")"); }
+        s.friendFlag = true;
+      });
+    },
     // LINE closes the LIFF window and the user is back in the chat; the sandbox's LINE app
     // shows the way back to it in the simulator.
     closeWindow: function () {
