@@ -31,7 +31,8 @@ func (h *Handler) campaignExport(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	// Not found is answered before anything is written.
-	if _, err := h.stats.Head(ctx, r.User.TeamID, id); err != nil {
+	head, err := h.stats.Head(ctx, r.User.TeamID, id)
+	if err != nil {
 		return err
 	}
 	loc := r.Loc
@@ -45,17 +46,17 @@ func (h *Handler) campaignExport(c echo.Context) error {
 	cw := csv.NewWriter(buf)
 	zoneNote := " (" + zone + ")"
 	_ = cw.Write([]string{loc.T("stats.csv_result"), loc.T("stats.source_name"), loc.T("stats.source_id"), loc.T("stats.target_name"),
-		loc.T("stats.target_id"), loc.T("stats.clicked_at") + zoneNote, loc.T("stats.success_at") + zoneNote, loc.T("stats.reason")})
+		loc.T("stats.target_id"), loc.T("stats.clicked_at") + zoneNote, loc.T("stats.success_at") + zoneNote, loc.T("stats.reason"), loc.T("stats.csv_stage")})
 	success, failure := loc.T("stats.csv_success"), loc.T("stats.csv_failure")
 	reasons := map[models.FailureReason]string{}
 	for _, x := range models.FailureReasons {
 		reasons[x] = loc.T(x.Key())
 	}
-	rec := make([]string, 8)
+	rec := make([]string, 9)
 	n := 0
 	err = h.stats.Export(ctx, r.User.TeamID, id, rng, func(row store.StatsRow) error {
 		rec[0], rec[1], rec[2] = failure, cell(row.SourceName), cell(row.SourceExternal)
-		rec[3], rec[4], rec[5], rec[6], rec[7] = "", "", statsviews.FormatZoned(row.ClickedAt, zone), "", ""
+		rec[3], rec[4], rec[5], rec[6], rec[7], rec[8] = "", "", statsviews.FormatZoned(row.ClickedAt, zone), "", "", ""
 		if row.Status == models.AttemptLinked {
 			rec[0], rec[3], rec[4] = success, cell(row.TargetName), cell(row.TargetExternal)
 			if row.CompletedAt != nil {
@@ -63,6 +64,9 @@ func (h *Handler) campaignExport(c echo.Context) error {
 			}
 		} else {
 			rec[7] = reasons[row.FailureReason()]
+			if k := statsviews.StageKey(row, head.TargetPlatform); k != "" {
+				rec[8] = loc.T(k)
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

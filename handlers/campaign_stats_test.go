@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/omnilink/omnilink/internal/sandbox"
+	"github.com/omnilink/omnilink/internal/store"
 	"github.com/omnilink/omnilink/internal/testutil"
 	"github.com/omnilink/omnilink/models"
 )
 
 // statsEnv is the link environment after three participations in its campaign: 王小明 linked
-// (a new LINE contact), 陳怡君 refused for a member-number conflict, Alice clicked and left.
+// (a new LINE contact), 陳怡君 refused for a member-number conflict, Alice clicked and left,
+// 志豪 reached the LIFF page but has blocked the LINE account.
 func newStatsEnv(t *testing.T) (*linkEnv, *testutil.Client) {
 	t.Helper()
 	e := newLinkEnv(t)
@@ -47,6 +49,18 @@ func newStatsEnv(t *testing.T) (*linkEnv, *testutil.Client) {
 	if s, _, _ := e.get("/l/"+al, uaDesktop); s >= 400 {
 		t.Fatalf("click: %d", s)
 	}
+	now := time.Now()
+	zhIG, _, err := e.app.Store.UpsertContact(ctx, store.ContactActivity{TeamID: e.team.ID, ChannelID: e.ig.ID, ExternalUserID: "17842000000000099", Name: "zhihao", InboundAt: &now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh := e.cardLink(e.camp.ID, zhIG)
+	if s, _, _ := e.get("/l/"+zh, uaIGiOS); s >= 400 {
+		t.Fatalf("click: %d", s)
+	}
+	if a := e.post(map[string]any{"token": zh, "idToken": e.idToken(sandbox.LINEUserZhihao), "friend": false}); a.Status != "friend_required" {
+		t.Fatalf("blocked: %+v", a)
+	}
 	e.app.User(e.team.ID, models.RoleMarketer, "marketer@bear.test")
 	c := e.app.Client()
 	c.Login("marketer@bear.test", testutil.Password)
@@ -65,7 +79,7 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("stats: %d\n%s", r.Status, r.Body)
 	}
-	for id, want := range map[string]string{"fig-participants": "3", "fig-successes": "1", "fig-failures": "2", "fig-new-targets": "1"} {
+	for id, want := range map[string]string{"fig-participants": "4", "fig-successes": "1", "fig-failures": "3", "fig-new-targets": "1"} {
 		if !strings.Contains(r.Body, `id="`+id+`">`+want+`<`) {
 			t.Errorf("%s != %s", id, want)
 		}
@@ -79,7 +93,16 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 	if strings.Contains(r.Body, "stats.") {
 		t.Error("raw message key on the page")
 	}
-	// The success list shows only the linked one; the failure list the other two.
+	// A participation without a stored reason says where it stopped; a reason needs no note.
+	fail := r.Body[strings.Index(r.Body, `id="failures"`):]
+	for who, stage := range map[string]string{"zhihao": "停在加入好友畫面", "alice": "已點擊卡片，但未前往目標渠道", "yijun": ""} {
+		row := fail[strings.Index(fail, who):]
+		row = row[:strings.Index(row, "</tr>")]
+		if stage == "" && strings.Contains(row, `class="muted stage"`) || !strings.Contains(row, stage) {
+			t.Errorf("%s stage: %s", who, row)
+		}
+	}
+	// The success list shows only the linked one; the failure list the other three.
 	succ := r.Body[strings.Index(r.Body, `id="successes"`):strings.Index(r.Body, `id="failures"`)]
 	if !strings.Contains(succ, "王小明") || strings.Contains(succ, "yijun") || strings.Contains(succ, "alice") {
 		t.Error("success list wrong")
@@ -87,8 +110,8 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 
 	// Search by name or id narrows both lists; the figures stay.
 	r = c.Get(path + "?q=17842000000000004")
-	fail := r.Body[strings.Index(r.Body, `id="failures"`):]
-	if !strings.Contains(fail, "alice") || strings.Contains(fail, "yijun") || !strings.Contains(r.Body, `id="fig-participants">3<`) {
+	fail = r.Body[strings.Index(r.Body, `id="failures"`):]
+	if !strings.Contains(fail, "alice") || strings.Contains(fail, "yijun") || !strings.Contains(r.Body, `id="fig-participants">4<`) {
 		t.Error("search by id")
 	}
 	// Part of a name finds the participation too.
@@ -126,7 +149,7 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 	counters()
 	e.app.SQL().Exec(context.Background(), `DELETE FROM contacts WHERE external_user_id = '17842000000000004'`)
 	counters()
-	if r := c.Get(path); !strings.Contains(r.Body, `id="fig-participants">2<`) {
+	if r := c.Get(path); !strings.Contains(r.Body, `id="fig-participants">3<`) {
 		t.Error("deleted participation still counted")
 	}
 
@@ -158,15 +181,19 @@ func TestCampaignExportIsExcelReadyAndRefusesLongRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || rows[0][0] != "結果" || !strings.Contains(rows[0][5], "Asia/Taipei") {
+	if len(rows) != 5 || rows[0][0] != "結果" || !strings.Contains(rows[0][5], "Asia/Taipei") || rows[0][8] != "停留步驟" {
 		t.Fatalf("csv: %q", rows)
 	}
 	if rows[1][0] != "成功" || rows[1][1] != "xiaoming" || rows[1][3] != "王小明" || rows[1][4] != sandbox.LINEUserXiaoming || !strings.HasSuffix(rows[1][6], "+08:00") {
 		t.Errorf("success row: %q", rows[1])
 	}
-	reasons := rows[2][7] + "|" + rows[3][7]
-	if !strings.Contains(reasons, "會員編號衝突") || !strings.Contains(reasons, "因顧客未送出整合訊息") {
-		t.Errorf("failure reasons: %q", reasons)
+	reasons, stages := map[string]string{}, map[string]string{}
+	for _, row := range rows[2:] {
+		reasons[row[1]], stages[row[1]] = row[7], row[8]
+	}
+	if reasons["yijun"] != "會員編號衝突" || stages["yijun"] != "" || !strings.Contains(reasons["zhihao"], "因顧客未送出整合訊息") ||
+		!strings.Contains(stages["zhihao"], "停在加入好友畫面") || !strings.Contains(stages["alice"], "已點擊卡片") {
+		t.Errorf("failure reasons: %q %q", reasons, stages)
 	}
 	if _, err := time.Parse("2006-01-02 15:04:05 -07:00", rows[2][5]); err != nil {
 		t.Errorf("participation time: %v", err)

@@ -118,14 +118,31 @@ type StatsRow struct {
 	TargetExternal string
 	ClickedAt      time.Time
 	CompletedAt    *time.Time
+	Opened         bool // sent on to the target channel
+	FriendRequired bool // shown the add-friend screen
 }
 
 // FailureReason is the row's reason as the statistics show it.
 func (r StatsRow) FailureReason() models.FailureReason { return failureReason(r.Status, r.Reason) }
 
+// Stage is how far a participation without a stored reason got: "friend_required", "opened" or
+// "clicked"; empty for a success or a failure whose reason already says what happened.
+func (r StatsRow) Stage() string {
+	switch {
+	case r.FailureReason() != models.ReasonNone:
+		return ""
+	case r.FriendRequired:
+		return "friend_required"
+	case r.Opened:
+		return "opened"
+	}
+	return "clicked"
+}
+
 const statsRowSelect = `SELECT a.id, a.status, a.reason, sc.name AS source_name, sc.external_user_id AS source_external,
 		coalesce(tc.name, '') AS target_name, coalesce(tc.external_user_id, '') AS target_external,
-		a.first_clicked_at AS clicked_at, a.completed_at
+		a.first_clicked_at AS clicked_at, a.completed_at,
+		a.opened_at IS NOT NULL AS opened, a.friend_required_at IS NOT NULL AS friend_required
 	FROM link_attempts a JOIN contacts sc ON sc.id = a.source_contact_id LEFT JOIN contacts tc ON tc.id = a.target_contact_id
 	WHERE a.team_id = ? AND a.campaign_id = ? AND a.first_clicked_at >= ? AND a.first_clicked_at < ?`
 
@@ -177,7 +194,8 @@ func (s *Store) EachTeamCampaignStatsRow(ctx context.Context, teamID, campaignID
 	var x StatsRow
 	var completed sql.NullTime
 	for rows.Next() {
-		if err := rows.Scan(&x.ID, &x.Status, &x.Reason, &x.SourceName, &x.SourceExternal, &x.TargetName, &x.TargetExternal, &x.ClickedAt, &completed); err != nil {
+		if err := rows.Scan(&x.ID, &x.Status, &x.Reason, &x.SourceName, &x.SourceExternal, &x.TargetName, &x.TargetExternal, &x.ClickedAt, &completed,
+			&x.Opened, &x.FriendRequired); err != nil {
 			return err
 		}
 		x.CompletedAt = nil

@@ -116,6 +116,7 @@ type Row struct {
 	ClickedAt            string
 	CompletedAt          string
 	ReasonKey            string
+	StageKey             string // how far a participation without a stored reason got
 }
 
 // Pager links the pages of one list.
@@ -188,7 +189,9 @@ func New(p *omnilink.StatsPage, f Filter, problems Problems, zone string, export
 		vm.SuccessRows = append(vm.SuccessRows, newRow(r, zone))
 	}
 	for _, r := range p.Failures {
-		vm.FailureRows = append(vm.FailureRows, newRow(r, zone))
+		row := newRow(r, zone)
+		row.StageKey = StageKey(r, h.TargetPlatform)
+		vm.FailureRows = append(vm.FailureRows, row)
 	}
 	vm.SuccessPager = pager(p.SuccessTotal, max(f.SP, 1), func(n int) string { return base + "?" + f.Query(n, f.FP) + "#successes" })
 	vm.FailurePager = pager(p.FailureTotal, max(f.FP, 1), func(n int) string { return base + "?" + f.Query(f.SP, n) + "#failures" })
@@ -218,6 +221,18 @@ func newRow(r store.StatsRow, zone string) Row {
 		row.ReasonKey = r.FailureReason().Key()
 	}
 	return row
+}
+
+// StageKey is the i18n key saying how far a participation without a stored reason got, or "".
+func StageKey(r store.StatsRow, target models.Platform) string {
+	switch st := r.Stage(); st {
+	case "":
+		return ""
+	case "opened":
+		return "stats.stage_opened_" + string(target)
+	default:
+		return "stats.stage_" + st
+	}
 }
 
 func pager(total int64, page int, href func(int) string) Pager {
