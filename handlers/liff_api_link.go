@@ -47,6 +47,7 @@ type liffLinkResponse struct {
 	Reason       string            `json:"reason,omitempty"`
 	Message      string            `json:"message"`
 	AddFriendURL string            `json:"addFriendUrl,omitempty"`
+	Blocked      bool              `json:"blocked,omitempty"`
 	Fields       map[string]string `json:"fields,omitempty"`
 }
 
@@ -83,7 +84,7 @@ func (h *Handler) liffAPILink(c echo.Context) error {
 		}
 		return c.JSON(ae.Status, liffLinkResponse{Status: "error", Reason: ae.Key, Message: loc.T(ae.Key)})
 	}
-	out := liffLinkResponse{Status: string(res.Status), AddFriendURL: res.AddFriendURL}
+	out := liffLinkResponse{Status: string(res.Status), AddFriendURL: res.AddFriendURL, Blocked: res.Blocked}
 	switch res.Status {
 	case omnilink.StatusLinked:
 		out.Message = loc.T("liff.linked_body")
@@ -91,6 +92,9 @@ func (h *Handler) liffAPILink(c echo.Context) error {
 		out.Reason, out.Message = string(res.Reason), loc.T(res.Reason.Key())
 	case omnilink.StatusFriendRequired:
 		out.Message = loc.T("liff.friend_body")
+		if res.Blocked {
+			out.Message = loc.T("liff.unblock_body")
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,7 +56,21 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		testutil.Screenshot(t, ctx, "omnilink-page-"+p.name)
 	}
 
-	// A LINE user who blocked the account sees the add-friend screen only.
+	// A LINE user who blocked the account (LINE's unfollow event came in) is told to unblock it,
+	// and nothing else happens.
+	c := e.app.Client()
+	c.Login("owner@bear.test", testutil.Password)
+	sim := url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserZhihao}}
+	if r := c.Submit("/sandbox/simulator?"+sim.Encode(), "/sandbox/simulator/send", url.Values{"account": sim["account"],
+		"customer": sim["customer"], "kind": {"unfollow"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("unfollow: %d", r.Status)
+	}
+	for deadline := time.Now().Add(10 * time.Second); e.count(`SELECT count(*) FROM contacts WHERE line_friendship = 'blocked'`) != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the unfollow event was not recorded")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	err := chromedp.Do(ctx,
 		chromedp.Emulate(phone(uaIPhoneSafari)),
 		chromedp.Navigate(e.app.URL+"/sandbox/liff/"+sandbox.LIFFID+"?t="+tok),
@@ -68,26 +84,26 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	err = chromedp.Do(wctx, chromedp.WaitVisible(`section[data-state="friend_required"] [data-add-friend]`))
+	err = chromedp.Do(wctx, chromedp.WaitVisible(`section[data-state="unblock_required"] [data-add-friend]`))
 	cancel()
 	if err != nil {
-		t.Fatalf("blocked user: no add-friend screen: %v", err)
+		t.Fatalf("blocked user: no unblock screen: %v", err)
 	}
-	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-add-friend]').href`))
-	if title, _ := chromedp.Run(ctx, chromedp.Text(`section[data-state="friend_required"] h1`)); title != "請先加入好友" {
+	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('section[data-state="unblock_required"] [data-add-friend]').href`))
+	if title, _ := chromedp.Run(ctx, chromedp.Text(`section[data-state="unblock_required"] h1`)); title != "請先解除封鎖" {
 		t.Errorf("the LIFF page is not in the LINE user's language (zh-TW): %q", title)
 	}
 	if href != "https://line.me/R/ti/p/%40bearbakery" {
-		t.Errorf("add-friend link %q", href)
+		t.Errorf("account link %q", href)
 	}
-	testutil.Screenshot(t, ctx, "omnilink-page-liff-add-friend")
+	testutil.Screenshot(t, ctx, "omnilink-page-liff-unblock")
 	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
 		t.Fatal("a blocked user was linked")
 	}
 
-	// The sandbox plays LINE's add-friend sub-window for a team member signed in to the
-	// console: the user unblocks the account (LINE's follow webhook arrives), and linking
-	// waits for the next tap on the card.
+	// A LINE user who never added the account gets the add-friend screen; the sandbox plays
+	// LINE's add-friend sub-window for a team member signed in to the console: the user adds
+	// the account (LINE's follow webhook arrives), and linking waits for the next tap on the card.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(e.app.URL+"/login"),
 		chromedp.WaitVisible(`input[name=email]`),
@@ -97,15 +113,22 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		chromedp.WaitVisible(`main#main h1`),
 		chromedp.Navigate(e.app.URL+"/sandbox/liff/"+sandbox.LIFFID+"?t="+tok),
 		chromedp.WaitVisible(`#line-app`),
-		chromedp.Click(`input[value="`+sandbox.LINEUserZhihao+`"]`),
+		chromedp.Click(`input[value="`+sandbox.LINEUserAlice+`"]`),
 		chromedp.Click(`#line-app-open`),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel = context.WithTimeout(ctx, 20*time.Second)
-	err = chromedp.Do(wctx, chromedp.WaitVisible(`section[data-state="friend_required"] [data-add-friend]`),
-		chromedp.Click(`[data-add-friend]`), chromedp.WaitVisible(`section[data-state="friend_added"]`))
+	err = chromedp.Do(wctx, chromedp.WaitVisible(`section[data-state="friend_required"] [data-add-friend]`))
+	if err == nil {
+		// Alice's LINE speaks English.
+		if title, _ := chromedp.Run(ctx, chromedp.Text(`section[data-state="friend_required"] h1`)); title != "Add us as a friend first" {
+			t.Errorf("add-friend screen title %q", title)
+		}
+		testutil.Screenshot(t, ctx, "omnilink-page-liff-add-friend")
+		err = chromedp.Do(wctx, chromedp.Click(`section[data-state="friend_required"] [data-add-friend]`), chromedp.WaitVisible(`section[data-state="friend_added"]`))
+	}
 	cancel()
 	if err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.getAttribute('data-liff-state') + ' ' + document.body.innerText`))
@@ -113,7 +136,7 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 	}
 	testutil.Screenshot(t, ctx, "omnilink-page-liff-friend-added")
 	deadline := time.Now().Add(10 * time.Second)
-	for e.count(`SELECT count(*) FROM contacts WHERE channel_id = `+itoa(e.line.ID)+` AND external_user_id = '`+sandbox.LINEUserZhihao+`' AND line_friendship = 'friend'`) != 1 {
+	for e.count(`SELECT count(*) FROM contacts WHERE channel_id = `+itoa(e.line.ID)+` AND external_user_id = '`+sandbox.LINEUserAlice+`' AND line_friendship = 'friend'`) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the follow webhook never made the LINE user a friend")
 		}

@@ -116,6 +116,7 @@ type apiAnswer struct {
 	Reason       string `json:"reason"`
 	Message      string `json:"message"`
 	AddFriendURL string `json:"addFriendUrl"`
+	Blocked      bool   `json:"blocked"`
 }
 
 func (e *linkEnv) post(body any) apiAnswer {
@@ -341,11 +342,37 @@ func TestLIFFBlockedUserGetsAddFriendOnly(t *testing.T) {
 	if a.HTTP != http.StatusOK || a.Status != "friend_required" || !strings.HasPrefix(a.AddFriendURL, "https://line.me/R/ti/p/%40") {
 		t.Fatalf("blocked user: %+v", a)
 	}
+	// LINE says "not a friend" alike for a user who never added the account and one who blocked
+	// it; with no unfollow event kept, the page covers both.
+	if a.Blocked || !strings.Contains(a.Message, "解除封鎖") {
+		t.Errorf("unknown friendship: %+v", a)
+	}
 	if n := e.count(`SELECT count(*) FROM link_attempts WHERE friend_required_at IS NOT NULL AND status = 'open'`); n != 1 {
 		t.Fatal("friend required not recorded")
 	}
 	if n := e.count(`SELECT count(*) FROM merges`) + e.count(`SELECT count(*) FROM message_sends`); n != 0 {
 		t.Fatal("a non-friend was linked or messaged")
+	}
+
+	// Once LINE's unfollow event has come in, the customer is told to unblock the account.
+	u := e.app.User(e.team.ID, models.RoleAdmin, "blocker@bear.test")
+	c := e.app.Client()
+	c.Login(u.Email, testutil.Password)
+	sim := url.Values{"account": {strconv.FormatInt(e.line.ID, 10)}, "customer": {sandbox.LINEUserZhihao}}
+	if r := c.Submit("/sandbox/simulator?"+sim.Encode(), "/sandbox/simulator/send", url.Values{"account": sim["account"],
+		"customer": sim["customer"], "kind": {"unfollow"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("unfollow: %d", r.Status)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.count(`SELECT count(*) FROM contacts WHERE external_user_id = '`+sandbox.LINEUserZhihao+`' AND line_friendship = 'blocked'`) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the unfollow event was not recorded")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a = e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserZhihao), "friend": false, "lang": "en"})
+	if a.Status != "friend_required" || !a.Blocked || !strings.Contains(a.Message, "Unblock") {
+		t.Errorf("known blocker: %+v", a)
 	}
 
 	// A page that reports a friend is overruled by LINE: the Messaging API has no profile of a

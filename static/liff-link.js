@@ -51,8 +51,13 @@
       var body = { token: token, idToken: liff.getIDToken() || "", lang: lang, friend: !!(f && f.friendFlag) };
       return post(body).then(function (res) {
         if (res.status === "friend_required") {
-          var a = root.querySelector("[data-add-friend]");
-          a.href = res.addFriendUrl || "#";
+          root.querySelectorAll("[data-add-friend]").forEach(function (a) { a.href = res.addFriendUrl || "#"; });
+          if (res.blocked) {
+            // The account's page in LINE is where a blocked account is unblocked.
+            show("unblock_required");
+            return;
+          }
+          var a = root.querySelector('section[data-state="friend_required"] [data-add-friend]');
           if (typeof liff.requestFriendship === "function") {
             // LINE's add-friend sub-window; linking still waits for the next tap on the card.
             a.addEventListener("click", function (ev) {

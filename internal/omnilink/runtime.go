@@ -438,6 +438,7 @@ type LinkResult struct {
 	Status       LinkStatus
 	Reason       models.FailureReason // when failed
 	AddFriendURL string               // when friend_required
+	Blocked      bool                 // when friend_required: the user is known to have blocked the account
 	Lang         string               // the LINE user's language, when known
 }
 
@@ -548,7 +549,18 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 		return tx.SaveLinkAttempt(ctx, a)
 	})
 	basic := strings.TrimPrefix(lc.target.Settings.BasicID, "@")
-	return LinkResult{Status: StatusFriendRequired, AddFriendURL: "https://line.me/R/ti/p/%40" + url.PathEscape(basic)}, err
+	res := LinkResult{Status: StatusFriendRequired, AddFriendURL: "https://line.me/R/ti/p/%40" + url.PathEscape(basic)}
+	if err != nil {
+		return res, err
+	}
+	// LINE answers "not a friend" alike for both; an unfollow event we kept tells them apart,
+	// and a customer who blocked the account must be told to unblock it, not to add it.
+	c, cerr := r.st.ContactByExternalID(ctx, lc.target.TeamID, lc.target.ID, idt.Sub)
+	if cerr != nil && !errors.Is(cerr, store.ErrNotFound) {
+		return res, cerr
+	}
+	res.Blocked = c != nil && c.LineFriendship == models.FriendshipBlocked
+	return res, nil
 }
 
 // complete links the token's source contact to targetID inside tx and queues the outcome.

@@ -133,15 +133,18 @@ func SandboxTagRules(ctx context.Context, st *store.Store, w *sandbox.World, tea
 		return errors.New("seed tags: the sandbox LINE account has no members' rich menu")
 	}
 	return st.WithTx(ctx, func(tx *store.Store) error {
-		// The account's friends in the sandbox are its contacts, as their follow events would
-		// have made them, so the tag page has someone to tag from the start.
+		// The account's friends and blockers in the sandbox are its contacts, as their follow and
+		// unfollow events would have made them, so the tag page has someone to tag from the start
+		// and a blocker meets the unblock screen.
 		for _, u := range w.LINEUsers() {
-			if u.Friendship[la.BotUserID] != sandbox.FriendshipFriend {
+			fs := map[sandbox.Friendship]models.Friendship{sandbox.FriendshipFriend: models.FriendshipFriend,
+				sandbox.FriendshipBlocked: models.FriendshipBlocked}[u.Friendship[la.BotUserID]]
+			if fs == "" {
 				continue
 			}
 			at := time.Now()
 			if _, _, err := tx.UpsertContact(ctx, store.ContactActivity{TeamID: teamID, ChannelID: ch.ID, ExternalUserID: u.UserID,
-				Name: u.DisplayName, Friendship: models.FriendshipFriend, FriendshipAt: &at}); err != nil {
+				Name: u.DisplayName, Friendship: fs, FriendshipAt: &at}); err != nil {
 				return err
 			}
 		}
