@@ -258,8 +258,10 @@ func TestLIFFLinkCompletesOnceWithOutcomes(t *testing.T) {
 	}
 
 	// The used link says so; a second LINE identity is refused; the ID token cannot be replayed.
-	if status, _, body := e.get("/l/"+tok, uaIPhoneSafari); status != http.StatusOK || !strings.Contains(body, `data-kind="used"`) {
-		t.Fatalf("used link: %d", status)
+	// It is no dead end: it opens the LINE account.
+	if status, _, body := e.get("/l/"+tok, uaIPhoneSafari); status != http.StatusOK || !strings.Contains(body, `data-kind="used"`) ||
+		!strings.Contains(body, `href="https://line.me/R/ti/p/%40bearbakery"`) || !strings.Contains(body, "開啟 LINE") {
+		t.Fatalf("used link: %d\n%s", status, body)
 	}
 	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserYijun), "friend": true}); a.HTTP != http.StatusConflict {
 		t.Fatalf("second identity: %+v", a)
@@ -493,6 +495,12 @@ func TestWhatsAppCodeLinksSender(t *testing.T) {
 	// The message with the code made the WhatsApp contact: a new target contact.
 	if n := e.count(`SELECT count(*) FROM link_attempts WHERE status = 'linked' AND target_created`); n != 1 {
 		t.Fatal("the WhatsApp contact made by the code message is not counted as new")
+	}
+	// The used link opens a chat with the number, without the spent code.
+	wa := loc[:strings.Index(loc, "?")]
+	if status, _, body := e.get("/l/"+tok, uaIPhoneSafari); status != http.StatusOK || !strings.Contains(body, `data-kind="used"`) ||
+		!strings.Contains(body, `href="`+wa+`"`) || !strings.Contains(body, "開啟 WhatsApp") {
+		t.Fatalf("used WhatsApp link: %d\n%s", status, body)
 	}
 }
 

@@ -356,7 +356,8 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 	tok := lc.tok
 	now := r.now()
 	if tok.UsedAt != nil {
-		return Click{Kind: ClickUsed, Target: lc.target.Platform}, nil
+		// Somewhere to go on to: the business's account on the target, never the customer's.
+		return Click{Kind: ClickUsed, Target: lc.target.Platform, NextURL: r.accountURL(lc.target)}, nil
 	}
 	if !now.Before(tok.ExpiresAt) {
 		return Click{Kind: ClickExpired, Target: lc.target.Platform}, nil
@@ -384,12 +385,25 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 	return c, err
 }
 
+// accountURL opens the target account in its app: the LINE official account's page (add
+// friend, unblock, chat) or a WhatsApp chat with the number.
+func (r *Runtime) accountURL(target *models.Channel) string {
+	if target.Platform == models.LINE {
+		return "https://line.me/R/ti/p/%40" + url.PathEscape(strings.TrimPrefix(target.Settings.BasicID, "@"))
+	}
+	return r.cfg.WAURL + "/" + waDigits(target)
+}
+
+func waDigits(target *models.Channel) string {
+	if d := onlyDigits(target.Settings.DisplayNumber); d != "" {
+		return d
+	}
+	return onlyDigits(target.ExternalID)
+}
+
 // waURL is the click-to-chat link with the campaign's message and the code prefilled.
 func (r *Runtime) waURL(lc *linkCtx) string {
-	digits := onlyDigits(lc.target.Settings.DisplayNumber)
-	if digits == "" {
-		digits = onlyDigits(lc.target.ExternalID)
-	}
+	digits := waDigits(lc.target)
 	text := strings.TrimSpace(lc.camp.WAMessage)
 	code := ""
 	if lc.tok.WACode != nil {
@@ -548,8 +562,7 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 		a.LiffVerifiedAt, a.LiffUserID, a.UpdatedAt = &now, idt.Sub, now
 		return tx.SaveLinkAttempt(ctx, a)
 	})
-	basic := strings.TrimPrefix(lc.target.Settings.BasicID, "@")
-	res := LinkResult{Status: StatusFriendRequired, AddFriendURL: "https://line.me/R/ti/p/%40" + url.PathEscape(basic)}
+	res := LinkResult{Status: StatusFriendRequired, AddFriendURL: r.accountURL(lc.target)}
 	if err != nil {
 		return res, err
 	}
