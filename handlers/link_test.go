@@ -809,3 +809,34 @@ func TestSendCardSaysWhetherItWentOut(t *testing.T) {
 		t.Fatalf("a card outside the window is not said to be unsent:\n%s", r.Body)
 	}
 }
+
+// A database failure while queueing a success message fails the link with that cause and keeps
+// nothing half done: no merge, the participation still open, and the next try links.
+func TestLinkFailsWholeWhenItsMessageCannotBeWritten(t *testing.T) {
+	e := newLinkEnv(t)
+	pool := e.app.SQL()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE FUNCTION refuse_send() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'disk full'; END $$;
+		CREATE TRIGGER refuse_send BEFORE INSERT ON message_sends FOR EACH ROW EXECUTE FUNCTION refuse_send()`); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
+	body := map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}
+	if a := e.post(body); a.HTTP < 500 || a.Status == "linked" {
+		t.Fatalf("link with an unwritable message: %+v", a)
+	}
+	if n := e.count(`SELECT count(*) FROM merges`) + e.count(`SELECT count(*) FROM link_attempts WHERE status <> 'open'`); n != 0 {
+		t.Fatal("a link whose message could not be written was kept")
+	}
+	if _, err := pool.Exec(ctx, `DROP TRIGGER refuse_send ON message_sends`); err != nil {
+		t.Fatal(err)
+	}
+	body["idToken"] = e.idToken(sandbox.LINEUserXiaoming)
+	if a := e.post(body); a.Status != "linked" {
+		t.Fatalf("retry: %+v", a)
+	}
+	if n := e.count(`SELECT count(*) FROM message_sends`); n == 0 {
+		t.Fatal("the retried link sent nothing")
+	}
+}

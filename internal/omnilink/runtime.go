@@ -646,7 +646,9 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 		}
 		return LinkResult{}, err
 	}
-	r.outcomeSuccess(ctx, tx, lc, a, targetID)
+	if err := r.outcomeSuccess(ctx, tx, lc, a, targetID); err != nil {
+		return LinkResult{}, err
+	}
 	// After the outcome, so the event carries the tags the campaign applied.
 	if r.events != nil {
 		if err := r.events.LinkEvent(ctx, tx, lc.tok.TeamID, camp.ID, lc.tok.SourceContactID, targetID, linked.MergeID, now); err != nil {
@@ -668,18 +670,24 @@ func (r *Runtime) fail(ctx context.Context, tx *store.Store, lc *linkCtx, a *mod
 		return LinkResult{}, err
 	}
 	key := fmt.Sprintf("campaign:%d:attempt:%d:failure:%s", lc.camp.ID, a.ID, reason)
-	r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source")
+	if err := r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source"); err != nil {
+		return LinkResult{}, err
+	}
 	return LinkResult{Status: StatusFailed, Reason: reason}, nil
 }
 
 // outcomeSuccess queues the success messages and applies the tags. Platform refusals are not
 // failure reasons: what could not be done goes to the campaign's activity log. The link itself
 // is not logged there (the participation and the merge record it), so a busy campaign's log
-// still shows its edits and its problems.
-func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, targetID int64) {
+// still shows its edits and its problems. An error means tx is aborted.
+func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, targetID int64) error {
 	base := fmt.Sprintf("campaign:%d:attempt:%d:", lc.camp.ID, a.ID)
-	r.action(ctx, tx, lc.camp, targetID, lc.camp.SuccessTarget, base+"success_target", "success_target")
-	r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.SuccessSource, base+"success_source", "success_source")
+	if err := r.action(ctx, tx, lc.camp, targetID, lc.camp.SuccessTarget, base+"success_target", "success_target"); err != nil {
+		return err
+	}
+	if err := r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.SuccessSource, base+"success_source", "success_source"); err != nil {
+		return err
+	}
 	for _, t := range []struct {
 		contact int64
 		ids     models.IDList
@@ -698,10 +706,12 @@ func (r *Runtime) outcomeSuccess(ctx context.Context, tx *store.Store, lc *linkC
 			r.activity(ctx, tx, lc.camp, t.which, "tags_failed", err.Error())
 		}
 	}
+	return nil
 }
 
-// action sends one configured success or failure message to a contact.
-func (r *Runtime) action(ctx context.Context, tx *store.Store, camp *models.Campaign, contactID int64, act models.Action, key, which string) {
+// action sends one configured success or failure message to a contact. What the send refuses
+// goes to the activity log; an error is returned only when tx can no longer be used.
+func (r *Runtime) action(ctx context.Context, tx *store.Store, camp *models.Campaign, contactID int64, act models.Action, key, which string) error {
 	cause := "campaign:" + strconv.FormatInt(camp.ID, 10) + ":" + which
 	var res messaging.Result
 	var err error
@@ -709,23 +719,28 @@ func (r *Runtime) action(ctx context.Context, tx *store.Store, camp *models.Camp
 	case models.ActionText:
 		if r.send == nil {
 			r.activity(ctx, tx, camp, which, "skipped", "sending not available")
-			return
+			return nil
 		}
-		// No savepoint: a text send refuses (a missing contact, content over a limit) before it
-		// writes, and its one write cannot fail on data, so the link never waits on one.
+		// No savepoint: a text send refuses (a missing contact, content over a limit) with a
+		// typed error before it writes. Any other error came from the database, which has
+		// aborted tx: the link fails with that cause rather than at commit.
 		res, err = r.send.Send(ctx, tx, messaging.SendRequest{TeamID: camp.TeamID, ContactID: contactID,
 			Content: models.TextContent(act.Text), IdempotencyKey: key, Cause: cause, Automated: true})
+		var refused *apperr.Error
+		if err != nil && !errors.As(err, &refused) {
+			return fmt.Errorf("campaign %d %s: %w", camp.ID, which, err)
+		}
 	case models.ActionModule:
 		if r.modules == nil || act.ModuleID == nil {
 			r.activity(ctx, tx, camp, which, "skipped", "modules not available")
-			return
+			return nil
 		}
 		err = r.savepoint(ctx, tx, func(tx *store.Store) error {
 			res, err = r.modules.SendModule(ctx, tx, camp.TeamID, contactID, *act.ModuleID, key, cause)
 			return err
 		})
 	default:
-		return
+		return nil
 	}
 	switch {
 	case err != nil:
@@ -733,6 +748,7 @@ func (r *Runtime) action(ctx context.Context, tx *store.Store, camp *models.Camp
 	case res.Outcome != models.SendQueued && !res.Duplicate:
 		r.activity(ctx, tx, camp, which, string(res.Outcome), "")
 	}
+	return nil
 }
 
 // savepoint runs fn in a nested transaction, so a failed send or tag does not void the link.
