@@ -227,7 +227,7 @@ func (s *Service) record(ctx context.Context, j *job, part int, platformID strin
 	return err
 }
 
-// accept keeps a LINE request's accepted message, to be recorded with the send's outcome in one
+// accept keeps a LINE push's accepted message, to be recorded with the send's outcome in one
 // write. One request carries every part; should that write fail, the retried push carries the
 // same retry key and LINE answers it as already accepted.
 func (s *Service) accept(j *job, part int, platformID string) {
@@ -266,7 +266,11 @@ func (s *Service) sendLINE(ctx context.Context, j *job) error {
 				if id == "" {
 					id = fmt.Sprintf("reply:%d:%d", j.send.ID, i)
 				}
-				s.accept(j, i, id)
+				// Recorded at once: a retry after a lost write would be a push, which LINE has no
+				// retry key for, and the customer would get the message twice.
+				if err := s.record(ctx, j, i, id); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
