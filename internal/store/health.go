@@ -190,7 +190,7 @@ func (s *Store) LockPendingAlerts(ctx context.Context, teamID int64, retryFailed
 	var ids []int64
 	err := s.q(ctx).Raw(`SELECT id FROM channels WHERE team_id = ? AND id IN
 		(SELECT channel_id FROM health_episodes WHERE team_id = ? AND `+pendingAlert+`)
-		ORDER BY id FOR UPDATE SKIP LOCKED`, teamID, teamID, retryFailed).Scan(&ids).Error
+		ORDER BY id FOR NO KEY UPDATE SKIP LOCKED`, teamID, teamID, retryFailed).Scan(&ids).Error
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Store) LockExpiringChannels(ctx context.Context, teamID int64, now, war
 	err := s.q(ctx).Raw(`SELECT c.* FROM channels c LEFT JOIN channel_health h ON h.channel_id = c.id
 		WHERE c.team_id = ? AND c.status = ? AND c.token_expires_at > ? AND c.token_expires_at <= ?
 		  AND h.expiry_warned_for IS DISTINCT FROM c.token_expires_at
-		ORDER BY c.id FOR UPDATE OF c SKIP LOCKED`, teamID, models.ChannelActive, now, warnUntil).Scan(&out).Error
+		ORDER BY c.id FOR NO KEY UPDATE OF c SKIP LOCKED`, teamID, models.ChannelActive, now, warnUntil).Scan(&out).Error
 	return out, err
 }
 

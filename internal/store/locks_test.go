@@ -24,7 +24,9 @@ func TestRowLocksDoNotWaitForChildInserts(t *testing.T) {
 	defer pool.Close()
 	if _, err := pool.Exec(ctx, linkStatsSeed+`
 		INSERT INTO customers (id, team_id, display_name) VALUES (1, 1, 'A');
-		UPDATE contacts SET customer_id = 1 WHERE id = 1;`); err != nil {
+		UPDATE contacts SET customer_id = 1 WHERE id = 1;
+		INSERT INTO health_episodes (team_id, channel_id, cause, detected_by, opened_at) VALUES (1, 2, 'auth', 'check', now());
+		UPDATE channels SET token_expires_at = now() + interval '2 days' WHERE id = 2;`); err != nil {
 		t.Fatal(err)
 	}
 	// An open transaction whose inserts share-lock channel 2, campaign 1, contact 1 and customer 1.
@@ -64,6 +66,27 @@ func TestRowLocksDoNotWaitForChildInserts(t *testing.T) {
 			_, err := tx.LockTeamContactsCustomers(ctx, 1, []int64{1})
 			return err
 		},
+	}
+	// The health emails' locks skip channels locked elsewhere; a channel that is merely busy
+	// must not be skipped, or its email waits for a quiet moment that may never come.
+	skipping := map[string]func(tx *store.Store, ctx context.Context) (int, error){
+		"pending alerts": func(tx *store.Store, ctx context.Context) (int, error) {
+			eps, err := tx.LockPendingAlerts(ctx, 1, time.Now())
+			return len(eps), err
+		},
+		"expiring channels": func(tx *store.Store, ctx context.Context) (int, error) {
+			chs, err := tx.LockExpiringChannels(ctx, 1, time.Now(), time.Now().Add(7*24*time.Hour))
+			return len(chs), err
+		},
+	}
+	for name, lock := range skipping {
+		t.Run(name, func(t *testing.T) {
+			var n int
+			err := st.WithTx(ctx, func(tx *store.Store) (err error) { n, err = lock(tx, ctx); return err })
+			if err != nil || n != 1 {
+				t.Fatalf("a busy channel was skipped: %d rows, %v", n, err)
+			}
+		})
 	}
 	for name, lock := range locks {
 		t.Run(name, func(t *testing.T) {

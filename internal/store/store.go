@@ -153,8 +153,8 @@ func isUniqueViolation(err error, constraint string) bool {
 	return false
 }
 
-// noKeyUpdate locks rows as FOR NO KEY UPDATE rather than FOR UPDATE: every row the store locks
-// keeps its key, and the weaker lock does not wait for (nor stall) the inserts elsewhere whose
+// noKeyUpdate locks rows as FOR NO KEY UPDATE rather than FOR UPDATE: no locked row that other
+// rows reference has its key changed, and the weaker lock does not wait for (nor stall) the inserts elsewhere whose
 // foreign keys share-lock the same parent row, such as a busy channel's contacts and sends.
 var noKeyUpdate = clause.Locking{Strength: "NO KEY UPDATE"}
 
