@@ -59,12 +59,16 @@
           }
           var a = root.querySelector('section[data-state="friend_required"] [data-add-friend]');
           if (typeof liff.requestFriendship === "function") {
-            // LINE's add-friend sub-window; linking still waits for the next tap on the card.
+            // LINE's add-friend sub-window; linking still waits for the next tap on the card. It
+            // resolves whether or not the user added the account, so friendship is asked again;
+            // where the window is not available the account's page opens instead.
             a.addEventListener("click", function (ev) {
               ev.preventDefault();
-              liff.requestFriendship().then(function () { show("friend_added"); }, function (err) {
-                show("error", (err && err.message) || String(err));
-              });
+              liff.requestFriendship().then(function () {
+                return liff.getFriendship().then(function (f) {
+                  if (f && f.friendFlag) { show("friend_added"); }
+                });
+              }).catch(function () { window.location.href = a.href; });
             });
           }
           show("friend_required");
