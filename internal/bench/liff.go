@@ -104,6 +104,7 @@ func liffLinks(ctx context.Context, env *Env) ([]Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer a.Close()
 	tokens, err := seedLinkBench(ctx, a, liffLinksRun)
 	if err != nil {
 		return nil, err

@@ -160,17 +160,20 @@ func startLinkApp(ctx context.Context, dbURL string) (*server, []string, error) 
 	}
 	tokens, err := seedLinkBench(ctx, a, benchTokens)
 	if err != nil {
+		_ = a.Close()
 		st.Close()
 		return nil, nil, err
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
+		_ = a.Close()
 		st.Close()
 		return nil, nil, err
 	}
 	// A live database has planner statistics; a freshly seeded one has none until autovacuum runs.
 	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil {
 		pool.Close()
+		_ = a.Close()
 		st.Close()
 		return nil, nil, err
 	}
@@ -178,7 +181,7 @@ func startLinkApp(ctx context.Context, dbURL string) (*server, []string, error) 
 	a.Run(runCtx)
 	hs := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	return &server{url: url, pool: pool, close: func() { stop(); _ = hs.Close(); pool.Close(); _ = st.Close() }}, tokens, nil
+	return &server{url: url, pool: pool, close: func() { stop(); _ = hs.Close(); _ = a.Close(); pool.Close(); _ = st.Close() }}, tokens, nil
 }
 
 // seedLinkBench makes an enabled Instagram → LINE campaign and sends its card to n new

@@ -55,6 +55,7 @@ func statsBench(ctx context.Context, env *Env) ([]Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer a.Close()
 	hs := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
