@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,9 +29,17 @@ func TestCampaignMergeUndoneFromTheProfile(t *testing.T) {
 	c := e.app.Client()
 	c.Login("m@bear.test", testutil.Password)
 	prof := c.Get("/customers/" + itoa(cu))
-	if !strings.Contains(prof.Body, "由 OmniLink 活動 #"+itoa(e.camp.ID)+" 合併") {
-		t.Fatal("merge not shown with its campaign")
+	// The campaign is named, in the merge list, on the timeline and in the merge's line.
+	if strings.Count(prof.Body, "由 OmniLink 活動「link line」合併") != 2 || !strings.Contains(prof.Body, "已併入") ||
+		!regexp.MustCompile(`/stats">\s*link line\s*</a>`).MatchString(prof.Body) {
+		t.Fatalf("merge not shown with its campaign:\n%s", prof.Body)
 	}
+	// A deleted campaign is still told apart, by number.
+	e.app.SQL().Exec(context.Background(), `UPDATE campaigns SET deleted_at = now() WHERE id = $1`, e.camp.ID)
+	if r := c.Get("/customers/" + itoa(cu)); !strings.Contains(r.Body, "由 OmniLink 活動 #"+itoa(e.camp.ID)+" 合併") {
+		t.Fatal("a deleted campaign's merge lost its actor")
+	}
+	e.app.SQL().Exec(context.Background(), `UPDATE campaigns SET deleted_at = NULL WHERE id = $1`, e.camp.ID)
 	var mergeID int64
 	e.app.SQL().QueryRow(context.Background(), `SELECT id FROM merges`).Scan(&mergeID)
 	r := prof.Form("#undo-" + itoa(mergeID)).Submit()

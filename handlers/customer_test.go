@@ -74,7 +74,7 @@ func TestCustomerListAndProfileShowBothIdentitiesTagsAndTimeline(t *testing.T) {
 			t.Errorf("profile lacks %q", want)
 		}
 	}
-	if strings.Contains(prof.Body, "campaign:") || !strings.Contains(prof.Body, "由 OmniLink 活動 #") {
+	if strings.Contains(prof.Body, "campaign:") || !strings.Contains(prof.Body, "由 OmniLink 活動「") {
 		t.Error("the timeline shows a merge's actor as a raw value")
 	}
 	// LINE has no 24-hour window: only the Instagram identity shows one.

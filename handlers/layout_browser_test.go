@@ -74,7 +74,7 @@ func TestBrowserLayoutEveryPage(t *testing.T) {
 		{"reauthorize-instagram", fmt.Sprintf("/channels/%d/reauthorize", ids[models.Instagram]), nil},
 		{"reauthorize-line", fmt.Sprintf("/channels/%d/reauthorize", ids[models.LINE]), nil},
 		{"users", "/users", nil},
-		{"users-new", "/users/new", nil},
+		{"users-invite", "/users/invite", nil},
 		{"team-settings", "/settings/team", nil},
 		{"sandbox-panel", "/sandbox", nil},
 		{"sandbox-simulator", "/sandbox/simulator", nil},

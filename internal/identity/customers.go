@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -120,6 +121,10 @@ type Profile struct {
 	TeamTags []models.Tag
 	Timeline []store.TimelineItem
 	Merges   []store.MergeRow
+	// CampaignNames and UserNames name the campaigns and members the timeline and merges
+	// refer to by id; a deleted campaign or removed member is missing.
+	CampaignNames map[int64]string
+	UserNames     map[int64]string
 }
 
 // MovedError is a customer that was merged into another: its page moves there.
@@ -154,6 +159,41 @@ func (s *Customers) Profile(ctx context.Context, teamID, id int64) (*Profile, er
 	}
 	if p.Merges, err = s.st.TeamCustomerMerges(ctx, teamID, id); err != nil {
 		return nil, err
+	}
+	var campaigns []int64
+	users := false
+	actor := func(a string) {
+		kind, v, _ := strings.Cut(a, ":")
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && kind == "campaign" {
+			campaigns = append(campaigns, n)
+		}
+		users = users || kind == "user"
+	}
+	for _, it := range p.Timeline {
+		switch it.Kind {
+		case "card", "click", "linked", "failed":
+			if n, err := strconv.ParseInt(it.Text, 10, 64); err == nil {
+				campaigns = append(campaigns, n)
+			}
+		case "merge", "undo":
+			actor(it.Detail)
+		}
+	}
+	for _, m := range p.Merges {
+		actor(m.Actor)
+	}
+	if p.CampaignNames, err = s.st.TeamCampaignNames(ctx, teamID, campaigns); err != nil {
+		return nil, err
+	}
+	p.UserNames = map[int64]string{}
+	if users {
+		members, err := s.st.TeamUsers(ctx, teamID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range members {
+			p.UserNames[u.ID] = cmp.Or(u.Name, u.Email)
+		}
 	}
 	return p, nil
 }

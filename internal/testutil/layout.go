@@ -25,7 +25,8 @@ var (
 
 // layoutProblems runs in the page and lists what a person would see as broken: a page wider
 // than the screen, a box that scrolls sideways, text squeezed to about one character per line,
-// and a control narrower than its own label.
+// a control narrower than its own label, an ASCII colon in Chinese text, a raw message key,
+// and an error page where a page was expected.
 const layoutProblems = `(() => {
   const out = [];
   const vw = window.innerWidth;
@@ -48,6 +49,18 @@ const layoutProblems = `(() => {
     }
     return true;
   };
+  if (document.querySelector("section.error-page")) out.push("an error page instead: " + document.title);
+  // A message key shown as it is: the translation is missing.
+  const rawKey = /^(account_email|alerts|campaigns|channels|click|common|customers|dashboard|error|health|journeys|layout|liff|link|login|messaging|modules|nav|password|role|sandbox|settings|stats|tags|team_settings|triggers|users|webhooks)\.[a-z0-9_.]+$/;
+  for (const el of document.querySelectorAll("body *")) {
+    for (const n of el.childNodes) {
+      if (n.nodeType === Node.TEXT_NODE && rawKey.test(n.textContent.trim())) out.push("a raw message key: " + n.textContent.trim());
+    }
+    for (const a of ["placeholder", "aria-label", "title", "alt"]) {
+      const v = el.getAttribute(a);
+      if (v && rawKey.test(v.trim())) out.push("a raw message key in " + a + ": " + v.trim());
+    }
+  }
   const reported = new Set();
   const underReported = (el) => { for (let p = el.parentElement; p; p = p.parentElement) if (reported.has(p)) return true; return false; };
   for (const el of document.querySelectorAll("body *")) {
@@ -92,10 +105,21 @@ const layoutProblems = `(() => {
       if (control && lines.size > 1 && Array.from(text).length <= 12) {
         out.push("a short control label breaks over lines: " + describe(el));
       }
-      // A one-word link or label split inside the word ("Mailbo|x").
-      const word = n.textContent.trim();
-      if (lines.size > 1 && /^[A-Za-z]{2,20}$/.test(word) && (tag === "A" || control || tag === "TH" || tag === "LABEL" || tag === "SPAN")) {
-        out.push("a word breaks in the middle: " + describe(el));
+      // Chinese text takes the full-width colon: "最後來訊: " reads as a typo.
+      if (document.documentElement.lang.startsWith("zh") && /[\u3400-\u9fff\uff09\u300d]\s*:(\s|$)/.test(n.textContent) &&
+          !el.closest("[data-user-content], pre, code, textarea")) {
+        out.push("an ASCII colon in Chinese text: " + describe(el));
+      }
+      // A word of a link, label, heading or table header split inside it ("Participatio|n").
+      if (lines.size > 1 && (tag === "A" || control || ["TH", "LABEL", "SPAN", "DT", "STRONG", "H1", "H2", "H3", "SMALL"].includes(tag)) &&
+          !el.closest("code, pre")) {
+        for (const m of n.textContent.matchAll(/[A-Za-z]{2,}/g)) {
+          const wr = document.createRange();
+          wr.setStart(n, m.index);
+          wr.setEnd(n, m.index + m[0].length);
+          const tops = new Set(Array.from(wr.getClientRects()).filter(q => q.width > 0).map(q => Math.round(q.top)));
+          if (tops.size > 1) { out.push("a word breaks in the middle (" + m[0] + "): " + describe(el)); break; }
+        }
       }
     }
   }

@@ -174,6 +174,7 @@ type Event struct {
 	Detail   string // i18n key or plain text, see DetailKey
 	DetailIs string // "key" when Detail is an i18n key
 	DetailID string // the key's {{.ID}}, if it has one
+	Name     string // the campaign's name (card, click, linked, failed), or the actor's (merge, undo)
 }
 
 // Merge is one merge the customer took part in.
@@ -186,6 +187,7 @@ type Merge struct {
 	AbsorbedID string
 	ActorKind  string // campaign or user
 	ActorID    string
+	ActorName  string // empty when the campaign was deleted or the member removed
 	Contacts   int
 	Undone     bool
 	UndoneAt   string
@@ -233,14 +235,20 @@ func NewProfile(p *identity.Profile, memberNo string, problems Problems, reply R
 			// The actor, "campaign:7" or "user:3", in words.
 			if kind, id, _ := strings.Cut(it.Detail, ":"); kind == "campaign" || kind == "user" {
 				ev.Detail, ev.DetailIs, ev.DetailID = "customers.merge_by_"+kind, "key", id
+				ev.Name = actorName(p, kind, id)
 			}
+		}
+		switch it.Kind {
+		case "card", "click", "linked", "failed":
+			ev.Name = actorName(p, "campaign", it.Text)
 		}
 		vm.Timeline = append(vm.Timeline, ev)
 	}
 	for _, m := range p.Merges {
 		kind, id, _ := strings.Cut(m.Actor, ":")
 		mv := Merge{ID: idStr(m.ID), At: stats.FormatTime(m.CreatedAt, zone), Survivor: m.SurvivorName, Absorbed: m.AbsorbedName,
-			SurvivorID: idStr(m.SurvivorID), AbsorbedID: idStr(m.AbsorbedID), ActorKind: kind, ActorID: id, Undone: m.UndoneAt != nil}
+			SurvivorID: idStr(m.SurvivorID), AbsorbedID: idStr(m.AbsorbedID), ActorKind: kind, ActorID: id, ActorName: actorName(p, kind, id),
+			Undone: m.UndoneAt != nil}
 		if list, ok := m.Snapshot["contacts"].([]any); ok {
 			mv.Contacts = len(list)
 		}
@@ -250,6 +258,18 @@ func NewProfile(p *identity.Profile, memberNo string, problems Problems, reply R
 		vm.Merges = append(vm.Merges, mv)
 	}
 	return vm
+}
+
+// actorName names a campaign or member by id, or "" when it is gone.
+func actorName(p *identity.Profile, kind, id string) string {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return ""
+	}
+	if kind == "campaign" {
+		return p.CampaignNames[n]
+	}
+	return p.UserNames[n]
 }
 
 // MergeVM is the manual merge page: pick another customer, see the result, confirm.

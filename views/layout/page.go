@@ -27,6 +27,12 @@ type Page struct {
 // T translates a key in the page's language.
 func (p *Page) T(key string, args ...any) string { return p.Loc.T(key, args...) }
 
+// Label is a translated label followed by the language's colon (full-width in Chinese).
+func (p *Page) Label(key string, args ...any) string { return p.Loc.T(key, args...) + p.Loc.T("layout.colon") }
+
+// Colon is the language's colon after a label that is already text.
+func (p *Page) Colon() string { return p.Loc.T("layout.colon") }
+
 // Time shows a moment in the team's time zone, the one format every page uses.
 func (p *Page) Time(t time.Time) string { return p.Zone.Format(t) }
 
