@@ -237,7 +237,8 @@ func TestOverviewShowsEnabledCampaignsWeekAndChannelHealth(t *testing.T) {
 	home := c.Get("/")
 	card := home.Body[strings.Index(home.Body, `id="overview-campaign-`+itoa(e.camp.ID)+`"`):]
 	card = card[:strings.Index(card, "</article>")]
-	for _, want := range []string{`class="fig-participants">3<`, `class="fig-successes">1<`, `class="fig-failures">2<`, `class="fig-new-targets">1<`, "/campaigns/" + itoa(e.camp.ID) + "/stats"} {
+	for _, want := range []string{`class="fig-participants">4<`, `class="fig-successes">1<`, `class="fig-failures">3<`, `class="fig-new-targets">1<`, "/campaigns/" + itoa(e.camp.ID) + "/stats",
+		"Instagram · ", "LINE · "} {
 		if !strings.Contains(card, want) {
 			t.Errorf("overview card lacks %q", want)
 		}
@@ -245,7 +246,8 @@ func TestOverviewShowsEnabledCampaignsWeekAndChannelHealth(t *testing.T) {
 	if strings.Contains(home.Body, `id="overview-campaign-`+itoa(off.ID)+`"`) {
 		t.Error("disabled campaign on the overview")
 	}
-	if !strings.Contains(home.Body, "2 個渠道正常，1 個需要處理") || !strings.Contains(home.Body, "授權失效") {
+	if !strings.Contains(home.Body, "2 個渠道正常，1 個需要處理") || !strings.Contains(home.Body, "授權失效") ||
+		!strings.Contains(home.Body, "WhatsApp · ") {
 		t.Error("channel health summary")
 	}
 	// Raw message keys on the page are caught by testutil's page check on every fetch.

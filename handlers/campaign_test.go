@@ -373,8 +373,13 @@ func TestCampaignListActionsAndTeamScope(t *testing.T) {
 	// History names who did what.
 	h := c.Get(base + "/history")
 	if h.Status != 200 || !strings.Contains(h.Body, "停用活動") || !strings.Contains(h.Body, "建立活動") ||
-		!strings.Contains(h.Body, "<ins>bear.bakery</ins>") || !strings.Contains(h.Body, "<ins>來自 IG</ins>") {
+		!strings.Contains(h.Body, "<ins>Instagram · bear.bakery</ins>") || !strings.Contains(h.Body, "<ins>來自 IG</ins>") {
 		t.Fatalf("history: %d", h.Status)
+	}
+	// Fields follow the form's order: the name first, the card's words after the channels.
+	created := h.Body[strings.Index(h.Body, "建立活動"):]
+	if n, src, btn := strings.Index(created, "活動名稱"), strings.Index(created, "來源渠道："), strings.Index(created, "按鈕文字"); n < 0 || n > src || src > btn {
+		t.Errorf("history fields out of the form's order: name %d, source %d, button %d", n, src, btn)
 	}
 	// Recorded values read as words: the status, the outcome messages, nothing before creation.
 	for _, raw := range []string{"<ins>enabled</ins>", "<ins>disabled</ins>", "<ins>none</ins>", "text: ", "<del>0</del>", "<del></del>"} {

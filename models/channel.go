@@ -31,6 +31,30 @@ func (p Platform) Valid() bool {
 	return false
 }
 
+// Brand is the platform's own name, the same in every language.
+func (p Platform) Brand() string {
+	switch p {
+	case Facebook:
+		return "Facebook"
+	case Instagram:
+		return "Instagram"
+	case LINE:
+		return "LINE"
+	case WhatsApp:
+		return "WhatsApp"
+	}
+	return string(p)
+}
+
+// ChannelLabel names a channel with its platform first: a team's channels usually share one
+// display name, so the platform is what tells them apart.
+func ChannelLabel(p Platform, name string) string {
+	if b := p.Brand(); b != "" {
+		return b + " · " + name
+	}
+	return name
+}
+
 // ViaFacebookLogin reports whether the platform is connected through Facebook Login.
 func (p Platform) ViaFacebookLogin() bool { return p == Facebook || p == Instagram }
 

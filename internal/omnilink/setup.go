@@ -397,13 +397,6 @@ func (s *Service) PublicImage(ctx context.Context, hash string) (*models.MediaBl
 	return s.st.MediaBlobPublic(ctx, hash)
 }
 
-// SendTest will send the campaign's card to a contact chosen by the marketer once the run
-// time (link tokens and the sending service) exists; until then it reports that it cannot.
-func (s *Service) SendTest(context.Context, *models.User, int64) error { return ErrSendTestUnavailable }
-
-// ErrSendTestUnavailable is returned until card sending exists.
-var ErrSendTestUnavailable = errors.New("omnilink: sending a test card needs the run time")
-
 func target(id int64) string { return "campaign:" + strconv.FormatInt(id, 10) }
 
 func auditEntry(actor *models.User, action string, c *models.Campaign, changes map[string]any) *models.AuditEntry {

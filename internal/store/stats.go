@@ -255,20 +255,23 @@ func (s *Store) TeamCampaignSkippedOutcomes(ctx context.Context, teamID, campaig
 
 // CampaignFigures is one enabled campaign's headline figures over a period.
 type CampaignFigures struct {
-	ID           int64
-	Name         string
-	SourceName   string
-	TargetName   string
-	Participants int64
-	Successes    int64
-	NewTargets   int64
+	ID             int64
+	Name           string
+	SourceName     string
+	SourcePlatform models.Platform
+	TargetName     string
+	TargetPlatform models.Platform
+	Participants   int64
+	Successes      int64
+	NewTargets     int64
 }
 
 // TeamEnabledCampaignFigures sums, for each of a team's enabled campaigns, the participations
 // first clicked in r; campaigns without any still appear, with zeros.
 func (s *Store) TeamEnabledCampaignFigures(ctx context.Context, teamID int64, r StatsRange) ([]CampaignFigures, error) {
 	var out []CampaignFigures
-	err := s.q(ctx).Raw(`SELECT c.id, c.name, sc.display_name AS source_name, tc.display_name AS target_name,
+	err := s.q(ctx).Raw(`SELECT c.id, c.name, sc.display_name AS source_name, sc.platform AS source_platform,
+			tc.display_name AS target_name, tc.platform AS target_platform,
 			coalesce(f.participants, 0) AS participants, coalesce(f.successes, 0) AS successes, coalesce(f.new_targets, 0) AS new_targets
 		FROM campaigns c JOIN channels sc ON sc.id = c.source_channel_id JOIN channels tc ON tc.id = c.target_channel_id
 		LEFT JOIN LATERAL (SELECT sum(n) AS participants, sum(n) FILTER (WHERE status = 'linked') AS successes,

@@ -341,7 +341,8 @@ type Names struct {
 func NewNames(channels []models.Channel, tags []models.Tag) Names {
 	n := Names{Channels: map[int64]string{}, Tags: map[int64]string{}}
 	for _, c := range channels {
-		n.Channels[c.ID] = c.DisplayName
+		// Two channels of one business often share its name; the platform tells them apart.
+		n.Channels[c.ID] = models.ChannelLabel(c.Platform, c.DisplayName)
 	}
 	for _, t := range tags {
 		n.Tags[t.ID] = t.Name
@@ -401,6 +402,19 @@ func (n Names) name(field, v string) string {
 	return v
 }
 
+// formOrder is the campaign form's order of fields, which the history follows.
+var formOrder = []string{"name", "status", "source", "target", "image", "title", "text", "button", "wa_message",
+	"success_target", "success_source", "failure_source", "tags_source", "tags_target", "token_ttl"}
+
+func formRank(field string) int {
+	for i, f := range formOrder {
+		if f == field {
+			return i
+		}
+	}
+	return len(formOrder)
+}
+
 // NewHistory translates audit rows into history entries.
 func NewHistory(p *layout.Page, rows []models.AuditRow, names Names) []HistoryEntry {
 	var out []HistoryEntry
@@ -418,7 +432,10 @@ func NewHistory(p *layout.Page, rows []models.AuditRow, names Names) []HistoryEn
 		for k := range changes {
 			fields = append(fields, k)
 		}
-		sort.Strings(fields)
+		sort.Slice(fields, func(i, j int) bool {
+			a, b := formRank(fields[i]), formRank(fields[j])
+			return a < b || a == b && fields[i] < fields[j]
+		})
 		for _, k := range fields {
 			c := Change{Field: p.T("campaigns.field_" + k)}
 			switch k {

@@ -47,7 +47,8 @@ func New(o *omnilink.Overview, showCampaigns, showChannels bool, links []Link) V
 		return vm
 	}
 	for _, c := range o.Campaigns {
-		vm.Campaigns = append(vm.Campaigns, CampaignFigures{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Source: c.SourceName, Target: c.TargetName,
+		vm.Campaigns = append(vm.Campaigns, CampaignFigures{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Source: models.ChannelLabel(c.SourcePlatform, c.SourceName),
+			Target:       models.ChannelLabel(c.TargetPlatform, c.TargetName),
 			Participants: c.Participants, Successes: c.Successes, NewTargets: c.NewTargets, Failures: c.Participants - c.Successes})
 	}
 	for _, ch := range o.Channels {
@@ -55,7 +56,7 @@ func New(o *omnilink.Overview, showCampaigns, showChannels bool, links []Link) V
 			vm.Active++
 			continue
 		}
-		vm.Attention = append(vm.Attention, ChannelRow{ID: strconv.FormatInt(ch.ID, 10), Platform: string(ch.Platform), Name: ch.DisplayName, Status: string(ch.Status)})
+		vm.Attention = append(vm.Attention, ChannelRow{ID: strconv.FormatInt(ch.ID, 10), Platform: string(ch.Platform), Name: models.ChannelLabel(ch.Platform, ch.DisplayName), Status: string(ch.Status)})
 	}
 	return vm
 }

@@ -28,7 +28,9 @@ type Page struct {
 func (p *Page) T(key string, args ...any) string { return p.Loc.T(key, args...) }
 
 // Label is a translated label followed by the language's colon (full-width in Chinese).
-func (p *Page) Label(key string, args ...any) string { return p.Loc.T(key, args...) + p.Loc.T("layout.colon") }
+func (p *Page) Label(key string, args ...any) string {
+	return p.Loc.T(key, args...) + p.Loc.T("layout.colon")
+}
 
 // Colon is the language's colon after a label that is already text.
 func (p *Page) Colon() string { return p.Loc.T("layout.colon") }

@@ -146,8 +146,8 @@ type ChartDay struct {
 // New builds the statistics page from what the service read.
 func New(p *omnilink.StatsPage, f Filter, problems Problems, zone string, exportAllowed bool, base string) VM {
 	h := p.Head
-	vm := VM{ID: strconv.FormatInt(h.ID, 10), Name: h.Name, Zone: zone, SourcePlatform: string(h.SourcePlatform), SourceName: h.SourceName,
-		TargetPlatform: string(h.TargetPlatform), TargetName: h.TargetName, Filter: f, Problems: problems, ExportAllowed: exportAllowed,
+	vm := VM{ID: strconv.FormatInt(h.ID, 10), Name: h.Name, Zone: zone, SourcePlatform: string(h.SourcePlatform), SourceName: models.ChannelLabel(h.SourcePlatform, h.SourceName),
+		TargetPlatform: string(h.TargetPlatform), TargetName: models.ChannelLabel(h.TargetPlatform, h.TargetName), Filter: f, Problems: problems, ExportAllowed: exportAllowed,
 		Participants: p.Summary.Participants, Successes: p.Summary.Successes, Failures: p.Summary.Failures, NewTargets: p.Summary.NewTargets,
 		SkippedWindow: p.SkippedWindow, SkippedBlocked: p.SkippedBlocked}
 	for _, r := range models.FailureReasons {

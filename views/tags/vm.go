@@ -88,18 +88,6 @@ type RuleForm struct {
 	Priority  string
 }
 
-// platformBrands are the platforms' own names, the same in every language.
-var platformBrands = map[models.Platform]string{models.Facebook: "Facebook", models.Instagram: "Instagram", models.LINE: "LINE", models.WhatsApp: "WhatsApp"}
-
-// channelLabel names a contact's channel with its platform first: a team's channels usually
-// share one display name, so the platform is what tells the LINE customer from the Instagram one.
-func channelLabel(p models.Platform, channelName string) string {
-	if b := platformBrands[p]; b != "" {
-		return b + " · " + channelName
-	}
-	return channelName
-}
-
 // NewDetail builds the tag page.
 func NewDetail(zone models.TimeZone, tag *models.Tag, contacts []models.TaggedContact, choices []store.ContactChoice, rules []models.TagRule,
 	menus []automation.MenuChoice, unavailable []models.Channel, journeys []models.Journey, channels []models.Channel, form RuleForm, problems Problems) DetailVM {
@@ -112,7 +100,7 @@ func NewDetail(zone models.TimeZone, tag *models.Tag, contacts []models.TaggedCo
 		if name == "" {
 			name = c.ExternalID
 		}
-		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: channelLabel(c.Platform, c.ChannelName), Platform: string(c.Platform),
+		vm.Contacts = append(vm.Contacts, ContactRow{ID: idStr(c.ContactID), Name: name, Channel: models.ChannelLabel(c.Platform, c.ChannelName), Platform: string(c.Platform),
 			Source: string(c.Source), AppliedAt: zone.Format(c.AppliedAt), Menu: string(c.MenuStatus), MenuError: c.MenuError})
 	}
 	for _, c := range choices {
@@ -120,7 +108,7 @@ func NewDetail(zone models.TimeZone, tag *models.Tag, contacts []models.TaggedCo
 		if name == "" {
 			name = c.ExternalID
 		}
-		vm.Choices = append(vm.Choices, Option{Value: idStr(c.ID), Label: name + " · " + channelLabel(c.Platform, c.ChannelName)})
+		vm.Choices = append(vm.Choices, Option{Value: idStr(c.ID), Label: name + " · " + models.ChannelLabel(c.Platform, c.ChannelName)})
 	}
 	chName := map[int64]string{}
 	for _, ch := range channels {
