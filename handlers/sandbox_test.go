@@ -421,7 +421,13 @@ func TestSandboxSimulatorDeliversToOurWebhooks(t *testing.T) {
 		t.Errorf("switching to the LINE account pushed %q", switched.Header.Get("HX-Push-Url"))
 	}
 
-	// LINE: block, a blocked user cannot write, unblock.
+	// LINE: block, a blocked user cannot write, unblock. Each offers only what it can do.
+	linePage := func() string {
+		return c.Get("/sandbox/simulator?" + url.Values{"account": {itoa(lineCh.ID)}, "customer": {sandbox.LINEUserXiaoming}}.Encode()).Body
+	}
+	if body := linePage(); strings.Contains(body, `id="simulator-follow"`) || !strings.Contains(body, `id="simulator-unfollow"`) {
+		t.Error("a friend is offered to add the account")
+	}
 	if r := send(lineCh, sandbox.LINEUserXiaoming, "unfollow", ""); r.Header.Get("X-Sandbox-Webhook-Status") != "200" {
 		t.Errorf("unfollow: %d %q", r.Status, r.Header.Get("X-Sandbox-Webhook-Status"))
 	}
@@ -431,6 +437,9 @@ func TestSandboxSimulatorDeliversToOurWebhooks(t *testing.T) {
 	}
 	if body := c.Get(r.Location).Body; !strings.Contains(body, "flash-error") || !strings.Contains(body, "解除封鎖") {
 		t.Errorf("the refusal is not explained, or the unblock button is missing")
+	}
+	if body := linePage(); strings.Contains(body, `id="simulator-unfollow"`) || !regexp.MustCompile(`id="simulator-follow">\s*解除封鎖`).MatchString(body) {
+		t.Error("a blocked user is not offered just to unblock")
 	}
 	if r := send(lineCh, sandbox.LINEUserXiaoming, "follow", ""); r.Header.Get("X-Sandbox-Webhook-Status") != "200" {
 		t.Errorf("unblock: %q", r.Header.Get("X-Sandbox-Webhook-Status"))

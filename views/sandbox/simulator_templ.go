@@ -459,7 +459,7 @@ func Simulator(p *layout.Page, vm SimulatorVM) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						for _, kind := range []string{"follow", "unfollow"} {
+						for _, kind := range lineActions(vm.Customer.Friendship) {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<form method=\"post\" action=\"/sandbox/simulator/send\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -1244,6 +1244,15 @@ func kindLabel(p *layout.Page, kind string) string {
 		return p.T("sandbox.kind_" + kind)
 	}
 	return kind
+}
+
+// lineActions are what a LINE user can do to the account from where they stand: a friend can
+// block it, anyone else can add (or unblock) it.
+func lineActions(friendship string) []string {
+	if friendship == "friend" {
+		return []string{"unfollow"}
+	}
+	return []string{"follow"}
 }
 
 var _ = templruntime.GeneratedTemplate
