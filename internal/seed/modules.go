@@ -9,9 +9,9 @@ import (
 	"github.com/omnilink/omnilink/models"
 )
 
-// DemoModules gives the demo team an Instagram module and a LINE module, and keyword triggers
-// 「綁定」 and "link" on its Instagram channel answering with the Instagram module. When the team
-// has a campaign from Instagram, the Instagram module carries its OmniLink card.
+// DemoModules gives the demo team three Instagram modules and a LINE one, with keyword triggers
+// on its Instagram channel: 「綁定」 and "link" answer (in their language) with the Instagram →
+// LINE campaign's card, 「WhatsApp」 and 「通知」 with the Instagram → WhatsApp campaign's.
 func DemoModules(ctx context.Context, st *store.Store, mods *automation.Modules, trig *automation.Triggers, adminID int64) error {
 	admin, err := st.UserByIDSystem(ctx, adminID)
 	if err != nil {
@@ -30,40 +30,51 @@ func DemoModules(ctx context.Context, st *store.Store, mods *automation.Modules,
 	if ig == nil {
 		return errors.New("seed modules: the demo team has no Instagram channel")
 	}
-	igBlocks := models.ModuleBlocks{{Block: models.Block{Kind: models.BlockText, Text: "嗨！點下方卡片，一鍵把 Instagram 和 LINE 會員綁定，領取新會員折價券。"}}}
 	camps, err := mods.Campaigns(ctx, admin.TeamID, models.Instagram)
 	if err != nil {
 		return err
 	}
-	// The text promises LINE, so the card is the Instagram → LINE campaign's (the list is newest
-	// first, which would be the WhatsApp one); any Instagram campaign when that one is gone.
-	var card int64
-	for _, c := range camps {
-		if c.Name == DemoCampaignLINE {
-			card = c.ID
-			break
+	// Each module's text promises one target, so it carries that campaign's card; the first
+	// Instagram campaign stands in when the named one is gone.
+	card := func(name string) models.ModuleBlocks {
+		for _, c := range camps {
+			if c.Name == name {
+				return models.ModuleBlocks{{Block: models.Block{Kind: models.BlockOmniLinkCard}, CampaignID: c.ID}}
+			}
 		}
+		if len(camps) > 0 {
+			return models.ModuleBlocks{{Block: models.Block{Kind: models.BlockOmniLinkCard}, CampaignID: camps[0].ID}}
+		}
+		return nil
 	}
-	if card == 0 && len(camps) > 0 {
-		card = camps[0].ID
+	text := func(t string) models.ModuleBlocks {
+		return models.ModuleBlocks{{Block: models.Block{Kind: models.BlockText, Text: t}}}
 	}
-	if card != 0 {
-		igBlocks = append(igBlocks, models.ModuleBlock{Block: models.Block{Kind: models.BlockOmniLinkCard}, CampaignID: card})
+	// Customers write in Chinese or English; each keyword answers in its own language.
+	igModules := []struct {
+		name, text, campaign string
+		keywords             []string
+	}{
+		{"IG 會員綁定", "嗨！點下方卡片，一鍵把 Instagram 和 LINE 會員綁定，領取新會員折價券。", DemoCampaignLINE, []string{"綁定"}},
+		{"IG member link (English)", "Hi! Tap the card below to link your Instagram with our LINE account and get the new-member coupon.", DemoCampaignLINE, []string{"link"}},
+		{"IG WhatsApp 通知", "點下方卡片，在 WhatsApp 接收新品出爐通知。", DemoCampaignWhatsApp, []string{"WhatsApp", "通知"}},
 	}
-	igMod, err := mods.Create(ctx, admin, models.ModuleInput{Name: "IG 會員綁定", Platform: models.Instagram, Blocks: igBlocks})
-	if err != nil {
-		return err
+	for _, m := range igModules {
+		mod, err := mods.Create(ctx, admin, models.ModuleInput{Name: m.name, Platform: models.Instagram, Blocks: append(text(m.text), card(m.campaign)...)})
+		if err != nil {
+			return err
+		}
+		for _, kw := range m.keywords {
+			if _, err := trig.Create(ctx, admin, models.TriggerInput{ChannelID: ig.ID, Kind: models.TriggerExact, Pattern: kw, ModuleID: mod.ID}); err != nil {
+				return err
+			}
+		}
 	}
 	if _, err := mods.Create(ctx, admin, models.ModuleInput{Name: "LINE 歡迎", Platform: models.LINE, Blocks: models.ModuleBlocks{
 		{Block: models.Block{Kind: models.BlockButtons, Text: "歡迎加入小熊烘焙坊！每週新品搶先看。",
 			Buttons: []models.Button{{Kind: models.ButtonURL, Label: "看本週新品", URL: "https://example.com/bear-bakery/new"}}}},
 	}}); err != nil {
 		return err
-	}
-	for _, kw := range []string{"綁定", "link"} {
-		if _, err := trig.Create(ctx, admin, models.TriggerInput{ChannelID: ig.ID, Kind: models.TriggerExact, Pattern: kw, ModuleID: igMod.ID}); err != nil {
-			return err
-		}
 	}
 	return nil
 }

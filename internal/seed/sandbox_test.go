@@ -3,6 +3,7 @@ package seed_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/omnilink/omnilink/internal/config"
@@ -84,10 +85,11 @@ func TestDemoModulesAnswerTheKeywordOnInstagram(t *testing.T) {
 		t.Fatal(err)
 	}
 	mods, err := a.Modules.List(ctx, res.TeamID)
-	if err != nil || len(mods) != 2 {
+	if err != nil || len(mods) != 4 {
 		t.Fatalf("modules: %v %v", mods, err)
 	}
-	// The Instagram module's text promises LINE: its card is the Instagram → LINE campaign's.
+	// Each Instagram module's text promises one target: its card is that campaign's.
+	cards := map[int64]int64{}
 	for _, m := range mods {
 		if m.Platform != models.Instagram {
 			continue
@@ -96,26 +98,35 @@ func TestDemoModulesAnswerTheKeywordOnInstagram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var card int64
 		for _, b := range full.Blocks {
 			if b.Kind == models.BlockOmniLinkCard {
-				card = b.CampaignID
+				cards[m.ID] = b.CampaignID
 			}
 		}
-		if card != ids[0] {
-			t.Errorf("the Instagram module's card is campaign %d, want the LINE campaign %d", card, ids[0])
+		want := ids[0]
+		if strings.Contains(m.Name, "WhatsApp") {
+			want = ids[1]
+		}
+		if cards[m.ID] != want {
+			t.Errorf("module %q carries campaign %d's card, want %d", m.Name, cards[m.ID], want)
 		}
 	}
+	// Every keyword answers on Instagram with a card; the English one in English.
 	rows, err := a.Triggers.List(ctx, res.TeamID)
-	if err != nil || len(rows) != 2 {
+	if err != nil || len(rows) != 4 {
 		t.Fatalf("triggers: %v %v", rows, err)
 	}
+	want := map[string]int64{"綁定": ids[0], "link": ids[0], "WhatsApp": ids[1], "通知": ids[1]}
 	for _, r := range rows {
-		if r.ChannelPlatform != models.Instagram || r.Kind != models.TriggerExact || (r.Pattern != "綁定" && r.Pattern != "link") {
+		if r.ChannelPlatform != models.Instagram || r.Kind != models.TriggerExact || cards[r.ModuleID] != want[r.Pattern] {
 			t.Errorf("trigger %+v", r)
+		}
+		if r.Pattern == "link" && !strings.Contains(r.ModuleName, "English") {
+			t.Errorf("the English keyword answers with %q", r.ModuleName)
 		}
 	}
 }
+
 func TestDemoCampaignsAreEnabledAndLinkable(t *testing.T) {
 	a := testutil.NewApp(t)
 	ctx := context.Background()
