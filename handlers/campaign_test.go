@@ -138,6 +138,10 @@ func TestCampaignCreatedThroughTheServedFormWithACroppedImage(t *testing.T) {
 	if !strings.Contains(edit.Body, `id="crop-note"`) || !strings.Contains(edit.Body, `class="square"`) {
 		t.Fatal("the Instagram preview does not show the crop")
 	}
+	// This server's address is http: the marketer is told the cards go out without the image.
+	if !strings.Contains(edit.Body, "卡片送出時不會附上圖片") {
+		t.Error("no warning that platforms cannot fetch the image over http")
+	}
 	sq := regexp.MustCompile(`<img src="(/media/[0-9a-f]{64}\.jpg)"[^>]*class="square"`).FindStringSubmatch(edit.Body)
 	if sq == nil {
 		t.Fatal("no square image in the preview")

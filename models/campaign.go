@@ -297,6 +297,9 @@ type CampaignFacts struct {
 	Image          *ImageFacts // nil when no image or not the team's
 	ModulePlatform map[int64]Platform
 	KnownTags      map[int64]bool
+	// ImageUnreachable is a server address platforms cannot fetch images from (not https):
+	// the cards go out without the image.
+	ImageUnreachable bool
 }
 
 // Validate checks a normalized input against every setup rule and returns each field's
@@ -421,11 +424,15 @@ func checkAction(errs FieldProblems, field string, a Action, p Platform, require
 	}
 }
 
-// CardWarnings are the non-blocking notes about a card: a narrow image, a broken channel.
+// CardWarnings are the non-blocking notes about a card: a narrow image, an image platforms
+// cannot fetch, a broken channel.
 func CardWarnings(f CampaignFacts) []FieldProblem {
 	var out []FieldProblem
 	if f.Image != nil && f.Image.Width < CardImageMinWidth {
 		out = append(out, FieldProblem{Key: "campaigns.warn_image_narrow", Args: map[string]any{"Min": CardImageMinWidth, "Width": f.Image.Width}})
+	}
+	if f.Image != nil && f.ImageUnreachable {
+		out = append(out, FieldProblem{Key: "campaigns.warn_image_http"})
 	}
 	for _, ch := range []*Channel{f.Source, f.Target} {
 		if ch != nil && ch.Broken() {

@@ -168,7 +168,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	links.SetModules(modules)
 	tags.SetModules(modules)
 	triggers := automation.NewTriggers(st, modules, log, opt.Now)
-	campaigns := omnilink.New(st, modules, opt.Now)
+	campaigns := omnilink.New(st, modules, cfg.BaseURL, opt.Now)
 	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
 	hookProcessor.SetAnswerer(triggers)
 	customers := identity.NewCustomers(identity.CustomersDeps{Store: st, Sender: sender, Tags: tags, Notify: deliveries, Events: hooksOut, Now: opt.Now})

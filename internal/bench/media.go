@@ -47,7 +47,7 @@ func mediaBench(ctx context.Context, env *Env) ([]Table, error) {
 	if err := st.CreateUser(ctx, user); err != nil {
 		return nil, err
 	}
-	svc := omnilink.New(st, nil, nil)
+	svc := omnilink.New(st, nil, "https://omnilink.test", nil)
 	photo, err := benchPhoto(4000, 3000, 4_500_000)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/media"
@@ -55,17 +56,20 @@ type Service struct {
 	modules Modules
 	limits  media.Limits
 	now     func() time.Time
+	// httpImages is a public address platforms will not fetch card images from.
+	httpImages bool
 }
 
-// New builds the service; modules may be nil (no bot modules yet).
-func New(st *store.Store, modules Modules, now func() time.Time) *Service {
+// New builds the service; modules may be nil (no bot modules yet). baseURL is the server's
+// public address, from which platforms fetch card images.
+func New(st *store.Store, modules Modules, baseURL string, now func() time.Time) *Service {
 	if modules == nil {
 		modules = NoModules{}
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: st, modules: modules, limits: media.DefaultLimits, now: now}
+	return &Service{st: st, modules: modules, limits: media.DefaultLimits, now: now, httpImages: !strings.HasPrefix(baseURL, "https://")}
 }
 
 // Limits are the image upload limits the service applies.
@@ -139,6 +143,7 @@ func (s *Service) Facts(ctx context.Context, teamID int64, in *models.CampaignIn
 	for _, t := range tags {
 		f.KnownTags[t.ID] = true
 	}
+	f.ImageUnreachable = s.httpImages
 	return f, nil
 }
 

@@ -44,7 +44,7 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	f := &fixture{st: st, pool: pool, svc: omnilink.New(st, nil, nil)}
+	f := &fixture{st: st, pool: pool, svc: omnilink.New(st, nil, "https://omnilink.test", nil)}
 	mk := func(name string) (*models.Team, *models.User) {
 		tm := &models.Team{Name: name, Locale: "zh-TW", PlanStatus: models.PlanActive}
 		if err := st.CreateTeam(ctx, tm); err != nil {
@@ -257,6 +257,11 @@ func TestImagesRulesFollowTheSourcePlatform(t *testing.T) {
 	if len(warnings) != 1 || warnings[0].Key != "campaigns.warn_image_narrow" {
 		t.Fatalf("narrow image warnings %v", warnings)
 	}
+	// Served over http, the image cannot reach the platforms: said as well.
+	plain := omnilink.New(f.st, nil, "http://localhost:8080", nil)
+	if _, warnings, _, _ := plain.Check(ctx, f.team.ID, &in); len(warnings) != 2 || warnings[1].Key != "campaigns.warn_image_http" {
+		t.Fatalf("image over http warnings %v", warnings)
+	}
 	// Another team cannot use this team's upload.
 	other := f.input()
 	other.SourceChannelID, other.TargetChannelID, other.MediaID = f.otherCh.ID, f.otherCh.ID, small.ID
@@ -408,7 +413,7 @@ func (l listedModules) TeamModulePlatforms(_ context.Context, _ int64, ids []int
 func TestModulesMustMatchTheirChannelsPlatform(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	svc := omnilink.New(f.st, listedModules{{ID: 1, Name: "IG 歡迎", Platform: models.Instagram}, {ID: 2, Name: "LINE 歡迎", Platform: models.LINE}}, nil)
+	svc := omnilink.New(f.st, listedModules{{ID: 1, Name: "IG 歡迎", Platform: models.Instagram}, {ID: 2, Name: "LINE 歡迎", Platform: models.LINE}}, "https://omnilink.test", nil)
 	if mods, _ := svc.Modules(ctx, f.team.ID, models.LINE); len(mods) != 1 || mods[0].ID != 2 {
 		t.Fatalf("LINE modules %v", mods)
 	}
