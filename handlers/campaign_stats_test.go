@@ -85,7 +85,7 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"會員編號衝突", "因顧客未送出整合訊息或未安裝目標渠道 APP 失敗", "王小明", "17842000000000001", sandbox.LINEUserXiaoming,
-		"yijun", "alice", "已開啟 LIFF", "需要加好友", "<svg", "polyline", "Facebook App 內", "Instagram App 內", "Asia/Taipei", `id="stats-export-form"`} {
+		"yijun", "alice", "已開啟 LINE", "需要加好友", "<svg", "polyline", "Facebook App 內", "Instagram App 內", "Asia/Taipei", `id="stats-export-form"`} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("stats page lacks %q", want)
 		}
