@@ -79,6 +79,8 @@ type App struct {
 	Journeys *automation.Scheduler
 	// TeamHooks posts link, merge and undo events to each team's own endpoint.
 	TeamHooks *teamhook.Service
+	// Profiles names the contacts webhooks make without a name, from the platforms' profiles.
+	Profiles *channels.Profiles
 	// Sandbox is the provider emulator and Mailbox its SMTP catcher (when SMTP_URL is empty);
 	// both nil in live mode.
 	Sandbox *sandbox.World
@@ -169,7 +171,8 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	tags.SetModules(modules)
 	triggers := automation.NewTriggers(st, modules, log, opt.Now)
 	campaigns := omnilink.New(st, modules, cfg.BaseURL, opt.Now)
-	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links})
+	profiles := channels.NewProfiles(st, chans, log, opt.Now, 30*time.Second)
+	hookProcessor := webhooks.NewProcessor(st, hookMetrics, log, hooks.Wake(), webhooks.ProcessorOptions{LinkCodes: links, Applied: profiles.Notify})
 	hookProcessor.SetAnswerer(triggers)
 	customers := identity.NewCustomers(identity.CustomersDeps{Store: st, Sender: sender, Tags: tags, Notify: deliveries, Events: hooksOut, Now: opt.Now})
 	e := handlers.New(handlers.Deps{
@@ -203,7 +206,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	return &App{Config: cfg, Store: st, Echo: e, Accounts: acc, I18n: bundle, Log: log,
 		Box: box, Meta: metaClient, Line: lineClient, Channels: chans, Registry: reg,
 		Campaigns: campaigns, Links: links, Modules: modules, Triggers: triggers, Webhooks: hooks, WebhookProcessor: hookProcessor, Health: monitor, Outbox: deliveries, Mailer: mailer, Messaging: sender,
-		Tags: tags, Journeys: journeys, TeamHooks: hooksOut, Sandbox: sbx.world, Mailbox: sbx.mailbox, work: work}, nil
+		Tags: tags, Journeys: journeys, TeamHooks: hooksOut, Profiles: profiles, Sandbox: sbx.world, Mailbox: sbx.mailbox, work: work}, nil
 }
 
 // Close stops the background work Run started and waits for it to finish, then stops what
@@ -229,6 +232,7 @@ func (a *App) Run(ctx context.Context) {
 	a.workers.Go(func() { a.Outbox.Run(ctx) })
 	a.workers.Go(func() { a.Health.Run(ctx) })
 	a.workers.Go(func() { a.Journeys.Run(ctx) })
+	a.workers.Go(func() { a.Profiles.Run(ctx) })
 	a.workers.Go(func() { a.housekeeping(ctx) })
 }
 

@@ -749,7 +749,8 @@ func TestClassifyTable(t *testing.T) {
 		{GraphError{Code: 102}, ac(CauseInvalidToken)},
 		{GraphError{Code: 10}, ac(CausePermissionRemoved)},
 		{GraphError{Code: 200}, ac(CausePermissionRemoved)},
-		{GraphError{Code: 230}, ac(CausePermissionRemoved)},
+		{GraphError{Code: 250}, ac(CausePermissionRemoved)},
+		{GraphError{Code: 230}, Classification{Class: ClassRecipientUnavailable}}, // the person never wrote: not the token
 		{GraphError{Code: 299}, ac(CausePermissionRemoved)},
 		{GraphError{Code: 300}, Classification{Class: ClassOther}},
 		{GraphError{Code: 100, Subcode: 33}, ac(CauseAccountGone)},
@@ -970,4 +971,30 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	if !strings.Contains(out, `"id":"p1"`) || !strings.Contains(out, "never expires") {
 		t.Fatalf("log lost the useful parts: %s", out)
 	}
+}
+
+// An Instagram user without a name is known by the username; Meta's consent refusal is an
+// error of its own class, not a broken authorisation.
+func TestUserProfiles(t *testing.T) {
+	f := newFakeGraph(t)
+	f.json("GET 1784201", 200, `{"id":"1784201","name":null,"username":"mei.bakes","profile_pic":"https:\/\/cdn.test\/p.jpg"}`)
+	f.json("GET 2500001", 200, `{"id":"2500001","first_name":"Mei","last_name":"Lin","profile_pic":null}`)
+	f.json("GET 1784299", 400, `{"error":{"message":"User consent is required to access user profile","type":"OAuthException","code":230}}`)
+	c := f.client()
+	p, err := c.InstagramUserProfile(context.Background(), testToken, "1784201")
+	if err != nil || p.Name != "mei.bakes" || p.PictureURL != "https://cdn.test/p.jpg" {
+		t.Fatalf("instagram profile %+v %v", p, err)
+	}
+	if r, _ := f.last(); r.URL.Query().Get("fields") != "name,username,profile_pic" {
+		t.Errorf("instagram fields %q", r.URL.Query().Get("fields"))
+	}
+	p, err = c.MessengerUserProfile(context.Background(), testToken, "2500001")
+	if err != nil || p.Name != "Mei Lin" || p.PictureURL != "" {
+		t.Fatalf("messenger profile %+v %v", p, err)
+	}
+	_, err = c.InstagramUserProfile(context.Background(), testToken, "1784299")
+	if cl := Classify(err); err == nil || cl.Class == ClassAuthBroken || cl.Class == ClassTransient {
+		t.Fatalf("consent refusal %v classified %+v", err, cl)
+	}
+	assertNoSecrets(t, err)
 }

@@ -195,6 +195,9 @@ var rules = []rule{
 	{code: 200, subcode: 1545041, class: ClassRecipientUnavailable},
 	{code: 551, subcode: anySubcode, class: ClassRecipientUnavailable},
 	{code: 131026, subcode: anySubcode, class: ClassRecipientUnavailable}, // WhatsApp undeliverable
+	// "User consent is required to access user profile": an Instagram user who never wrote to
+	// the account. In the permission range, but about the person, not the token.
+	{code: 230, subcode: anySubcode, class: ClassRecipientUnavailable},
 
 	// Broken tokens.
 	{code: 190, subcode: 458, class: ClassAuthBroken, cause: CauseAppRemoved},

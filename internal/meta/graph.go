@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -510,4 +511,35 @@ func checkID(id string) error {
 		return fmt.Errorf("meta: invalid object id %q", id)
 	}
 	return nil
+}
+
+// UserProfile is a customer's name and picture as a Page or an Instagram account sees them.
+type UserProfile struct {
+	Name       string
+	PictureURL string // expires after a few days
+}
+
+// InstagramUserProfile reads an Instagram user's profile by IGSID with the Page token. Meta
+// answers only once the user has messaged the account (their consent) and not after they
+// blocked it; name may be unset, the username then stands in.
+func (c *Client) InstagramUserProfile(ctx context.Context, token, igsid string) (UserProfile, error) {
+	var w struct {
+		Name       string `json:"name"`
+		Username   string `json:"username"`
+		ProfilePic string `json:"profile_pic"`
+	}
+	err := c.getObject(ctx, igsid, token, false, "name,username,profile_pic", &w)
+	return UserProfile{Name: strings.TrimSpace(cmp.Or(w.Name, w.Username)), PictureURL: w.ProfilePic}, err
+}
+
+// MessengerUserProfile reads a Messenger user's profile by PSID with the Page token, under
+// the same consent rule.
+func (c *Client) MessengerUserProfile(ctx context.Context, token, psid string) (UserProfile, error) {
+	var w struct {
+		FirstName  string `json:"first_name"`
+		LastName   string `json:"last_name"`
+		ProfilePic string `json:"profile_pic"`
+	}
+	err := c.getObject(ctx, psid, token, false, "first_name,last_name,profile_pic", &w)
+	return UserProfile{Name: strings.TrimSpace(w.FirstName + " " + w.LastName), PictureURL: w.ProfilePic}, err
 }

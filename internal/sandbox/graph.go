@@ -373,7 +373,84 @@ func (w *World) graphRoute(rq *graphRequest) (any, *graphError) {
 	case rq.c.tok != nil && rq.c.tok.Kind == kindSystemUser && id == rq.c.tok.UserID && edge == "":
 		return map[string]any{"id": id, "name": "omnilink system user"}, nil
 	}
+	if v, e, ok := w.personNode(rq, id, edge); ok {
+		return v, e
+	}
 	return nil, errUnsupported(rq.method, id)
+}
+
+// personNode serves the Messenger and Instagram User Profile APIs: GET /{PSID|IGSID} with the
+// token of the Page the person wrote to (or of the Page behind the Instagram account). Like
+// Graph, it answers only for someone who has messaged the account (their consent); ok is
+// false when the id is no person this token can see.
+func (w *World) personNode(rq *graphRequest, id, edge string) (any, *graphError, bool) {
+	t := rq.c.tok
+	if t == nil || t.Kind != kindPage || edge != "" || rq.method != http.MethodGet {
+		return nil, nil, false
+	}
+	p, account := PlatformFacebook, t.PageID
+	known := w.st.customerOn(PlatformFacebook, t.PageID, id)
+	if known == nil {
+		if pg := w.st.page(t.PageID); pg != nil && pg.InstagramID != "" {
+			if c := w.st.customerOn(PlatformInstagram, pg.InstagramID, id); c != nil || !w.st.LastInbound[convKey(PlatformInstagram, pg.InstagramID, id)].IsZero() {
+				p, account, known = PlatformInstagram, pg.InstagramID, c
+			}
+		}
+	}
+	consent := !w.st.LastInbound[convKey(p, account, id)].IsZero()
+	switch {
+	case known == nil && !consent:
+		return nil, nil, false
+	case !consent:
+		return nil, &graphError{Status: 400, Type: "OAuthException", Code: 230, Message: "User consent is required to access user profile"}, true
+	}
+	name := ""
+	if known != nil {
+		name = known.Name
+	}
+	var def string
+	if p == PlatformInstagram {
+		def = "name,username,profile_pic"
+	} else {
+		def = "first_name,last_name,profile_pic"
+	}
+	fields, e := requestedFields(rq.params, def)
+	if e != nil {
+		return nil, e, true
+	}
+	out := map[string]any{"id": id}
+	for _, f := range fields {
+		switch {
+		case f.name == "id":
+		case f.name == "name":
+			out["name"] = nullable(name)
+		case f.name == "profile_pic":
+			out["profile_pic"] = pictureURL(rq.r, id, name)
+		case f.name == "username" && p == PlatformInstagram:
+			out["username"] = "ig_" + id[max(0, len(id)-6):]
+			if known != nil {
+				out["username"] = known.Key
+			}
+		case f.name == "first_name" && p == PlatformFacebook:
+			out["first_name"] = nullable(name)
+		case f.name == "last_name" && p == PlatformFacebook:
+			out["last_name"] = nullable("")
+		default:
+			if p == PlatformInstagram {
+				return nil, errNoField(f.name, "InstagramUser"), true
+			}
+			return nil, errNoField(f.name, "User"), true
+		}
+	}
+	return out, nil, true
+}
+
+// nullable is Graph's null for an unset string field.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // userNode serves /{user-id} (or /me with a user token) and its edges.

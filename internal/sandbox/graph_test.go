@@ -294,6 +294,38 @@ func TestPageAndInstagramNodes(t *testing.T) {
 	}
 }
 
+// The User Profile APIs answer with the Page's token only for someone who has written to the
+// Page or its Instagram account; before that, Graph's consent error.
+func TestPersonProfilesNeedConsent(t *testing.T) {
+	e := newEnv(t)
+	pt := e.pageToken(e.login("mei"), BearBakeryPageID)
+	igsid, psid := "17842000000000001", "25000000000000001" // 王小明 on Instagram and on the Page
+	e.wantGraphError(e.graph(http.MethodGet, "/"+igsid, url.Values{"access_token": {pt}, "fields": {"name,username,profile_pic"}}), 400, 230, 0)
+	if _, _, err := e.w.SimulateInbound(PlatformInstagram, BearBakeryIGID, igsid, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.graph(http.MethodGet, "/"+igsid, url.Values{"access_token": {pt}, "fields": {"name,username,profile_pic"}})
+	e.wantOK(r)
+	if r.body["name"] != "王小明" || r.body["username"] != "xiaoming" || r.body["profile_pic"] == nil {
+		t.Fatalf("instagram profile %s", r.raw)
+	}
+	// Messenger's profile has its own fields; Instagram's are not among them.
+	e.wantGraphError(e.graph(http.MethodGet, "/"+psid, url.Values{"access_token": {pt}, "fields": {"first_name,last_name"}}), 400, 230, 0)
+	if _, _, err := e.w.SimulateInbound(PlatformFacebook, BearBakeryPageID, psid, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	r = e.graph(http.MethodGet, "/"+psid, url.Values{"access_token": {pt}, "fields": {"first_name,last_name,profile_pic"}})
+	e.wantOK(r)
+	if r.body["first_name"] != "王小明" {
+		t.Fatalf("messenger profile %s", r.raw)
+	}
+	e.wantGraphError(e.graph(http.MethodGet, "/"+psid, url.Values{"access_token": {pt}, "fields": {"username"}}), 400, 100, 0)
+	// Another Page's token, or a user token, sees no such person.
+	kai := e.pageToken(e.login("kai"), KaiCoffeePageID)
+	e.wantGraphError(e.graph(http.MethodGet, "/"+igsid, url.Values{"access_token": {kai}, "fields": {"name"}}), 400, 100, 33)
+	e.wantGraphError(e.graph(http.MethodGet, "/"+igsid, url.Values{"access_token": {e.login("mei")}, "fields": {"name"}}), 400, 100, 33)
+}
+
 func TestDebugToken(t *testing.T) {
 	e := newEnv(t)
 	user := e.login("mei")

@@ -562,6 +562,18 @@ func (s *state) page(id string) *Page {
 	return nil
 }
 
+// customerOn finds the seeded customer with externalID on an account, or nil.
+func (s *state) customerOn(p Platform, accountID, externalID string) *Customer {
+	for _, c := range s.Customers {
+		for _, id := range c.Identities {
+			if id.Platform == p && id.AccountID == accountID && id.ExternalID == externalID {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
 func (s *state) instagram(id string) *InstagramAccount {
 	for _, a := range s.Instagram {
 		if a.ID == id {

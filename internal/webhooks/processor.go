@@ -27,6 +27,9 @@ type ProcessorOptions struct {
 	Now     func() time.Time // the clock for due times and processed_at (default time.Now)
 	// LinkCodes completes OmniLink links from WhatsApp messages (optional).
 	LinkCodes LinkCodeMatcher
+	// Applied is told after each batch that applied deliveries (new contacts may wait for
+	// their profile); optional.
+	Applied func()
 }
 
 // Processor applies stored deliveries. Any number of processors may run against one database:
@@ -96,6 +99,9 @@ func (p *Processor) loop(ctx context.Context) {
 		n, err := p.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if n > 0 && err == nil && p.opt.Applied != nil {
+			p.opt.Applied()
 		}
 		if err != nil {
 			p.log.Warn("webhook processing pass failed", "error", err)
