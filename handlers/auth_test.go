@@ -309,7 +309,25 @@ func TestOperationsEndpoints(t *testing.T) {
 	if r := c.Get("/favicon.ico"); r.Status != 200 || r.Header.Get("Content-Type") != "image/x-icon" {
 		t.Fatalf("favicon: %d %q", r.Status, r.Header.Get("Content-Type"))
 	}
-	if r := c.Get("/static/vendor/htmx/htmx.min.js"); r.Status != 200 || !strings.Contains(r.Header.Get("Cache-Control"), "max-age") {
-		t.Fatalf("static: %d %q", r.Status, r.Header.Get("Cache-Control"))
+	// The pages address static files by version: those are kept for good. A new release changes
+	// the address; an old or bare address is revalidated, so no browser keeps a stale script.
+	page := a.Client().Get("/login")
+	m := regexp.MustCompile(`src="(/static/vendor/htmx/htmx\.min\.js\?v=[0-9a-f]+)"`).FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatal("the page does not address htmx by version")
+	}
+	if r := c.Get(m[1]); r.Status != 200 || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("versioned static: %d %q", r.Status, r.Header.Get("Cache-Control"))
+	}
+	for _, bare := range []string{"/static/vendor/htmx/htmx.min.js", "/static/vendor/htmx/htmx.min.js?v=0ld"} {
+		r := c.Get(bare)
+		if r.Status != 200 || r.Header.Get("Cache-Control") != "no-cache" || r.Header.Get("ETag") == "" {
+			t.Fatalf("%s: %d %q %q", bare, r.Status, r.Header.Get("Cache-Control"), r.Header.Get("ETag"))
+		}
+		req, _ := http.NewRequest(http.MethodGet, a.URL+bare, nil)
+		req.Header.Set("If-None-Match", r.Header.Get("ETag"))
+		if again := c.Do(req); again.Status != http.StatusNotModified {
+			t.Fatalf("%s revalidated: %d", bare, again.Status)
+		}
 	}
 }

@@ -39,5 +39,5 @@ func (h *Handler) liffLink(c echo.Context) error {
 	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+req(c).Nonce+"' "+liffScriptHosts+
 		"; style-src 'self'; img-src 'self' data: https:; connect-src 'self' "+liffConnectHosts+
 		"; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'")
-	return render(c, http.StatusOK, liffview.Page(h.barePage(c, "liff.title"), liffview.VM{LiffID: id, SDKURL: h.cfg.LiffSDKURL}))
+	return render(c, http.StatusOK, liffview.Page(h.barePage(c, "liff.title"), liffview.NewVM(id, h.cfg.LiffSDKURL)))
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -195,9 +196,22 @@ func (h *Handler) routes(e *echo.Echo) {
 }
 
 // cacheStatic lets browsers keep static files for a day; vendored files never change under a name.
+// cacheStatic lets browsers keep a file addressed by its current version for good; any other
+// address is revalidated against the version (embedded files have no modification time), so a
+// new release reaches every browser at once.
 func cacheStatic(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+		h := c.Response().Header()
+		v := static.Version(strings.TrimPrefix(c.Request().URL.Path, "/static/"))
+		switch {
+		case v != "" && c.QueryParam("v") == v:
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		case v != "":
+			h.Set("Cache-Control", "no-cache")
+			h.Set("ETag", `"`+v+`"`)
+		default:
+			h.Set("Cache-Control", "public, max-age=86400")
+		}
 		return next(c)
 	}
 }
