@@ -810,8 +810,9 @@ func TestSendCardSaysWhetherItWentOut(t *testing.T) {
 	}
 }
 
-// A database failure while queueing a success message fails the link with that cause and keeps
-// nothing half done: no merge, the participation still open, and the next try links.
+// A database failure while queueing a success message fails the link whole: no merge, and the
+// participation ends as the spec's "Internal server error", which the customer and the
+// statistics are shown; the next try links.
 func TestLinkFailsWholeWhenItsMessageCannotBeWritten(t *testing.T) {
 	e := newLinkEnv(t)
 	pool := e.app.SQL()
@@ -823,11 +824,14 @@ func TestLinkFailsWholeWhenItsMessageCannotBeWritten(t *testing.T) {
 	}
 	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
 	body := map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}
-	if a := e.post(body); a.HTTP < 500 || a.Status == "linked" {
+	if a := e.post(body); a.HTTP != http.StatusOK || a.Status != "failed" || a.Reason != "internal" || a.Message != "伺服器錯誤" {
 		t.Fatalf("link with an unwritable message: %+v", a)
 	}
-	if n := e.count(`SELECT count(*) FROM merges`) + e.count(`SELECT count(*) FROM link_attempts WHERE status <> 'open'`); n != 0 {
+	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
 		t.Fatal("a link whose message could not be written was kept")
+	}
+	if n := e.count(`SELECT count(*) FROM link_attempts WHERE status = 'failed' AND reason = 'internal' AND reason_detail LIKE '%disk full%'`); n != 1 {
+		t.Fatal("the participation does not record the internal error")
 	}
 	if _, err := pool.Exec(ctx, `DROP TRIGGER refuse_send ON message_sends`); err != nil {
 		t.Fatal(err)

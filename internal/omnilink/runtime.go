@@ -541,10 +541,46 @@ func (r *Runtime) LinkLIFF(ctx context.Context, in LIFFSubmission) (LinkResult, 
 		res, err = r.complete(ctx, tx, lc, targetID, created, hashIDToken(in.IDToken), idt.Sub)
 		return err
 	})
+	if _, typed := apperr.From(err); err != nil && !typed && ctx.Err() == nil {
+		// Not the customer's doing: the participation ends as the spec's "Internal server
+		// error", which the statistics show; tapping the card again may still link.
+		r.log.Error("linking failed", "campaign", lc.tok.CampaignID, "error", err.Error())
+		recorded, ierr := r.failInternal(ctx, lc, err)
+		if ierr != nil {
+			r.log.Error("recording an internal linking failure failed", "campaign", lc.tok.CampaignID, "error", ierr.Error())
+		}
+		if !recorded {
+			return res, err
+		}
+		res, err = LinkResult{Status: StatusFailed, Reason: models.ReasonInternal}, nil
+	}
 	if err == nil && r.notify != nil {
 		r.notify.Notify()
 	}
 	return res, err
+}
+
+// failInternal ends an unfinished participation with "Internal server error" in a transaction
+// of its own, the linking one having failed with cause; recorded is false when the
+// participation was linked meanwhile or could not be written.
+func (r *Runtime) failInternal(ctx context.Context, lc *linkCtx, cause error) (recorded bool, err error) {
+	err = r.st.WithTx(ctx, func(tx *store.Store) error {
+		a, err := tx.LinkAttemptForUpdate(ctx, lc.tok.TeamID, lc.tok.CampaignID, lc.tok.SourceContactID)
+		if err != nil || a.Status == models.AttemptLinked {
+			return err
+		}
+		camp, err := r.completionCampaign(ctx, tx, lc)
+		if err != nil {
+			return err
+		}
+		lc.camp = camp
+		if _, err = r.fail(ctx, tx, lc, a, models.ReasonInternal, truncate(cause.Error(), 300)); err != nil {
+			return err
+		}
+		recorded = true
+		return nil
+	})
+	return recorded && err == nil, err
 }
 
 // friendRequired records that the customer reached LIFF but is not a friend (or blocked):
