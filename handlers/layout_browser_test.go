@@ -46,29 +46,17 @@ func TestBrowserLayoutEveryPage(t *testing.T) {
 	}
 
 	b := testutil.Browser(t)
-	err := chromedp.Do(b,
-		chromedp.Navigate(a.URL+"/login"),
-		chromedp.WaitVisible(`input[name=email]`),
-		chromedp.SendKeys(`input[name=email]`, admin.Email),
-		chromedp.SendKeys(`input[name=password]`, testutil.Password),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`main#main h1`),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	browserLogin(t, b, a.URL, admin.Email)
 	healthLoaded := chromedp.WaitVisible(`.channel-health`)
-	pages := []struct {
-		name, path string
-		settle     []chromedp.Action[chromedp.Void]
-	}{
+	settleHealth := []chromedp.Action[chromedp.Void]{healthLoaded}
+	checkLayoutInBothLanguages(t, b, a.URL, []layoutPage{
 		{"overview", "/", nil},
 		{"campaigns", "/campaigns", nil},
 		{"channels", "/channels", nil},
-		{"channel-facebook", fmt.Sprintf("/channels/%d", ids[models.Facebook]), []chromedp.Action[chromedp.Void]{healthLoaded}},
-		{"channel-instagram", fmt.Sprintf("/channels/%d", ids[models.Instagram]), []chromedp.Action[chromedp.Void]{healthLoaded}},
-		{"channel-line", fmt.Sprintf("/channels/%d", ids[models.LINE]), []chromedp.Action[chromedp.Void]{healthLoaded}},
-		{"channel-whatsapp", fmt.Sprintf("/channels/%d", ids[models.WhatsApp]), []chromedp.Action[chromedp.Void]{healthLoaded}},
+		{"channel-facebook", fmt.Sprintf("/channels/%d", ids[models.Facebook]), settleHealth},
+		{"channel-instagram", fmt.Sprintf("/channels/%d", ids[models.Instagram]), settleHealth},
+		{"channel-line", fmt.Sprintf("/channels/%d", ids[models.LINE]), settleHealth},
+		{"channel-whatsapp", fmt.Sprintf("/channels/%d", ids[models.WhatsApp]), settleHealth},
 		{"connect-line", "/channels/line/new", nil},
 		{"connect-whatsapp", "/channels/whatsapp/new", nil},
 		{"reauthorize-instagram", fmt.Sprintf("/channels/%d/reauthorize", ids[models.Instagram]), nil},
@@ -80,21 +68,5 @@ func TestBrowserLayoutEveryPage(t *testing.T) {
 		{"sandbox-simulator", "/sandbox/simulator", nil},
 		{"sandbox-mailbox", "/sandbox/mailbox", nil},
 		{"sandbox-mail", "/sandbox/mailbox/" + mail[1], []chromedp.Action[chromedp.Void]{chromedp.Sleep(500 * time.Millisecond)}},
-	}
-	for _, lang := range []string{"zh-TW", "en"} {
-		// Switch language with the console's own form (it may sit in a closed menu at phone size).
-		err := chromedp.Do(b,
-			chromedp.EmulateViewport(testutil.Laptop.Width, testutil.Laptop.Height),
-			chromedp.Navigate(a.URL+"/"),
-			chromedp.WaitReady("body"),
-			chromedp.Evaluate[chromedp.Void](`(() => { const b = document.querySelector('form.lang-switch button[value="`+lang+`"]'); if (b) b.click(); })()`),
-			chromedp.WaitReady(`html[lang="`+lang+`"]`),
-		)
-		if err != nil {
-			t.Fatalf("switch to %s: %v", lang, err)
-		}
-		for _, p := range pages {
-			testutil.CheckLayout(t, b, a.URL+p.path, "layout-"+p.name+"-"+lang, p.settle...)
-		}
-	}
+	})
 }

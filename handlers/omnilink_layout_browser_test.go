@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/omnilink/omnilink/internal/sandbox"
 	"github.com/omnilink/omnilink/internal/seed"
 	"github.com/omnilink/omnilink/internal/testutil"
@@ -69,54 +67,29 @@ func TestBrowserLayoutOmniLinkPages(t *testing.T) {
 	sim := url.Values{"account": {strconv.FormatInt(e.ig.ID, 10)}, "customer": {igsid}}
 
 	b := testutil.Browser(t)
-	err = chromedp.Do(b,
-		chromedp.Navigate(a.URL+"/login"),
-		chromedp.WaitVisible(`input[name=email]`),
-		chromedp.SendKeys(`input[name=email]`, admin.Email),
-		chromedp.SendKeys(`input[name=password]`, testutil.Password),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`main#main h1`),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages := []struct{ name, path string }{
-		{"campaigns", "/campaigns"},
-		{"campaign-new", "/campaigns/new"},
-		{"campaign-edit", "/campaigns/" + cid},
-		{"campaign-stats", "/campaigns/" + cid + "/stats"},
-		{"campaign-history", "/campaigns/" + cid + "/history"},
-		{"campaign-send", "/campaigns/" + cid + "/send"},
-		{"modules", "/modules"},
-		{"module-new", "/modules/new"},
-		{"module", "/modules/" + module},
-		{"module-edit", "/modules/" + module + "/edit"},
-		{"triggers", "/triggers"},
-		{"customers", "/customers"},
-		{"customer", "/customers/" + customer},
-		{"customer-merge", "/customers/" + customer + "/merge?other=" + other},
-		{"customer-import", "/customers/import"},
-		{"tags", "/tags"},
-		{"tag", "/tags/" + tag},
-		{"journeys", "/journeys"},
-		{"journey", "/journeys/" + journey},
-		{"settings-webhook", "/settings/webhook"},
-		{"settings-alerts", "/settings/alerts"},
-		{"simulator-card", "/sandbox/simulator?" + sim.Encode()},
-	}
-	for _, lang := range []string{"zh-TW", "en"} {
-		err := chromedp.Do(b,
-			chromedp.EmulateViewport(testutil.Laptop.Width, testutil.Laptop.Height),
-			chromedp.Navigate(a.URL+"/"),
-			chromedp.WaitReady("body"),
-			chromedp.Evaluate[chromedp.Void](`(() => { const b = document.querySelector('form.lang-switch button[value="`+lang+`"]'); if (b) b.click(); })()`),
-			chromedp.WaitReady(`html[lang="`+lang+`"]`),
-		)
-		if err != nil {
-			t.Fatalf("switch to %s: %v", lang, err)
-		}
-		for _, p := range pages {
-			testutil.CheckLayout(t, b, a.URL+p.path, "layout-"+p.name+"-"+lang)
-		}
-	}
+	browserLogin(t, b, a.URL, admin.Email)
+	checkLayoutInBothLanguages(t, b, a.URL, []layoutPage{
+		{"campaigns", "/campaigns", nil},
+		{"campaign-new", "/campaigns/new", nil},
+		{"campaign-edit", "/campaigns/" + cid, nil},
+		{"campaign-stats", "/campaigns/" + cid + "/stats", nil},
+		{"campaign-history", "/campaigns/" + cid + "/history", nil},
+		{"campaign-send", "/campaigns/" + cid + "/send", nil},
+		{"modules", "/modules", nil},
+		{"module-new", "/modules/new", nil},
+		{"module", "/modules/" + module, nil},
+		{"module-edit", "/modules/" + module + "/edit", nil},
+		{"triggers", "/triggers", nil},
+		{"customers", "/customers", nil},
+		{"customer", "/customers/" + customer, nil},
+		{"customer-merge", "/customers/" + customer + "/merge?with=" + other, nil},
+		{"customer-import", "/customers/import", nil},
+		{"tags", "/tags", nil},
+		{"tag", "/tags/" + tag, nil},
+		{"journeys", "/journeys", nil},
+		{"journey", "/journeys/" + journey, nil},
+		{"settings-webhook", "/settings/webhook", nil},
+		{"settings-alerts", "/settings/alerts", nil},
+		{"simulator-card", "/sandbox/simulator?" + sim.Encode(), nil},
+	})
 }

@@ -25,14 +25,13 @@ func (e *env) lineCalls() []string {
 	return out
 }
 
-// A LINE send that carries a fresh reply token answers with it; a used token falls back to a
-// push, and a token past its time is never tried.
-func TestLINEReplyTokenUsedWhenFreshElsePush(t *testing.T) {
-	e := newEnv(t)
-	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
-	body, _, err := e.world.SimulateInbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserXiaoming, "綁定")
+// lineReplyToken has the LINE user write to the account and returns the reply token of the
+// webhook event LINE sent.
+func (e *env) lineReplyToken(user string) string {
+	e.t.Helper()
+	body, _, err := e.world.SimulateInbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, user, "綁定")
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	var hook struct {
 		Events []struct {
@@ -40,9 +39,17 @@ func TestLINEReplyTokenUsedWhenFreshElsePush(t *testing.T) {
 		} `json:"events"`
 	}
 	if err := json.Unmarshal(body, &hook); err != nil || len(hook.Events) != 1 || hook.Events[0].ReplyToken == "" {
-		t.Fatalf("no reply token in %s", body)
+		e.t.Fatalf("no reply token in %s", body)
 	}
-	token := hook.Events[0].ReplyToken
+	return hook.Events[0].ReplyToken
+}
+
+// A LINE send that carries a fresh reply token answers with it; a used token falls back to a
+// push, and a token past its time is never tried.
+func TestLINEReplyTokenUsedWhenFreshElsePush(t *testing.T) {
+	e := newEnv(t)
+	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
+	token := e.lineReplyToken(sandbox.LINEUserXiaoming)
 	ct := e.recordContact(ln, sandbox.LINEUserXiaoming, e.clock.Now(), models.FriendshipFriend)
 	req := func(key string, before time.Time) messaging.SendRequest {
 		return messaging.SendRequest{ContactID: ct.ID, Content: text("回覆 " + key), IdempotencyKey: key, Automated: true,
@@ -68,18 +75,7 @@ func TestLINEReplyTokenUsedWhenFreshElsePush(t *testing.T) {
 func TestLINEReplyAcceptedIsNotPushedAgain(t *testing.T) {
 	e := newEnv(t)
 	ln := e.channel(models.LINE, sandbox.LINEChannelID, "")
-	body, _, err := e.world.SimulateInbound(sandbox.PlatformLINE, sandbox.LINEBotUserID, sandbox.LINEUserXiaoming, "綁定")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hook struct {
-		Events []struct {
-			ReplyToken string `json:"replyToken"`
-		} `json:"events"`
-	}
-	if err := json.Unmarshal(body, &hook); err != nil || len(hook.Events) != 1 {
-		t.Fatalf("no reply token in %s", body)
-	}
+	token := e.lineReplyToken(sandbox.LINEUserXiaoming)
 	ct := e.recordContact(ln, sandbox.LINEUserXiaoming, e.clock.Now(), models.FriendshipFriend)
 	// The first write of a sent outcome fails (a sequence is not rolled back with it).
 	if _, err := e.app.SQL().Exec(context.Background(), `CREATE SEQUENCE fail_once;
@@ -89,7 +85,7 @@ func TestLINEReplyAcceptedIsNotPushedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := e.mustSend(messaging.SendRequest{ContactID: ct.ID, Content: text("回覆"), IdempotencyKey: "r1", Automated: true,
-		LineReplyToken: hook.Events[0].ReplyToken, ReplyBefore: e.clock.Now().Add(30 * time.Second)})
+		LineReplyToken: token, ReplyBefore: e.clock.Now().Add(30 * time.Second)})
 	if st := e.drain(); st.Retrying != 1 {
 		t.Fatalf("first attempt %+v, want retrying", st)
 	}
