@@ -48,7 +48,8 @@ func Campaigns(ctx context.Context, st *store.Store, svc *omnilink.Service, admi
 		SuccessSource: models.Action{Kind: models.ActionText, Text: "綁定成功！折價券已送到你的 LINE。"},
 		SuccessTarget: models.Action{Kind: models.ActionText, Text: "歡迎加入小熊烘焙坊！這是你的 50 元折價券：BEAR50"},
 		FailureSource: models.Action{Kind: models.ActionText, Text: "綁定沒有成功，請稍後再試或直接問我們。"},
-		NewTagSource:  "已綁定 LINE", NewTagTarget: "IG 粉絲", TokenTTLDays: models.TokenTTLDefault,
+		// The LINE contact gets the demo tag, whose rule switches its rich menu (SandboxTagRules).
+		NewTagSource: "已綁定 LINE", NewTagTarget: DemoTag, TokenTTLDays: models.TokenTTLDefault,
 	}, {
 		Name: DemoCampaignWhatsApp, Status: models.CampaignEnabled, SourceChannelID: by[models.Instagram], TargetChannelID: by[models.WhatsApp],
 		Title: "在 WhatsApp 接收出爐通知", Text: "送出預先填好的訊息即可完成綁定", Button: "開啟 WhatsApp", WAMessage: "我要綁定小熊烘焙坊",

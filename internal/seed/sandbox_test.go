@@ -2,9 +2,11 @@ package seed_test
 
 import (
 	"context"
+	"github.com/omnilink/omnilink/internal/omnilink"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/omnilink/omnilink/internal/config"
 	"github.com/omnilink/omnilink/internal/sandbox"
@@ -165,5 +167,38 @@ func TestDemoCampaignsAreEnabledAndLinkable(t *testing.T) {
 		if err != nil {
 			t.Fatalf("campaign %d: %v", id, err)
 		}
+	}
+
+	// Linked through the LINE campaign, 王小明's LINE contact gets the demo tag, whose rule
+	// switches him to the members' menu, as the demo walk promises.
+	if err := seed.SandboxTagRules(ctx, a.Store, a.Sandbox, res.TeamID, res.AdminID); err != nil {
+		t.Fatal(err)
+	}
+	ming, _, err := a.Store.UpsertContact(ctx, store.ContactActivity{TeamID: res.TeamID, ChannelID: ig, ExternalUserID: "17842000000000001", Name: "王小明"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link string
+	if err := a.Store.WithTx(ctx, func(tx *store.Store) error {
+		link, err = a.Links.CardLink(ctx, tx, res.TeamID, ids[0], ming)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.Links.LinkLIFF(ctx, omnilink.LIFFSubmission{Token: link[strings.LastIndex(link, "/")+1:],
+		IDToken: a.Sandbox.IssueIDToken(sandbox.LINEUserXiaoming, sandbox.LINELoginChannelID)})
+	if err != nil || r.Status != omnilink.StatusLinked {
+		t.Fatalf("link: %+v %v", r, err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m := a.Sandbox.CurrentRichMenu(sandbox.LINEChannelID, sandbox.LINEUserXiaoming)
+		if m != nil && strings.Contains(m.Name, "Members") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the link did not switch the rich menu: %+v", m)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
