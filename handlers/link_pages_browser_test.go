@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,6 +134,9 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 	if err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.getAttribute('data-liff-state') + ' ' + document.body.innerText`))
 		t.Fatalf("adding the friend from the LIFF page: %v (%s)", err, state)
+	}
+	if body, _ := chromedp.Run(ctx, chromedp.Text(`section[data-state="friend_added"]`)); !strings.Contains(body, "tap the card again") || strings.Contains(body, "After adding") {
+		t.Errorf("after adding the friend the page says %q", body)
 	}
 	testutil.Screenshot(t, ctx, "omnilink-page-liff-friend-added")
 	deadline := time.Now().Add(10 * time.Second)
