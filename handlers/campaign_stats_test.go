@@ -93,6 +93,12 @@ func TestCampaignStatsShowFiguresListsAndFunnel(t *testing.T) {
 	if strings.Contains(r.Body, "stats.") {
 		t.Error("raw message key on the page")
 	}
+	// Whoever got further reached the target: no step outnumbers the one before it, in any
+	// slice (王小明 tapped inside Instagram on iOS, 陳怡君 inside Facebook on Android).
+	if n := e.count(`SELECT count(*) FROM (SELECT device, os, in_app FROM link_stats_sent GROUP BY 1, 2, 3
+		HAVING sum(linked) > sum(opened) OR sum(friend) > sum(opened) OR sum(opened) > sum(clicked)) x`); n != 0 {
+		t.Errorf("%d funnel slices where a later step outnumbers an earlier one", n)
+	}
 	// A participation without a stored reason says where it stopped; a reason needs no note.
 	fail := r.Body[strings.Index(r.Body, `id="failures"`):]
 	for who, stage := range map[string]string{"zhihao": "停在加入好友畫面", "alice": "已點擊卡片，但未前往目標渠道", "yijun": ""} {

@@ -595,6 +595,9 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 		if a.FriendRequiredAt == nil {
 			a.FriendRequiredAt = &now
 		}
+		if a.OpenedAt == nil {
+			a.OpenedAt = &now // the add-friend screen is on the LIFF page
+		}
 		a.LiffVerifiedAt, a.LiffUserID, a.UpdatedAt = &now, idt.Sub, now
 		return tx.SaveLinkAttempt(ctx, a)
 	})
@@ -645,6 +648,11 @@ func (r *Runtime) complete(ctx context.Context, tx *store.Store, lc *linkCtx, ta
 	now := r.now()
 	if a.FirstClickedAt == nil {
 		a.FirstClickedAt = &now
+	}
+	if a.OpenedAt == nil {
+		// Whoever completes has reached the target, whichever way (a QR code scanned by
+		// another phone, a forwarded link): the funnel's steps never exceed the one before.
+		a.OpenedAt = &now
 	}
 	a.UpdatedAt, a.TargetContactID = now, nil
 	if targetID != 0 {

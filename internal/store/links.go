@@ -105,10 +105,10 @@ func (s *Store) SaveLinkedAttempt(ctx context.Context, a *models.LinkAttempt, no
 			WHERE campaign_id = $2 AND source_contact_id = $3 AND used_at IS NULL)
 		UPDATE link_attempts SET first_clicked_at = $4, liff_verified_at = $5, liff_user_id = $6,
 			id_token_hash = $7, target_contact_id = $8, target_created = $9, status = $10, reason = $11,
-			reason_detail = $12, completed_at = $13, updated_at = $14
+			reason_detail = $12, completed_at = $13, updated_at = $14, opened_at = coalesce(opened_at, $16)
 		WHERE id = $15`,
 		now, a.CampaignID, a.SourceContactID, a.FirstClickedAt, a.LiffVerifiedAt, a.LiffUserID, a.IDTokenHash, a.TargetContactID,
-		a.TargetCreated, a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.UpdatedAt, a.ID)
+		a.TargetCreated, a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.UpdatedAt, a.ID, a.OpenedAt)
 	return err
 }
 
