@@ -20,6 +20,7 @@ type SandboxLinks interface {
 	LIFFSession(liffID, userID string) (sbui.LIFFSession, error)
 	LIFFChat(ctx context.Context, teamID int64, liffID, userID string) (sbui.LIFFChatVM, error)
 	WADraft(ctx context.Context, teamID int64, digits, text string) (sbui.WADraftVM, error)
+	LineAccount(ctx context.Context, teamID int64, basicID, selected string) (sbui.LineAccountVM, error)
 }
 
 // sandboxLIFFCookie remembers which simulated LINE user the LINE app stand-in opened a LIFF app as.
@@ -57,7 +58,7 @@ func (h *Handler) sandboxLIFFOpen(c echo.Context) error {
 	if _, err := s.LIFFSession(liffID, user); err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: sandboxLIFFCookie, Value: url.QueryEscape(liffID + "|" + user), Path: "/sandbox/liff",
+	c.SetCookie(&http.Cookie{Name: sandboxLIFFCookie, Value: url.QueryEscape(liffID + "|" + user), Path: "/sandbox",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.cfg.SecureCookies()})
 	q, _ := url.ParseQuery(c.QueryParam("q"))
 	return c.Redirect(http.StatusSeeOther, "/liff/link/"+url.PathEscape(liffID)+"?"+q.Encode())
@@ -161,6 +162,66 @@ func (h *Handler) sandboxWASend(c echo.Context) error {
 	a := sbui.Action{ChannelID: id, Customer: c.FormValue("customer"), Kind: sbui.ActText, Text: c.FormValue("text")}
 	back := "/sandbox/simulator?" + url.Values{"account": {c.FormValue("account")}, "customer": {a.Customer}}.Encode()
 	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, a)
+	if err != nil {
+		return h.sandboxDone(c, back, err, "", "")
+	}
+	c.Response().Header().Set(webhookStatusHeader, strconv.Itoa(d.Status))
+	kind, key := d.Outcome()
+	h.flash(c, kind, req(c).Loc.T(key, "URL", d.URL, "Status", d.Status, "Error", d.Err))
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// sandboxLIFFUser is the LINE user the sandbox's LIFF app was last opened as, if any.
+func sandboxLIFFUser(c echo.Context) string {
+	ck, err := c.Cookie(sandboxLIFFCookie)
+	if err != nil {
+		return ""
+	}
+	v, _ := url.QueryUnescape(ck.Value)
+	_, user, _ := strings.Cut(v, "|")
+	return user
+}
+
+// lineAccountParam is the basic id in the address, which LINE's links write as %40bearbakery.
+func lineAccountParam(c echo.Context) string {
+	id, err := url.PathUnescape(c.Param("id"))
+	if err != nil {
+		return c.Param("id")
+	}
+	return id
+}
+
+// sandboxLineAccount plays line.me/R/ti/p/@{basic id}: the official account's page in LINE,
+// where a LINE user adds it as a friend or unblocks it.
+func (h *Handler) sandboxLineAccount(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	vm, err := s.LineAccount(c.Request().Context(), req(c).User.TeamID, lineAccountParam(c), sandboxLIFFUser(c))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, liffview.LineAccount(h.barePage(c, "liff.sandbox_title"), vm))
+}
+
+// sandboxLineAccountFollow adds (or unblocks) the account as the chosen LINE user; LINE's follow
+// webhook arrives, and the user is back in the chat.
+func (h *Handler) sandboxLineAccountFollow(c echo.Context) error {
+	s, err := h.sandboxLinks()
+	if err != nil {
+		return err
+	}
+	vm, err := s.LineAccount(c.Request().Context(), req(c).User.TeamID, lineAccountParam(c), "")
+	if err != nil {
+		return err
+	}
+	if vm.ChannelID == 0 {
+		return apperr.ErrNotFound
+	}
+	user := c.FormValue("user")
+	back := "/sandbox/simulator?" + url.Values{"account": {strconv.FormatInt(vm.ChannelID, 10)}, "customer": {user}}.Encode()
+	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, sbui.Action{ChannelID: vm.ChannelID, Customer: user, Kind: sbui.ActFollow})
 	if err != nil {
 		return h.sandboxDone(c, back, err, "", "")
 	}

@@ -72,6 +72,8 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The sandbox's LINE app plays LINE for a team member signed in to the console.
+	browserLogin(t, ctx, e.app.URL, "owner@bear.test")
 	err := chromedp.Do(ctx,
 		chromedp.Emulate(phone(uaIPhoneSafari)),
 		chromedp.Navigate(e.app.URL+"/sandbox/liff/"+sandbox.LIFFID+"?t="+tok),
@@ -94,10 +96,35 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 	if title, _ := chromedp.Run(ctx, chromedp.Text(`section[data-state="unblock_required"] h1`)); title != "請先解除封鎖" {
 		t.Errorf("the LIFF page is not in the LINE user's language (zh-TW): %q", title)
 	}
-	if href != "https://line.me/R/ti/p/%40bearbakery" {
+	if href != e.app.URL+"/sandbox/line/account/%40bearbakery" {
 		t.Errorf("account link %q", href)
 	}
 	testutil.Screenshot(t, ctx, "omnilink-page-liff-unblock")
+	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
+		t.Fatal("a blocked user was linked")
+	}
+	// The button opens the account's page in (the sandbox's) LINE, as the same LINE user; unblocking
+	// there sends LINE's follow webhook and returns to the chat.
+	err = chromedp.Do(ctx,
+		chromedp.Click(`section[data-state="unblock_required"] [data-add-friend]`),
+		chromedp.WaitVisible(`#line-account`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('input[value="`+sandbox.LINEUserZhihao+`"]').checked`)); !checked {
+		t.Error("the account page is not opened as the LINE user of the LIFF page")
+	}
+	testutil.Screenshot(t, ctx, "omnilink-page-line-account")
+	if err := chromedp.Do(ctx, chromedp.Click(`#line-account-follow`), chromedp.WaitVisible(`#conversation`)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); e.count(`SELECT count(*) FROM contacts WHERE external_user_id = '`+sandbox.LINEUserZhihao+`' AND line_friendship = 'friend'`) != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("unblocking on the account page did not reach the LINE contact")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if n := e.count(`SELECT count(*) FROM merges`); n != 0 {
 		t.Fatal("a blocked user was linked")
 	}
@@ -106,12 +133,6 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 	// LINE's add-friend sub-window for a team member signed in to the console: the user adds
 	// the account (LINE's follow webhook arrives), and linking waits for the next tap on the card.
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(e.app.URL+"/login"),
-		chromedp.WaitVisible(`input[name=email]`),
-		chromedp.SendKeys(`input[name=email]`, "owner@bear.test"),
-		chromedp.SendKeys(`input[name=password]`, testutil.Password),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`main#main h1`),
 		chromedp.Navigate(e.app.URL+"/sandbox/liff/"+sandbox.LIFFID+"?t="+tok),
 		chromedp.WaitVisible(`#line-app`),
 		chromedp.Click(`input[value="`+sandbox.LINEUserAlice+`"]`),

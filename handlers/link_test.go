@@ -260,7 +260,7 @@ func TestLIFFLinkCompletesOnceWithOutcomes(t *testing.T) {
 	// The used link says so; a second LINE identity is refused; the ID token cannot be replayed.
 	// It is no dead end: it opens the LINE account.
 	if status, _, body := e.get("/l/"+tok, uaIPhoneSafari); status != http.StatusOK || !strings.Contains(body, `data-kind="used"`) ||
-		!strings.Contains(body, `href="https://line.me/R/ti/p/%40bearbakery"`) || !strings.Contains(body, "開啟 LINE") {
+		!strings.Contains(body, `href="`+e.app.URL+`/sandbox/line/account/%40bearbakery"`) || !strings.Contains(body, "開啟 LINE") {
 		t.Fatalf("used link: %d\n%s", status, body)
 	}
 	if a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserYijun), "friend": true}); a.HTTP != http.StatusConflict {
@@ -341,7 +341,7 @@ func TestLIFFBlockedUserGetsAddFriendOnly(t *testing.T) {
 	e := newLinkEnv(t)
 	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
 	a := e.post(map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserZhihao), "friend": false})
-	if a.HTTP != http.StatusOK || a.Status != "friend_required" || !strings.HasPrefix(a.AddFriendURL, "https://line.me/R/ti/p/%40") {
+	if a.HTTP != http.StatusOK || a.Status != "friend_required" || a.AddFriendURL != e.app.URL+"/sandbox/line/account/%40bearbakery" {
 		t.Fatalf("blocked user: %+v", a)
 	}
 	// LINE says "not a friend" alike for a user who never added the account and one who blocked

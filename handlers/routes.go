@@ -190,12 +190,13 @@ func (h *Handler) routes(e *echo.Echo) {
 		e.GET("/sandbox/liff/:liffID/session", h.sandboxLIFFSession)
 		sandbox.GET("/liff/:liffID/closed", h.sandboxLIFFClosed)
 		sandbox.POST("/liff/:liffID/follow", h.sandboxLIFFFollow)
+		sandbox.GET("/line/account/:id", h.sandboxLineAccount)
+		sandbox.POST("/line/account/:id", h.sandboxLineAccountFollow)
 		sandbox.GET("/wa/:digits", h.sandboxWA)
 		sandbox.POST("/wa/:digits", h.sandboxWASend)
 	}
 }
 
-// cacheStatic lets browsers keep static files for a day; vendored files never change under a name.
 // cacheStatic lets browsers keep a file addressed by its current version for good; any other
 // address is revalidated against the version (embedded files have no modification time), so a
 // new release reaches every browser at once.

@@ -165,7 +165,7 @@ func Build(cfg config.Config, st *store.Store, log *slog.Logger, opt Options) (*
 	hooksOut.Register(deliveries)
 	links := omnilink.NewRuntime(omnilink.RuntimeDeps{Store: st, Sender: sender, Verifier: lineClient, Profiles: chans, Health: monitor, Notify: deliveries, Log: log, Now: opt.Now, Tags: tags,
 		Events: hooksOut},
-		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL})
+		omnilink.RuntimeConfig{BaseURL: cfg.BaseURL, LiffURL: cfg.LiffURL, WAURL: cfg.WAURL, LineAccountURL: cfg.LineAccountURL})
 	modules := automation.NewModules(st, sender, links, cfg.BaseURL, opt.Now)
 	links.SetModules(modules)
 	tags.SetModules(modules)

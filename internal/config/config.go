@@ -42,6 +42,9 @@ type Config struct {
 	// LiffURL is LINE's LIFF launcher and WAURL WhatsApp's click-to-chat; the sandbox serves both.
 	LiffURL string `env:"LIFF_URL"`
 	WAURL   string `env:"WA_URL"`
+	// LineAccountURL opens a LINE official account's page in LINE (add friend, unblock):
+	// {LineAccountURL}/@{basic id}.
+	LineAccountURL string `env:"LINE_ACCOUNT_URL"`
 	// LinkRatePerMinute caps link clicks and LIFF submissions per client address.
 	LinkRatePerMinute int `env:"LINK_RATE_PER_MINUTE" envDefault:"120"`
 
@@ -141,6 +144,9 @@ func (c *Config) applyDefaults() {
 		if c.WAURL == "" {
 			c.WAURL = c.BaseURL + "/sandbox/wa"
 		}
+		if c.LineAccountURL == "" {
+			c.LineAccountURL = c.BaseURL + "/sandbox/line/account"
+		}
 		if c.LiffSDKURL == "" {
 			c.LiffSDKURL = "/static/sandbox-liff-sdk.js"
 		}
@@ -150,6 +156,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.WAURL == "" {
 		c.WAURL = "https://wa.me"
+	}
+	if c.LineAccountURL == "" {
+		c.LineAccountURL = "https://line.me/R/ti/p"
 	}
 	if c.LiffSDKURL == "" {
 		c.LiffSDKURL = "/static/vendor/liff/liff-2.31.0.js"

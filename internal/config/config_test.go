@@ -16,7 +16,8 @@ func TestDefaultsAndSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.Sandbox() || c.BaseURL != "http://localhost:8080" || c.MetaGraphURL != "http://localhost:8080/sandbox/api/graph" ||
-		c.LineAPIURL != "http://localhost:8080/sandbox/api/line" || c.HealthCheckInterval != time.Hour || c.SecureCookies() {
+		c.LineAPIURL != "http://localhost:8080/sandbox/api/line" || c.HealthCheckInterval != time.Hour || c.SecureCookies() ||
+		c.LineAccountURL != "http://localhost:8080/sandbox/line/account" {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if len(c.MasterKey()) != 32 {
@@ -45,7 +46,8 @@ func TestLiveNeedsMetaAppAndHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Sandbox() || c.MetaGraphURL != "https://graph.facebook.com" || c.BaseURL != "https://omni.example.com" || !c.SecureCookies() {
+	if c.Sandbox() || c.MetaGraphURL != "https://graph.facebook.com" || c.BaseURL != "https://omni.example.com" || !c.SecureCookies() ||
+		c.LineAccountURL != "https://line.me/R/ti/p" || c.WAURL != "https://wa.me" {
 		t.Fatalf("live config: %+v", c)
 	}
 }

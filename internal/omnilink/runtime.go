@@ -67,6 +67,8 @@ type RuntimeConfig struct {
 	BaseURL string // our origin: cards link to {BaseURL}/l/{token}
 	LiffURL string // LINE's LIFF launcher, https://liff.line.me (the sandbox serves its own)
 	WAURL   string // WhatsApp click-to-chat, https://wa.me
+	// LineAccountURL opens an official account in LINE, https://line.me/R/ti/p (+ /@basic id).
+	LineAccountURL string
 }
 
 // RuntimeDeps are the runtime's collaborators; Modules and Tags may be nil (not available).
@@ -114,6 +116,9 @@ func NewRuntime(d RuntimeDeps, cfg RuntimeConfig) *Runtime {
 	}
 	if cfg.WAURL == "" {
 		cfg.WAURL = "https://wa.me"
+	}
+	if cfg.LineAccountURL == "" {
+		cfg.LineAccountURL = "https://line.me/R/ti/p"
 	}
 	cfg.LiffURL, cfg.WAURL, cfg.BaseURL = strings.TrimRight(cfg.LiffURL, "/"), strings.TrimRight(cfg.WAURL, "/"), strings.TrimRight(cfg.BaseURL, "/")
 	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, profiles: d.Profiles, health: d.Health, notify: d.Notify,
@@ -389,7 +394,7 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 // friend, unblock, chat) or a WhatsApp chat with the number.
 func (r *Runtime) accountURL(target *models.Channel) string {
 	if target.Platform == models.LINE {
-		return "https://line.me/R/ti/p/%40" + url.PathEscape(strings.TrimPrefix(target.Settings.BasicID, "@"))
+		return r.cfg.LineAccountURL + "/%40" + url.PathEscape(strings.TrimPrefix(target.Settings.BasicID, "@"))
 	}
 	return r.cfg.WAURL + "/" + waDigits(target)
 }

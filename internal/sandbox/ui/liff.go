@@ -98,16 +98,23 @@ func (s *Service) LIFFChat(ctx context.Context, teamID int64, liffID, userID str
 		return LIFFChatVM{}, apperr.ErrNotFound
 	}
 	vm := LIFFChatVM{AccountName: a.DisplayName, UserID: userID}
+	var err error
+	vm.ChannelID, err = s.teamLINEChannel(ctx, teamID, a.BotUserID)
+	return vm, err
+}
+
+// teamLINEChannel is the team's live channel for the official account with botUserID, or 0.
+func (s *Service) teamLINEChannel(ctx context.Context, teamID int64, botUserID string) (int64, error) {
 	chans, err := s.chans.TeamChannels(ctx, teamID)
 	if err != nil {
-		return vm, err
+		return 0, err
 	}
 	for _, ch := range chans {
-		if ch.Platform == models.LINE && ch.ExternalID == a.BotUserID && ch.Status != models.ChannelDisconnected {
-			vm.ChannelID = ch.ID
+		if ch.Platform == models.LINE && ch.ExternalID == botUserID && ch.Status != models.ChannelDisconnected {
+			return ch.ID, nil
 		}
 	}
-	return vm, nil
+	return 0, nil
 }
 
 // WACustomer is a simulated WhatsApp user who can send the prefilled draft.
@@ -163,4 +170,38 @@ func onlyDigits(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// LineAccountVM is the LINE app stand-in's page of an official account (line.me/R/ti/p/@id):
+// the simulated LINE users who can add or unblock it.
+type LineAccountVM struct {
+	AccountName string
+	BasicID     string
+	ChannelID   int64 // the team's channel for the account; 0 when not connected
+	Users       []LIFFUser
+	Selected    string // the LINE user the LIFF app was opened as, if any
+}
+
+// LineAccount finds the official account with basicID ("@bearbakery") and its users.
+func (s *Service) LineAccount(ctx context.Context, teamID int64, basicID, selected string) (LineAccountVM, error) {
+	basicID = "@" + strings.TrimPrefix(basicID, "@")
+	for _, a := range s.w.LINEAccounts() {
+		if !strings.EqualFold(a.BasicID, basicID) {
+			continue
+		}
+		vm := LineAccountVM{AccountName: a.DisplayName, BasicID: a.BasicID, Selected: selected}
+		var err error
+		if vm.ChannelID, err = s.teamLINEChannel(ctx, teamID, a.BotUserID); err != nil {
+			return vm, err
+		}
+		for _, u := range s.w.LINEUsers() {
+			f := u.Friendship[a.BotUserID]
+			if f == "" {
+				f = sandbox.FriendshipNone
+			}
+			vm.Users = append(vm.Users, LIFFUser{UserID: u.UserID, Name: u.DisplayName, Friendship: string(f)})
+		}
+		return vm, nil
+	}
+	return LineAccountVM{}, apperr.ErrNotFound
 }
