@@ -185,6 +185,13 @@ func TestBrowserLinkPagesAtPhoneSize(t *testing.T) {
 		t.Errorf("draft %q, want %q", draft, u.Query().Get("text"))
 	}
 	testutil.Screenshot(t, ctx, "omnilink-page-whatsapp-draft")
+	// No sender is chosen for the tester: 陳怡君 tapped this card.
+	if picked, _ := chromedp.Run(ctx, chromedp.Value(`#wa-from`)); picked != "" {
+		t.Errorf("the draft is preset to send as %q", picked)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(s => (s.value = "`+mustCustomer(t, e, "yijun")+`", true))(document.querySelector('#wa-from'))`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Click(`#wa-send`), chromedp.WaitVisible(`#conversation`)); err != nil {
 		t.Fatal(err)
 	}
