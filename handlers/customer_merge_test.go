@@ -30,7 +30,7 @@ func TestCampaignMergeUndoneFromTheProfile(t *testing.T) {
 	c.Login("m@bear.test", testutil.Password)
 	prof := c.Get("/customers/" + itoa(cu))
 	// The campaign is named, in the merge list, on the timeline and in the merge's line.
-	if strings.Count(prof.Body, "由 OmniLink 活動「link line」合併") != 2 || !strings.Contains(prof.Body, "已併入") ||
+	if strings.Count(prof.Body, "由 OmniLink 活動「link line」合併") != 2 || !strings.Contains(prof.Body, "個渠道身分已併入此顧客") ||
 		!regexp.MustCompile(`/stats">\s*link line\s*</a>`).MatchString(prof.Body) {
 		t.Fatalf("merge not shown with its campaign:\n%s", prof.Body)
 	}
