@@ -69,6 +69,7 @@ func TestBrowserLayoutOmniLinkPages(t *testing.T) {
 	b := testutil.Browser(t)
 	browserLogin(t, b, a.URL, admin.Email)
 	checkLayoutInBothLanguages(t, b, a.URL, []layoutPage{
+		{"overview-campaigns", "/", nil},
 		{"campaigns", "/campaigns", nil},
 		{"campaign-new", "/campaigns/new", nil},
 		{"campaign-edit", "/campaigns/" + cid, nil},
