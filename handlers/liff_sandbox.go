@@ -161,6 +161,12 @@ func (h *Handler) sandboxWASend(c echo.Context) error {
 	id, _ := strconv.ParseInt(c.FormValue("account"), 10, 64)
 	a := sbui.Action{ChannelID: id, Customer: c.FormValue("customer"), Kind: sbui.ActText, Text: c.FormValue("text")}
 	back := "/sandbox/simulator?" + url.Values{"account": {c.FormValue("account")}, "customer": {a.Customer}}.Encode()
+	return h.sandboxActThenChat(c, a, back)
+}
+
+// sandboxActThenChat plays the customer's action, says how our webhook took it, and shows the
+// conversation at back.
+func (h *Handler) sandboxActThenChat(c echo.Context, a sbui.Action, back string) error {
 	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, a)
 	if err != nil {
 		return h.sandboxDone(c, back, err, "", "")
@@ -221,12 +227,5 @@ func (h *Handler) sandboxLineAccountFollow(c echo.Context) error {
 	}
 	user := c.FormValue("user")
 	back := "/sandbox/simulator?" + url.Values{"account": {strconv.FormatInt(vm.ChannelID, 10)}, "customer": {user}}.Encode()
-	d, err := h.sandbox.Act(c.Request().Context(), req(c).User.TeamID, sbui.Action{ChannelID: vm.ChannelID, Customer: user, Kind: sbui.ActFollow})
-	if err != nil {
-		return h.sandboxDone(c, back, err, "", "")
-	}
-	c.Response().Header().Set(webhookStatusHeader, strconv.Itoa(d.Status))
-	kind, key := d.Outcome()
-	h.flash(c, kind, req(c).Loc.T(key, "URL", d.URL, "Status", d.Status, "Error", d.Err))
-	return c.Redirect(http.StatusSeeOther, back)
+	return h.sandboxActThenChat(c, sbui.Action{ChannelID: vm.ChannelID, Customer: user, Kind: sbui.ActFollow}, back)
 }
