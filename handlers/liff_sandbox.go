@@ -60,6 +60,9 @@ func (h *Handler) sandboxLIFFOpen(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: sandboxLIFFCookie, Value: url.QueryEscape(liffID + "|" + user), Path: "/sandbox",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.cfg.SecureCookies()})
+	// One set under the narrower path before would be sent first and win: it goes.
+	c.SetCookie(&http.Cookie{Name: sandboxLIFFCookie, Path: "/sandbox/liff", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: h.cfg.SecureCookies()})
 	q, _ := url.ParseQuery(c.QueryParam("q"))
 	return c.Redirect(http.StatusSeeOther, "/liff/link/"+url.PathEscape(liffID)+"?"+q.Encode())
 }

@@ -822,6 +822,10 @@ func TestLinkFailsWholeWhenItsMessageCannotBeWritten(t *testing.T) {
 		CREATE TRIGGER refuse_send BEFORE INSERT ON message_sends FOR EACH ROW EXECUTE FUNCTION refuse_send()`); err != nil {
 		t.Fatal(err)
 	}
+	// The campaign's failure message cannot be written either; the reason is recorded all the same.
+	if _, err := pool.Exec(ctx, `UPDATE campaigns SET failure_source_kind = 'text', failure_source_text = '稍後再試' WHERE id = $1`, e.camp.ID); err != nil {
+		t.Fatal(err)
+	}
 	tok := e.cardLink(e.camp.ID, e.customer(e.ig, "xiaoming"))
 	body := map[string]any{"token": tok, "idToken": e.idToken(sandbox.LINEUserXiaoming), "friend": true}
 	if a := e.post(body); a.HTTP != http.StatusOK || a.Status != "failed" || a.Reason != "internal" || a.Message != "伺服器錯誤" {

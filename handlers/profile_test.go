@@ -68,4 +68,29 @@ func TestContactsNamedFromTheirPlatformProfile(t *testing.T) {
 	if read != 1 || waiting != 1 {
 		t.Errorf("without consent read %d (want 1), broken channel's contacts waiting %d (want 1)", read, waiting)
 	}
+
+	// A channel whose platform is failing holds no one else back, and its contacts are asked
+	// again later rather than at every round.
+	for i := range 60 {
+		a.SQL().Exec(ctx, `INSERT INTO contacts (team_id, channel_id, external_user_id, name) VALUES ($1, $2, $3, '')`, team.ID, ig.ID, "1784290000000"+itoa(int64(1000+i)))
+	}
+	line := sbChannel(t, a, team.ID, models.LINE)
+	a.SQL().Exec(ctx, `INSERT INTO contacts (team_id, channel_id, external_user_id, name) VALUES ($1, $2, $3, '')`, team.ID, line.ID, sandbox.LINEUserXiaoming)
+	if err := a.Sandbox.SetTransientFailure(sandbox.Target{Kind: sandbox.TargetPage, ID: sandbox.BearBakeryPageID}, 1000, sandbox.FailUnknown); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Profiles.ReadPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var lineName string
+	a.SQL().QueryRow(ctx, `SELECT name FROM contacts WHERE channel_id = $1 AND external_user_id = $2`, line.ID, sandbox.LINEUserXiaoming).Scan(&lineName)
+	if lineName != "王小明" {
+		t.Errorf("a failing Instagram account kept the LINE contact waiting (%q)", lineName)
+	}
+	var due int
+	a.SQL().QueryRow(ctx, `SELECT count(*) FROM contacts WHERE channel_id = $1 AND name = '' AND profile_read_at IS NULL
+		AND (profile_retry_at IS NULL OR profile_retry_at <= now())`, ig.ID).Scan(&due)
+	if due != 50 {
+		t.Errorf("%d Instagram contacts due again at once, want the 50 not tried this round", due)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/omnilink/omnilink/internal/line"
@@ -81,43 +82,71 @@ func (p *Profiles) Run(ctx context.Context) {
 	}
 }
 
-// profileBatch bounds one round; a platform that is slow to answer holds no more than this.
-const profileBatch = 50
+// A round reads at most profileBatch profiles, profilePerChannel of one channel; a failed read
+// is tried again after profileRetry, profileTries times in all.
+const (
+	profileBatch      = 50
+	profilePerChannel = 10
+	profileRetry      = 10 * time.Minute
+	profileTries      = 5
+	profileNameMax    = 200
+)
 
 // ReadPending reads the profiles of up to one batch of waiting contacts and returns how many
 // it named. A profile the platform will not give (no consent yet, blocked, unknown user) is
-// not asked again; a platform that is down or throttling is asked again next round, and a
-// channel whose authorisation broke waits for the health monitor's verdict and its repair.
+// not asked again; a platform that is down, throttling or refusing the token is asked again
+// later, a few times, and a channel whose authorisation broke waits for its repair.
 func (p *Profiles) ReadPending(ctx context.Context) (int, error) {
-	list, err := p.st.ContactsAwaitingProfileSystem(ctx, profileBatch)
+	now := p.now()
+	list, err := p.st.ContactsAwaitingProfileSystem(ctx, now, profilePerChannel, profileBatch)
 	if err != nil {
 		return 0, err
 	}
 	named := 0
-	skip := map[int64]bool{} // channels refusing this round
+	refused := map[int64]bool{} // channels refusing this round
+	var later []int64
 	for _, c := range list {
-		if skip[c.Channel.ID] {
+		if refused[c.Channel.ID] {
+			later = append(later, c.ContactID)
 			continue
 		}
 		prof, err := p.svc.ContactProfile(ctx, &c.Channel, c.ExternalUserID)
 		if err != nil {
 			switch profileClass(c.Channel.Platform, err) {
 			case platform.ClassTransient, platform.ClassAuthBroken:
-				skip[c.Channel.ID] = true
+				refused[c.Channel.ID] = true
+				later = append(later, c.ContactID)
 				p.log.Info("contact profile not read now", "channel", c.Channel.ID, "error", err.Error())
 				continue
 			}
 			// Anything else is the platform's answer for this person: none to give.
 			prof = meta.UserProfile{}
 		}
-		if err := p.st.SaveContactProfileSystem(ctx, c.ContactID, prof.Name, prof.PictureURL, p.now()); err != nil {
-			return named, err
+		name := cleanName(prof.Name)
+		if err := p.st.SaveContactProfileSystem(ctx, c.ContactID, name, prof.PictureURL, p.now()); err != nil {
+			p.log.Warn("contact profile not saved", "contact", c.ContactID, "error", err.Error())
+			later = append(later, c.ContactID)
+			continue
 		}
-		if prof.Name != "" {
+		if name != "" {
 			named++
 		}
 	}
-	return named, nil
+	return named, p.st.PostponeContactProfilesSystem(ctx, later, now.Add(profileRetry), now, profileTries)
+}
+
+// cleanName keeps a platform's name storable: no NUL, no control characters, a bounded length.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(strings.TrimSpace(s)); len(r) > profileNameMax {
+		return string(r[:profileNameMax])
+	}
+	return strings.TrimSpace(s)
 }
 
 // profileClass sorts a failed read; an error that is not the platform's answer (our own

@@ -750,7 +750,8 @@ func TestClassifyTable(t *testing.T) {
 		{GraphError{Code: 10}, ac(CausePermissionRemoved)},
 		{GraphError{Code: 200}, ac(CausePermissionRemoved)},
 		{GraphError{Code: 250}, ac(CausePermissionRemoved)},
-		{GraphError{Code: 230}, Classification{Class: ClassRecipientUnavailable}}, // the person never wrote: not the token
+		{GraphError{Code: 230, Message: "User consent is required to access user profile"}, Classification{Class: ClassRecipientUnavailable}}, // the person never wrote
+		{GraphError{Code: 230, Message: "Requires pages_messaging permission to manage the object"}, ac(CausePermissionRemoved)},
 		{GraphError{Code: 299}, ac(CausePermissionRemoved)},
 		{GraphError{Code: 300}, Classification{Class: ClassOther}},
 		{GraphError{Code: 100, Subcode: 33}, ac(CauseAccountGone)},

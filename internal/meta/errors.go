@@ -196,8 +196,9 @@ var rules = []rule{
 	{code: 551, subcode: anySubcode, class: ClassRecipientUnavailable},
 	{code: 131026, subcode: anySubcode, class: ClassRecipientUnavailable}, // WhatsApp undeliverable
 	// "User consent is required to access user profile": an Instagram user who never wrote to
-	// the account. In the permission range, but about the person, not the token.
-	{code: 230, subcode: anySubcode, class: ClassRecipientUnavailable},
+	// the account. In the permission range, but about the person, not the token (230 also says
+	// "Requires pages_messaging permission", which is the token's).
+	{code: 230, subcode: anySubcode, msg: "consent", class: ClassRecipientUnavailable},
 
 	// Broken tokens.
 	{code: 190, subcode: 458, class: ClassAuthBroken, cause: CauseAppRemoved},

@@ -120,6 +120,7 @@ func NewRuntime(d RuntimeDeps, cfg RuntimeConfig) *Runtime {
 	if cfg.LineAccountURL == "" {
 		cfg.LineAccountURL = "https://line.me/R/ti/p"
 	}
+	cfg.LineAccountURL = strings.TrimRight(cfg.LineAccountURL, "/")
 	cfg.LiffURL, cfg.WAURL, cfg.BaseURL = strings.TrimRight(cfg.LiffURL, "/"), strings.TrimRight(cfg.WAURL, "/"), strings.TrimRight(cfg.BaseURL, "/")
 	return &Runtime{st: d.Store, send: d.Sender, modules: d.Modules, tags: d.Tags, verify: d.Verifier, profiles: d.Profiles, health: d.Health, notify: d.Notify,
 		events: d.Events, log: d.Log, now: d.Now, cfg: cfg}
@@ -394,7 +395,11 @@ func (r *Runtime) ClickLink(ctx context.Context, raw, userAgent string) (Click, 
 // friend, unblock, chat) or a WhatsApp chat with the number.
 func (r *Runtime) accountURL(target *models.Channel) string {
 	if target.Platform == models.LINE {
-		return r.cfg.LineAccountURL + "/%40" + url.PathEscape(strings.TrimPrefix(target.Settings.BasicID, "@"))
+		basic := strings.TrimPrefix(target.Settings.BasicID, "@")
+		if basic == "" {
+			return ""
+		}
+		return r.cfg.LineAccountURL + "/%40" + url.PathEscape(basic)
 	}
 	return r.cfg.WAURL + "/" + waDigits(target)
 }
@@ -579,10 +584,19 @@ func (r *Runtime) failInternal(ctx context.Context, lc *linkCtx, cause error) (r
 			return err
 		}
 		lc.camp = camp
-		if _, err = r.fail(ctx, tx, lc, a, models.ReasonInternal, truncate(cause.Error(), 300)); err != nil {
+		now := r.now()
+		a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.UpdatedAt = models.AttemptFailed, models.ReasonInternal, truncate(cause.Error(), 300), &now, now
+		if err := tx.SaveLinkAttempt(ctx, a); err != nil {
 			return err
 		}
 		recorded = true
+		// The failure message may hit what failed the link: in a savepoint, so the reason stays.
+		key := fmt.Sprintf("campaign:%d:attempt:%d:failure:%s", lc.camp.ID, a.ID, models.ReasonInternal)
+		if err := r.savepoint(ctx, tx, func(sp *store.Store) error {
+			return r.action(ctx, sp, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source")
+		}); err != nil {
+			r.activity(ctx, tx, lc.camp, "failure_source", "send_failed", err.Error())
+		}
 		return nil
 	})
 	return recorded && err == nil, err
@@ -614,7 +628,8 @@ func (r *Runtime) friendRequired(ctx context.Context, lc *linkCtx, idt line.IDTo
 	// and a customer who blocked the account must be told to unblock it, not to add it.
 	c, cerr := r.st.ContactByExternalID(ctx, lc.target.TeamID, lc.target.ID, idt.Sub)
 	if cerr != nil && !errors.Is(cerr, store.ErrNotFound) {
-		return res, cerr
+		// The visit is recorded; the generic add-friend screen (which mentions unblocking) will do.
+		r.log.Warn("LINE friendship not read", "channel", lc.target.ID, "error", cerr.Error())
 	}
 	res.Blocked = c != nil && c.LineFriendship == models.FriendshipBlocked
 	return res, nil

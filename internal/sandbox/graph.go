@@ -397,6 +397,14 @@ func (w *World) personNode(rq *graphRequest, id, edge string) (any, *graphError,
 			}
 		}
 	}
+	rq.c.bucType = "messenger"
+	need := "pages_messaging"
+	if p == PlatformInstagram {
+		rq.c.bucType, need = "instagram", "instagram_manage_messages"
+	}
+	if !t.has(need) {
+		return nil, errPermission(need), true
+	}
 	consent := !w.st.LastInbound[convKey(p, account, id)].IsZero()
 	switch {
 	case known == nil && !consent:

@@ -324,6 +324,12 @@ func TestPersonProfilesNeedConsent(t *testing.T) {
 	kai := e.pageToken(e.login("kai"), KaiCoffeePageID)
 	e.wantGraphError(e.graph(http.MethodGet, "/"+igsid, url.Values{"access_token": {kai}, "fields": {"name"}}), 400, 100, 33)
 	e.wantGraphError(e.graph(http.MethodGet, "/"+igsid, url.Values{"access_token": {e.login("mei")}, "fields": {"name"}}), 400, 100, 33)
+	// A Page token without the messaging permission reads no profile, like a send.
+	ann := e.pageToken(e.login("ann"), AnnFloristPageID)
+	if _, _, err := e.w.SimulateInbound(PlatformInstagram, AnnFloristIGID, "17842000000000021", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	e.wantGraphError(e.graph(http.MethodGet, "/17842000000000021", url.Values{"access_token": {ann}, "fields": {"name"}}), 403, 10, 0)
 }
 
 func TestDebugToken(t *testing.T) {
