@@ -73,12 +73,10 @@ func (h *Handler) sandboxLIFFSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ck, err := c.Cookie(sandboxLIFFCookie)
-	if err != nil {
+	liffID, user, ok := sandboxLIFFOpened(c)
+	if !ok {
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "not opened from the sandbox LINE app"})
 	}
-	v, _ := url.QueryUnescape(ck.Value)
-	liffID, user, _ := strings.Cut(v, "|")
 	if liffID != c.Param("liffID") {
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "opened for another LIFF app"})
 	}
@@ -101,12 +99,10 @@ func (h *Handler) sandboxLIFFFollow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ck, err := c.Cookie(sandboxLIFFCookie)
-	if err != nil {
+	liffID, user, ok := sandboxLIFFOpened(c)
+	if !ok {
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "not opened from the sandbox LINE app"})
 	}
-	v, _ := url.QueryUnescape(ck.Value)
-	liffID, user, _ := strings.Cut(v, "|")
 	if liffID != c.Param("liffID") || user == "" {
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "opened for another LIFF app"})
 	}
@@ -133,11 +129,8 @@ func (h *Handler) sandboxLIFFClosed(c echo.Context) error {
 		return err
 	}
 	user := ""
-	if ck, err := c.Cookie(sandboxLIFFCookie); err == nil {
-		v, _ := url.QueryUnescape(ck.Value)
-		if liffID, u, _ := strings.Cut(v, "|"); liffID == c.Param("liffID") {
-			user = u
-		}
+	if liffID, u, ok := sandboxLIFFOpened(c); ok && liffID == c.Param("liffID") {
+		user = u
 	}
 	vm, err := s.LIFFChat(c.Request().Context(), req(c).User.TeamID, c.Param("liffID"), user)
 	if err != nil {
@@ -180,15 +173,15 @@ func (h *Handler) sandboxActThenChat(c echo.Context, a sbui.Action, back string)
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
-// sandboxLIFFUser is the LINE user the sandbox's LIFF app was last opened as, if any.
-func sandboxLIFFUser(c echo.Context) string {
+// sandboxLIFFOpened reads which LIFF app the sandbox's LINE app last opened, and as which user.
+func sandboxLIFFOpened(c echo.Context) (liffID, user string, ok bool) {
 	ck, err := c.Cookie(sandboxLIFFCookie)
 	if err != nil {
-		return ""
+		return "", "", false
 	}
 	v, _ := url.QueryUnescape(ck.Value)
-	_, user, _ := strings.Cut(v, "|")
-	return user
+	liffID, user, _ = strings.Cut(v, "|")
+	return liffID, user, true
 }
 
 // lineAccountParam is the basic id in the address, which LINE's links write as %40bearbakery.
@@ -207,7 +200,8 @@ func (h *Handler) sandboxLineAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm, err := s.LineAccount(c.Request().Context(), req(c).User.TeamID, lineAccountParam(c), sandboxLIFFUser(c))
+	_, user, _ := sandboxLIFFOpened(c)
+	vm, err := s.LineAccount(c.Request().Context(), req(c).User.TeamID, lineAccountParam(c), user)
 	if err != nil {
 		return err
 	}

@@ -584,16 +584,13 @@ func (r *Runtime) failInternal(ctx context.Context, lc *linkCtx, cause error) (r
 			return err
 		}
 		lc.camp = camp
-		now := r.now()
-		a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.UpdatedAt = models.AttemptFailed, models.ReasonInternal, truncate(cause.Error(), 300), &now, now
-		if err := tx.SaveLinkAttempt(ctx, a); err != nil {
+		if err := r.markFailed(ctx, tx, a, models.ReasonInternal, truncate(cause.Error(), 300)); err != nil {
 			return err
 		}
 		recorded = true
 		// The failure message may hit what failed the link: in a savepoint, so the reason stays.
-		key := fmt.Sprintf("campaign:%d:attempt:%d:failure:%s", lc.camp.ID, a.ID, models.ReasonInternal)
 		if err := r.savepoint(ctx, tx, func(sp *store.Store) error {
-			return r.action(ctx, sp, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source")
+			return r.failureMessage(ctx, sp, lc, a)
 		}); err != nil {
 			r.activity(ctx, tx, lc.camp, "failure_source", "send_failed", err.Error())
 		}
@@ -728,16 +725,26 @@ func isIDTokenReplay(err error) bool {
 
 // fail records a failure reason and queues the optional failure message on the source channel.
 func (r *Runtime) fail(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt, reason models.FailureReason, detail string) (LinkResult, error) {
-	now := r.now()
-	a.Status, a.Reason, a.ReasonDetail, a.CompletedAt = models.AttemptFailed, reason, detail, &now
-	if err := tx.SaveLinkAttempt(ctx, a); err != nil {
+	if err := r.markFailed(ctx, tx, a, reason, detail); err != nil {
 		return LinkResult{}, err
 	}
-	key := fmt.Sprintf("campaign:%d:attempt:%d:failure:%s", lc.camp.ID, a.ID, reason)
-	if err := r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source"); err != nil {
+	if err := r.failureMessage(ctx, tx, lc, a); err != nil {
 		return LinkResult{}, err
 	}
 	return LinkResult{Status: StatusFailed, Reason: reason}, nil
+}
+
+// markFailed ends a participation with reason.
+func (r *Runtime) markFailed(ctx context.Context, tx *store.Store, a *models.LinkAttempt, reason models.FailureReason, detail string) error {
+	now := r.now()
+	a.Status, a.Reason, a.ReasonDetail, a.CompletedAt, a.UpdatedAt = models.AttemptFailed, reason, detail, &now, now
+	return tx.SaveLinkAttempt(ctx, a)
+}
+
+// failureMessage queues the campaign's optional failure message for a failed participation.
+func (r *Runtime) failureMessage(ctx context.Context, tx *store.Store, lc *linkCtx, a *models.LinkAttempt) error {
+	key := fmt.Sprintf("campaign:%d:attempt:%d:failure:%s", lc.camp.ID, a.ID, a.Reason)
+	return r.action(ctx, tx, lc.camp, lc.tok.SourceContactID, lc.camp.FailureSource, key, "failure_source")
 }
 
 // outcomeSuccess queues the success messages and applies the tags. Platform refusals are not
